@@ -1,0 +1,204 @@
+"""Opening a catalog: URL resolution, engine set-up, migrations, sessions.
+
+The catalog URL is the switch between one person and a team: a SQLite file (the default,
+in the user data directory) or ``postgresql+psycopg://...``.  :func:`open_database`
+validates what it is given, upgrades the schema through Alembic, and returns a
+:class:`Database` whose :meth:`Database.session` is what every layer uses.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dsdesk.errors import CatalogError
+
+ENV_CATALOG = "DSDESK_CATALOG"
+ENV_DATA_DIR = "DSDESK_DATA_DIR"
+_OUR_TABLES = {"project", "dataset", "item", "blob", "driver"}
+
+
+def user_data_dir() -> Path:
+    """The directory dsdesk keeps its default catalog, blobs and caches in."""
+    env = os.environ.get(ENV_DATA_DIR)
+    return Path(env) if env else platformdirs.user_data_path("dsdesk", appauthor=False)
+
+
+def default_catalog_path() -> Path:
+    """Where the default SQLite catalog lives."""
+    return user_data_dir() / "catalog.sqlite"
+
+
+def resolve_url(path_or_url: str | os.PathLike | None) -> str:
+    """Turn a path, a URL, ``$DSDESK_CATALOG`` or nothing into an SQLAlchemy URL string."""
+    if path_or_url is None:
+        path_or_url = os.environ.get(ENV_CATALOG) or default_catalog_path()
+    s = os.fspath(path_or_url)
+    if "://" in s:
+        try:
+            make_url(s)
+        except ArgumentError as e:
+            raise CatalogError(f"not a catalog URL: {s!r} ({e})") from e
+        return s
+    return "sqlite:///" + str(Path(s).expanduser().resolve())
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse, with a message that names the file, anything that is not a usable catalog."""
+    if path.is_dir():
+        raise CatalogError(f"catalog path is a directory, not a file: {path}")
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CatalogError(f"cannot create the catalog's folder {path.parent}: {e}") from e
+        if not os.access(path.parent, os.W_OK):
+            raise CatalogError(f"cannot create a catalog in {path.parent}: permission denied")
+        return
+    if not os.access(path, os.R_OK):
+        raise CatalogError(f"cannot read the catalog file {path}: permission denied")
+    if path.stat().st_size == 0:
+        return
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        raise CatalogError(f"{path} is not a dsdesk catalog (not an SQLite database: {e})") from e
+    if names and not (_OUR_TABLES <= names or names == {"alembic_version"}):
+        raise CatalogError(f"{path} is an SQLite database but not a dsdesk catalog "
+                           f"(it has tables {sorted(names)[:5]}...)")
+
+
+def _sqlite_pragmas(dbapi_con, _record) -> None:
+    # WAL lets the GUI read while a job writes; NORMAL is durable across app crashes in WAL;
+    # the busy timeout turns "database is locked" into a short wait between our own threads.
+    cur = dbapi_con.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+    cur.execute("PRAGMA mmap_size=268435456")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # pysqlite's own implicit transactions break SAVEPOINT and transactional DDL; we emit
+    # BEGIN ourselves (SQLAlchemy docs, "pysqlite: serializable isolation / savepoints").
+    # Deferred, not IMMEDIATE: readers (the GUI) must never queue behind a long write job.
+    conn.exec_driver_sql("BEGIN")
+
+
+def create_catalog_engine(url: str) -> Engine:
+    """Create the engine for *url* with dsdesk's connection settings."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        sync_engine = engine
+        event.listen(sync_engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(sync_engine, "connect")
+        def _no_autobegin(dbapi_con, _rec):
+            dbapi_con.isolation_level = None
+
+        event.listen(sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """An open catalog: the engine, a session factory and where its internal blobs live.
+
+    Thread-safe: share one Database between threads; open one Session per thread or job.
+    """
+
+    def __init__(self, url: str, engine: Engine, blob_root: Path, cache_root: Path):
+        self.url = url
+        self.engine = engine
+        self.blob_root = blob_root
+        self.cache_root = cache_root
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+        self._lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def new_session(self) -> Session:
+        """A new ORM session; the caller closes it."""
+        return self._factory()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        s = self._factory()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def open_database(path_or_url=None, *, upgrade: bool = True) -> Database:
+    """Open (creating if needed) the catalog at *path_or_url* and bring its schema up to date.
+
+    Raises CatalogError when the target is unreadable, is not a dsdesk catalog, or the
+    server cannot be reached.
+    """
+    from dsdesk.catalog import migrate  # local: alembic is only needed when opening
+
+    url = resolve_url(path_or_url)
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if not u.database or u.database == ":memory:":
+            raise CatalogError("an in-memory catalog is not supported; give a file path")
+        db_path = Path(u.database)
+        _check_sqlite_file(db_path)
+        blob_root = db_path.parent / (db_path.stem + ".blobs")
+        cache_root = db_path.parent / (db_path.stem + ".cache")
+    else:
+        data = user_data_dir()
+        tag = f"{u.host or 'local'}-{u.port or ''}-{u.database or ''}".replace("/", "_")
+        blob_root = Path(os.environ.get("DSDESK_BLOB_ROOT") or data / "blobs" / tag)
+        cache_root = data / "cache" / tag
+    engine = create_catalog_engine(url)
+    try:
+        with engine.connect() as con:
+            con.execute(text("SELECT 1"))
+            if u.get_backend_name() != "sqlite":
+                names = set(inspect(con).get_table_names())
+                if names and "alembic_version" not in names and not _OUR_TABLES <= names:
+                    raise CatalogError(f"{u.render_as_string(hide_password=True)} is not a dsdesk catalog")
+    except (OperationalError, DatabaseError) as e:
+        engine.dispose()
+        raise CatalogError(f"cannot open catalog {u.render_as_string(hide_password=True)}: {e.orig}") from e
+    db = Database(url, engine, blob_root, cache_root)
+    if upgrade:
+        try:
+            migrate.upgrade(db)
+        except CatalogError:
+            engine.dispose()
+            raise
+    return db

@@ -1,0 +1,374 @@
+"""The catalog schema: every table dsdesk keeps, as SQLAlchemy 2.x declarative models.
+
+Conventions that the rest of the code relies on:
+
+* Integer primary keys; the API may show them as strings.
+* Times are naive UTC ``DateTime`` values.
+* Item and dataset metadata are split in two JSON columns, ``meta_system`` (owned by dsdesk)
+  and ``meta_user`` (free-form, the user's).  The API presents them as Dataloop's
+  ``metadata = {"system": {...}, "user": {...}}``.  Facts that describe the binary (size,
+  mimetype, width, height) live on :class:`Blob` and always follow it.
+* A folder is a row of its own (``folder``), so empty folders live; items carry their
+  folder as the string ``dir`` (``/`` or ``/a/b``) and their ``name``.
+* A snapshot is a hidden, read-only dataset of kind ``snapshot`` whose rows are a copy of
+  the source at that moment: copying rows is as cheap as a clone and keeps every blob it
+  needs referenced, so garbage collection needs no special case.
+* ``row_version`` columns are bumped on every update (ORM ``version_id_col``; bulk Core
+  updates bump them explicitly) so two clients on one catalog never overwrite each other.
+
+Schema changes go through Alembic (``dsdesk/catalog/migrations``), never ``create_all``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names make migrations portable between SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite stores BIGINT primary keys as plain INTEGER only if declared INTEGER; keep ids
+# as Integer (64-bit on both engines' storage for SQLite; PostgreSQL uses BIGINT below).
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    """The current time as naive UTC, the form every timestamp in the catalog uses."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(IdType, primary_key=True, autoincrement=True)
+
+
+def _created() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
+
+
+class Project(Base):
+    __tablename__ = "project"
+    id: Mapped[int] = _id()
+    name: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Driver(Base):
+    """Where a dataset's binaries live.  Secrets are never stored: ``credentials_ref`` names
+    an environment variable, a profile, a key file or an OS keyring entry."""
+
+    __tablename__ = "driver"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = _id()
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # internal|local|s3|gcs|azure
+    bucket: Mapped[str] = mapped_column(String(1024), nullable=False, server_default="")
+    prefix: Mapped[str] = mapped_column(String(1024), nullable=False, server_default="")
+    endpoint_url: Mapped[str | None] = mapped_column(String(1024))
+    region: Mapped[str | None] = mapped_column(String(64))
+    credentials_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"kind": "env"|..., ...}
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # non-secret fsspec options
+    allow_external_delete: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    write_generated: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Blob(Base):
+    """One binary in one driver's storage.  Items point at blobs; clones share them."""
+
+    __tablename__ = "blob"
+    __table_args__ = (
+        UniqueConstraint("driver_id", "storage_key"),
+        Index("ix_blob_content_hash", "content_hash"),
+        Index("ix_blob_etag_size", "driver_id", "etag", "size"),
+    )
+    id: Mapped[int] = _id()
+    driver_id: Mapped[int] = mapped_column(ForeignKey("driver.id", ondelete="CASCADE"), nullable=False)
+    storage_key: Mapped[str] = mapped_column(String(2048), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    etag: Mapped[str | None] = mapped_column(String(255))
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 hex where known
+    mimetype: Mapped[str | None] = mapped_column(String(255))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    last_modified: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    missing_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Recipe(Base):
+    """A label set.  Datasets point at one recipe; merge demands equal recipes."""
+
+    __tablename__ = "recipe"
+    id: Mapped[int] = _id()
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    attributes: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Label(Base):
+    """One label of a recipe; ``tag`` is the dotted path (``animal.dog``)."""
+
+    __tablename__ = "label"
+    __table_args__ = (UniqueConstraint("recipe_id", "tag"),)
+    id: Mapped[int] = _id()
+    recipe_id: Mapped[int] = mapped_column(ForeignKey("recipe.id", ondelete="CASCADE"), nullable=False)
+    tag: Mapped[str] = mapped_column(String(512), nullable=False)
+    display_label: Mapped[str | None] = mapped_column(String(512))
+    color: Mapped[str | None] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
+class Dataset(Base):
+    __tablename__ = "dataset"
+    __table_args__ = (
+        # Names are unique among live datasets only: a trashed one keeps its name.
+        Index(
+            "uq_dataset_live_name", "project_id", "name", unique=True,
+            sqlite_where=text("deleted_at IS NULL AND kind != 'snapshot'"),
+            postgresql_where=text("deleted_at IS NULL AND kind != 'snapshot'"),
+        ),
+    )
+    id: Mapped[int] = _id()
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="master")  # master|clone|merge|snapshot
+    driver_id: Mapped[int] = mapped_column(ForeignKey("driver.id"), nullable=False)
+    recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipe.id", ondelete="SET NULL"))
+    readonly: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    src_dataset_id: Mapped[int | None] = mapped_column(ForeignKey("dataset.id", ondelete="SET NULL"))
+    meta_system: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    meta_user: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    # Cached statistics so list pages never scan items (refreshed by the operations that change them).
+    item_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    annotated_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    annotation_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    folder_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    bytes_total: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class Folder(Base):
+    __tablename__ = "folder"
+    __table_args__ = (UniqueConstraint("dataset_id", "path"),)
+    id: Mapped[int] = _id()
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
+    path: Mapped[str] = mapped_column(String(2048), nullable=False)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Item(Base):
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "dir", "name"),
+        Index("ix_item_blob", "blob_id"),
+        Index("ix_item_master", "master_item_id"),
+        Index("ix_item_parent", "parent_item_id"),
+        Index("ix_item_dataset_id", "dataset_id", "id"),
+    )
+    id: Mapped[int] = _id()
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
+    dir: Mapped[str] = mapped_column(String(2048), nullable=False)
+    name: Mapped[str] = mapped_column(String(1024), nullable=False)
+    blob_id: Mapped[int] = mapped_column(ForeignKey("blob.id"), nullable=False)
+    # Lineage: master_item_id is the item in the master dataset that owns the binary
+    # (NULL for master items themselves); parent_item_id is the item this was copied from.
+    master_item_id: Mapped[int | None] = mapped_column(IdType)
+    parent_item_id: Mapped[int | None] = mapped_column(IdType)
+    meta_system: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    meta_user: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    annotated: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    hidden: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    description: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # set by sync when the binary changed
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class Annotation(Base):
+    __tablename__ = "annotation"
+    __table_args__ = (
+        Index("ix_annotation_item", "item_id"),
+        Index("ix_annotation_dataset_label", "dataset_id", "label"),
+        Index("ix_annotation_src", "src_annotation_id"),
+    )
+    id: Mapped[int] = _id()
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), nullable=False)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
+    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    label: Mapped[str | None] = mapped_column(String(512))
+    coordinates: Mapped[Any] = mapped_column(JSON)
+    attributes: Mapped[Any] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(32))
+    # The annotation this one was copied from: the root of its copy chain, so merge can
+    # recognise two copies of one source annotation.
+    src_annotation_id: Mapped[int | None] = mapped_column(IdType)
+    creator: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
+
+
+class TaskStatus(Base):
+    __tablename__ = "task_status"
+    __table_args__ = (UniqueConstraint("item_id", "task"),)
+    id: Mapped[int] = _id()
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), nullable=False)
+    task: Mapped[str] = mapped_column(String(255), nullable=False)
+    status: Mapped[str] = mapped_column(String(64), nullable=False)
+    creator: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
+
+
+class Snapshot(Base):
+    """A named, immutable version of a dataset, stored as a hidden dataset of kind 'snapshot'."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = (UniqueConstraint("dataset_id", "name"),)
+    id: Mapped[int] = _id()
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
+    frozen_dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    auto: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())  # safety snapshot
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Column(Base):
+    """One column of a project's datasets table (standard or custom), saved by key."""
+
+    __tablename__ = "column_def"
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+    id: Mapped[int] = _id()
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), nullable=False)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)  # the internal, unique "Name"
+    label: Mapped[str] = mapped_column(String(255), nullable=False)
+    field: Mapped[str | None] = mapped_column(String(1024))  # metadata path for custom columns
+    value_type: Mapped[str] = mapped_column(String(16), nullable=False, server_default="text")
+    custom: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    link: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    resizable: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
+    sortable: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
+    visible: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
+    position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    width: Mapped[int | None] = mapped_column(Integer)
+
+
+class SavedQuery(Base):
+    __tablename__ = "saved_query"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = _id()
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    resource: Mapped[str] = mapped_column(String(32), nullable=False, server_default="items")
+    dql: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Job(Base):
+    __tablename__ = "job"
+    id: Mapped[int] = _id()
+    kind: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
+    progress: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    done: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    total: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    result: Mapped[Any] = mapped_column(JSON)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("dataset.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = _created()
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class SyncState(Base):
+    """Per-dataset sync bookkeeping: the resumable cursor, last counts, the auto-sync interval."""
+
+    __tablename__ = "sync_state"
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(64))  # the run in progress, if any
+    cursor: Mapped[str | None] = mapped_column(Text)  # last key fully staged by that run
+    phase: Mapped[str | None] = mapped_column(String(32))
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    last_sync_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncListing(Base):
+    """Staging rows of one sync run: what the listing saw.  Lets a killed sync resume
+    where it stopped and keeps the listing out of Python memory."""
+
+    __tablename__ = "sync_listing"
+    __table_args__ = (Index("ix_sync_listing_etag", "dataset_id", "etag", "size"),)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True)
+    storage_key: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    etag: Mapped[str | None] = mapped_column(String(255))
+    last_modified: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    is_dir: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+
+
+class MetadataKey(Base):
+    """Registry of metadata paths seen per dataset (for completion and custom columns)."""
+
+    __tablename__ = "metadata_key"
+    __table_args__ = (UniqueConstraint("dataset_id", "scope", "path"),)
+    id: Mapped[int] = _id()
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
+    scope: Mapped[str] = mapped_column(String(16), nullable=False)  # item|dataset|annotation
+    path: Mapped[str] = mapped_column(String(1024), nullable=False)
+    value_type: Mapped[str] = mapped_column(String(16), nullable=False, server_default="text")
+    indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+
+
+# The grid's order and the common filters.
+Index("ix_item_dataset_name", Item.dataset_id, Item.name)
+Index("ix_item_dataset_created", Item.dataset_id, Item.created_at)
+Index("ix_dataset_project", Dataset.project_id)
+Index("ix_task_status_item", TaskStatus.item_id)
+Index("ix_job_status", Job.status)

@@ -1,0 +1,111 @@
+"""The internal store: content-addressed binaries (sha256) in a folder beside the catalog.
+
+A binary with hash ``ab12...`` lives at ``<root>/ab/12/ab12...``.  Writing the same bytes
+twice stores them once; writes go to a temporary file first and are renamed into place,
+so a crash never leaves a half-written blob under its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from dsdesk.errors import NotFoundError, StorageError
+
+CHUNK = 1 << 20
+
+
+def _valid_key(key: str) -> str:
+    if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+        raise StorageError(f"not an internal blob key (sha256 hex expected): {key!r}")
+    return key
+
+
+class BlobStore:
+    """A content-addressed store rooted at *root*.  Thread-safe and process-safe."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def path_of(self, key: str) -> Path:
+        """Where the blob with sha256 *key* is (or would be) on disk."""
+        _valid_key(key)
+        return self.root / key[:2] / key[2:4] / key
+
+    def exists(self, key: str) -> bool:
+        """True when the blob is present."""
+        return self.path_of(key).is_file()
+
+    def put_file(self, path: str | os.PathLike) -> tuple[str, int]:
+        """Store the file at *path*; return (sha256 hex, size).  Same bytes → same key, stored once."""
+        try:
+            with open(path, "rb") as f:
+                return self.put_stream(f)
+        except FileNotFoundError as e:
+            raise NotFoundError(f"no such file: {path}") from e
+        except IsADirectoryError as e:
+            raise StorageError(f"is a directory, not a file: {path}") from e
+        except PermissionError as e:
+            raise StorageError(f"cannot read {path}: permission denied") from e
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        """Store *data*; return (sha256 hex, size)."""
+        import io
+
+        return self.put_stream(io.BytesIO(data))
+
+    def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
+        """Copy *stream* into the store while hashing it; return (sha256 hex, size)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        h = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+            key = h.hexdigest()
+            final = self.path_of(key)
+            if final.exists():
+                os.unlink(tmp)
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, final)
+            return key, size
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def open(self, key: str) -> BinaryIO:
+        """Open the blob for reading (binary); raises NotFoundError when it is gone."""
+        try:
+            return open(self.path_of(key), "rb")
+        except FileNotFoundError as e:
+            raise NotFoundError(f"internal blob {key[:12]}... is missing from {self.root}") from e
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of the blob."""
+        with self.open(key) as f:
+            f.seek(start)
+            return f.read(max(0, end - start))
+
+    def copy_to(self, key: str, dest: str | os.PathLike) -> None:
+        """Copy the blob to the local file *dest* (parents created)."""
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        with self.open(key) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out, CHUNK)
+
+    def delete(self, key: str) -> bool:
+        """Remove the blob; returns False when it was already gone."""
+        try:
+            self.path_of(key).unlink()
+            return True
+        except FileNotFoundError:
+            return False
