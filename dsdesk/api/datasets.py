@@ -1,0 +1,349 @@
+"""Datasets: ``project.datasets.create/get/list/delete/restore`` and the Dataset entity."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from dsdesk.api.projects import _check_name
+from dsdesk.catalog import tree
+from dsdesk.catalog.guards import live_dataset, writable_dataset
+from dsdesk.catalog.models import Dataset as DatasetRow
+from dsdesk.catalog.models import Driver as DriverRow
+from dsdesk.catalog.models import utcnow
+from dsdesk.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    from dsdesk.api.catalog import Catalog
+    from dsdesk.api.projects import Project
+
+
+@dataclass
+class SingleDirectory:
+    """One folder of a directory tree."""
+
+    path: str
+    name: str
+    parent: str | None
+    items: int  # items directly in the folder
+    total: int  # items in the folder and below
+
+
+@dataclass
+class DirectoryTree:
+    """A dataset's folders, empty ones included (``ds.directory_tree``)."""
+
+    dirs: list[SingleDirectory]
+
+    @property
+    def dir_names(self) -> list[str]:
+        """Every folder path, root first."""
+        return [d.path for d in self.dirs]
+
+    @property
+    def root(self) -> SingleDirectory:
+        """The root folder ``/``."""
+        return self.dirs[0]
+
+    def children(self, path: str) -> list[SingleDirectory]:
+        """The direct sub-folders of *path*."""
+        return [d for d in self.dirs if d.parent == path]
+
+
+class Datasets:
+    """A project's datasets."""
+
+    def __init__(self, catalog: Catalog, project: Project):
+        self._cat, self._project = catalog, project
+
+    def create(self, dataset_name: str, labels=None, attributes=None, driver=None, driver_id=None,
+               recipe_id: int | None = None, description: str = "", metadata: dict | None = None) -> Dataset:
+        """Create a master dataset on the internal store (default) or on *driver*.
+
+        A recipe is created from *labels* unless *recipe_id* names an existing one.
+        """
+        from dsdesk.api.recipes import create_recipe
+
+        name = _check_name(dataset_name, "dataset")
+        with self._cat.db.session() as s:
+            if self._name_taken(s, name):
+                raise AlreadyExistsError(f"a dataset named '{name}' already exists in project '{self._project.name}'")
+            drv = self._resolve_driver(s, driver, driver_id)
+            if recipe_id is None:
+                recipe_id = create_recipe(s, self._project.id, f"{name} recipe", labels, attributes).id
+            user = copy.deepcopy((metadata or {}).get("user", {}))
+            row = DatasetRow(project_id=self._project.id, name=name, kind="master", driver_id=drv,
+                             recipe_id=recipe_id, meta_system={}, meta_user=user, description=description)
+            s.add(row)
+            try:
+                s.flush()
+            except IntegrityError as e:
+                raise AlreadyExistsError(f"a dataset named '{name}' already exists in project '{self._project.name}'") from e
+            return Dataset._from_row(self._cat, row)
+
+    def _name_taken(self, s, name: str) -> bool:
+        return s.execute(select(DatasetRow.id).where(
+            DatasetRow.project_id == self._project.id, DatasetRow.name == name,
+            DatasetRow.deleted_at.is_(None), DatasetRow.kind != "snapshot")).first() is not None
+
+    def _resolve_driver(self, s, driver, driver_id) -> int:
+        if driver is None and driver_id is None:
+            return self._project.internal_driver_id()
+        if driver_id is None:
+            driver_id = getattr(driver, "id", None)
+            if driver_id is None:  # a driver name, as Dataloop accepts
+                driver_id = s.execute(select(DriverRow.id).where(DriverRow.project_id == self._project.id,
+                                                                 DriverRow.name == str(driver))).scalar()
+        row = s.get(DriverRow, int(driver_id)) if driver_id is not None else None
+        if row is None or row.project_id != self._project.id:
+            raise NotFoundError(f"driver {driver!r} not found in project '{self._project.name}'")
+        return row.id
+
+    def get(self, dataset_name: str | None = None, dataset_id: int | None = None) -> Dataset:
+        """A live dataset by name or id."""
+        with self._cat.db.session() as s:
+            if dataset_id is not None:
+                row = s.get(DatasetRow, int(dataset_id))
+                if row is not None and row.project_id != self._project.id:
+                    row = None
+            elif dataset_name is not None:
+                row = s.execute(select(DatasetRow).where(
+                    DatasetRow.project_id == self._project.id, DatasetRow.name == dataset_name,
+                    DatasetRow.deleted_at.is_(None), DatasetRow.kind != "snapshot")).scalar()
+            else:
+                raise InvalidInputError("give dataset_name or dataset_id")
+            if row is None or row.deleted_at is not None:
+                raise NotFoundError(f"dataset {dataset_name or dataset_id!r} not found in project '{self._project.name}'")
+            return Dataset._from_row(self._cat, row)
+
+    def list(self, name: str | None = None) -> list[Dataset]:
+        """Live datasets of the project (snapshots excluded), by name."""
+        with self._cat.db.session() as s:
+            q = select(DatasetRow).where(DatasetRow.project_id == self._project.id, DatasetRow.deleted_at.is_(None),
+                                         DatasetRow.kind != "snapshot").order_by(DatasetRow.name)
+            if name is not None:
+                q = q.where(DatasetRow.name == name)
+            return [Dataset._from_row(self._cat, r) for r in s.execute(q).scalars()]
+
+    def delete(self, dataset_name: str | None = None, dataset_id: int | None = None) -> bool:
+        """Move a dataset to the trash: instant, restorable until purged."""
+        ds = self.get(dataset_name, dataset_id)
+        with self._cat.db.session() as s:
+            s.execute(update(DatasetRow).where(DatasetRow.id == ds.id).values(deleted_at=utcnow()))
+        return True
+
+    def trash(self) -> list[Dataset]:
+        """Datasets in the trash, newest first."""
+        with self._cat.db.session() as s:
+            q = (select(DatasetRow).where(DatasetRow.project_id == self._project.id, DatasetRow.deleted_at.is_not(None))
+                 .order_by(DatasetRow.deleted_at.desc()))
+            return [Dataset._from_row(self._cat, r) for r in s.execute(q).scalars()]
+
+    def restore(self, dataset_id: int) -> Dataset:
+        """Bring a trashed dataset back; refuses when its name was taken meanwhile."""
+        with self._cat.db.session() as s:
+            row = s.get(DatasetRow, int(dataset_id))
+            if row is None or row.deleted_at is None or row.project_id != self._project.id:
+                raise NotFoundError(f"dataset {dataset_id} is not in the trash")
+            if self._name_taken(s, row.name):
+                raise AlreadyExistsError(f"cannot restore '{row.name}': a live dataset has that name now")
+            row.deleted_at = None
+            s.flush()
+            return Dataset._from_row(self._cat, row)
+
+    def purge(self, dataset_id: int | None = None, on_event=None) -> int:
+        """Remove trashed datasets for good (one, or all of the project's), as a job.
+
+        Returns the number of datasets purged.  Binaries no longer referenced are removed
+        from the internal store.
+        """
+        from dsdesk.transfer.purge import purge_datasets
+
+        with self._cat.db.session() as s:
+            q = select(DatasetRow.id).where(DatasetRow.project_id == self._project.id, DatasetRow.deleted_at.is_not(None))
+            if dataset_id is not None:
+                q = q.where(DatasetRow.id == int(dataset_id))
+            ids = list(s.execute(q).scalars())
+        if dataset_id is not None and not ids:
+            raise NotFoundError(f"dataset {dataset_id} is not in the trash")
+        return self._cat.run("purge", purge_datasets, ids, on_event=on_event, spec={"dataset_ids": ids})
+
+
+class CatalogDatasets:
+    """Dataset operations that span projects (``cat.datasets``)."""
+
+    def __init__(self, catalog: Catalog):
+        self._cat = catalog
+
+    def get(self, dataset_id: int) -> Dataset:
+        """Any live dataset by id."""
+        return self._cat.dataset_by_id(dataset_id)
+
+    def list(self) -> list[Dataset]:
+        """Every live dataset of every project."""
+        with self._cat.db.session() as s:
+            q = (select(DatasetRow).where(DatasetRow.deleted_at.is_(None), DatasetRow.kind != "snapshot")
+                 .order_by(DatasetRow.project_id, DatasetRow.name))
+            return [Dataset._from_row(self._cat, r) for r in s.execute(q).scalars()]
+
+
+@dataclass
+class Dataset:
+    """A dataset.  ``metadata`` is ``{"system": {...}, "user": {...}}``; change ``metadata["user"]``
+    and call :meth:`update`.  Counts are the cached statistics (refreshed by every operation)."""
+
+    _cat: Catalog
+    id: int
+    name: str
+    project_id: int
+    kind: str
+    driver_id: int
+    recipe_id: int | None
+    readonly: bool
+    src_dataset_id: int | None
+    metadata: dict[str, Any]
+    description: str
+    items_count: int
+    annotated_count: int
+    annotations_count: int
+    folders_count: int
+    bytes_total: int
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    deleted_at: dt.datetime | None
+    row_version: int
+    _loaded_user: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def _from_row(cls, cat: Catalog, r: DatasetRow) -> Dataset:
+        system = copy.deepcopy(r.meta_system or {})
+        system.setdefault("recipes", [r.recipe_id] if r.recipe_id else [])
+        user = copy.deepcopy(r.meta_user or {})
+        return cls(cat, r.id, r.name, r.project_id, r.kind, r.driver_id, r.recipe_id, bool(r.readonly),
+                   r.src_dataset_id, {"system": system, "user": user}, r.description, r.item_count,
+                   r.annotated_count, r.annotation_count, r.folder_count, r.bytes_total, r.created_at,
+                   r.updated_at, r.deleted_at, r.row_version, copy.deepcopy(user))
+
+    # ---- repositories -------------------------------------------------------------------
+    @property
+    def items(self):
+        """This dataset's items repository."""
+        from dsdesk.api.items import Items
+
+        return Items(self._cat, self)
+
+    @property
+    def project(self):
+        """The project this dataset belongs to."""
+        return self._cat.projects.get(project_id=self.project_id)
+
+    @property
+    def recipe(self):
+        """The dataset's recipe (label set), or None."""
+        from dsdesk.api.recipes import Recipe
+
+        if self.recipe_id is None:
+            return None
+        with self._cat.db.session() as s:
+            return Recipe._load(self._cat, s, self.recipe_id)
+
+    @property
+    def labels(self) -> list[str]:
+        """The recipe's label tags."""
+        r = self.recipe
+        return r.label_names if r else []
+
+    @property
+    def directory_tree(self) -> DirectoryTree:
+        """Every folder with item counts, empty folders included."""
+        with self._cat.db.session() as s:
+            live_dataset(s, self.id)
+            return DirectoryTree([SingleDirectory(**d) for d in tree.directory_tree(s, self.id)])
+
+    @property
+    def annotated_percent(self) -> float:
+        """Annotated items as a percentage of all items (0 for an empty dataset)."""
+        return 100.0 * self.annotated_count / self.items_count if self.items_count else 0.0
+
+    # ---- changes ------------------------------------------------------------------------
+    def refresh(self) -> Dataset:
+        """Re-read this dataset from the catalog (in place) and return it."""
+        fresh = self._cat.dataset_by_id(self.id)
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_cat"})
+        return self
+
+    def update(self, system_metadata: bool = False) -> Dataset:
+        """Save ``metadata["user"]`` (and the description).  The system area is dsdesk's own.
+
+        Raises ConflictError when someone else changed the dataset since it was read.
+        """
+        if system_metadata:
+            raise InvalidInputError("the system area of a dataset's metadata is read-only for users")
+        user = self.metadata.get("user")
+        if not isinstance(user, dict):
+            raise InvalidInputError("metadata['user'] must be a dict")
+        with self._cat.db.session() as s:
+            writable_dataset(s, self.id, "change the metadata of")
+            try:
+                r = s.execute(update(DatasetRow).where(DatasetRow.id == self.id,
+                                                       DatasetRow.row_version == self.row_version)
+                              .values(meta_user=copy.deepcopy(user), description=self.description,
+                                      updated_at=utcnow(), row_version=self.row_version + 1)
+                              .execution_options(synchronize_session=False))
+            except StaleDataError as e:  # pragma: no cover - defensive, Core update does not raise it
+                raise ConflictError(str(e)) from e
+            if r.rowcount == 0:
+                raise ConflictError(f"dataset '{self.name}' was changed by someone else; refresh() and try again")
+        self.row_version += 1
+        self._loaded_user = copy.deepcopy(user)
+        return self
+
+    def set_readonly(self, state: bool) -> Dataset:
+        """Make the dataset read-only (every mutation then refuses) or writable again."""
+        with self._cat.db.session() as s:
+            row = live_dataset(s, self.id)
+            if row.kind == "snapshot":
+                raise InvalidInputError("snapshots are always read-only")
+            s.execute(update(DatasetRow).where(DatasetRow.id == self.id)
+                      .values(readonly=bool(state), row_version=DatasetRow.row_version + 1))
+        return self.refresh()
+
+    def delete(self) -> bool:
+        """Move the dataset to the trash (see ``project.datasets.restore``)."""
+        return self.project.datasets.delete(dataset_id=self.id)
+
+    def download(self, local_path: str, filters=None, to_items_folder: bool = True,
+                 annotation_options=None, overwrite: bool = False, on_event=None) -> str:
+        """Download the dataset's binaries keeping the folder structure; returns the folder.
+
+        Binaries go to ``<local_path>/items/<dir>/<name>`` (Dataloop's layout) or straight
+        under *local_path* with ``to_items_folder=False``; with ``annotation_options="json"``
+        each item's annotations go to ``<local_path>/json/<dir>/<name>.json``.
+        """
+        from dsdesk.transfer.download import download_job
+
+        return self._cat.run("download", download_job, self.id, local_path, filters=filters,
+                             to_items_folder=to_items_folder, annotation_options=annotation_options,
+                             overwrite=overwrite, on_event=on_event, dataset_id=self.id,
+                             spec={"dataset_id": self.id, "local_path": str(local_path)})
+
+    def to_json(self) -> dict:
+        """Dataloop-shaped JSON."""
+        return {"id": self.id, "name": self.name, "projects": [self.project_id], "type": self.kind,
+                "driver": self.driver_id, "readonly": self.readonly, "srcDataset": self.src_dataset_id,
+                "metadata": copy.deepcopy(self.metadata), "itemsCount": self.items_count,
+                "annotatedCount": self.annotated_count, "annotationsCount": self.annotations_count,
+                "createdAt": _iso(self.created_at), "updatedAt": _iso(self.updated_at)}
+
+    def __repr__(self) -> str:
+        return f"<Dataset {self.id} {self.name!r} {self.kind}{' readonly' if self.readonly else ''}>"
+
+
+def _iso(t: dt.datetime | None) -> str | None:
+    return t.isoformat(timespec="milliseconds") + "Z" if t else None

@@ -1,0 +1,443 @@
+"""Items: ``ds.items.upload/list/get/make_dir/move_items/delete`` and the Item entity."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from dsdesk.catalog import paths, stats, tree
+from dsdesk.catalog.guards import live_dataset, writable_dataset
+from dsdesk.catalog.models import Blob, Item as ItemRow, TaskStatus, utcnow
+from dsdesk.errors import ConflictError, InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    from dsdesk.api.catalog import Catalog
+    from dsdesk.api.datasets import Dataset
+
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 1000  # as Dataloop's API
+
+
+def _item_columns():
+    return (ItemRow, Blob.size, Blob.mimetype, Blob.width, Blob.height, Blob.storage_key, Blob.driver_id,
+            Blob.missing_since, Blob.etag)
+
+
+def _rows_to_items(cat: Catalog, rows) -> list[Item]:
+    return [Item._from_row(cat, *r) for r in rows]
+
+
+def _ids_of(items) -> list[int]:
+    out = []
+    for it in items:
+        out.append(int(getattr(it, "id", it)))
+    return out
+
+
+class PagedItems:
+    """Pages of items, Dataloop's ``PagedEntities`` shape: iterate for pages, ``.all()`` for items.
+
+    Pages are read lazily with keyset pagination in the listing's order, so any page of a
+    million-item dataset costs the same.
+    """
+
+    def __init__(self, cat: Catalog, dataset_id: int, filters, page_size: int, page_offset: int = 0):
+        if not isinstance(page_size, int) or not 0 < page_size <= MAX_PAGE_SIZE:
+            raise InvalidInputError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size!r}")
+        self._cat, self._dataset_id, self._filters = cat, dataset_id, filters
+        self.page_size, self.page_offset = page_size, page_offset
+        self._count: int | None = None
+
+    @property
+    def items_count(self) -> int:
+        """How many items match (one COUNT, cached)."""
+        if self._count is None:
+            from dsdesk.query import count_items
+
+            with self._cat.db.session() as s:
+                self._count = count_items(s, self._dataset_id, self._filters)
+        return self._count
+
+    @property
+    def total_pages_count(self) -> int:
+        """How many pages of ``page_size`` there are."""
+        return -(-self.items_count // self.page_size)
+
+    def __len__(self) -> int:
+        return self.total_pages_count
+
+    def __iter__(self) -> Iterator[list[Item]]:
+        from dsdesk.query import page_items
+
+        after = None
+        skip = self.page_offset
+        while True:
+            with self._cat.db.session() as s:
+                rows, after = page_items(s, self._dataset_id, self._filters, self.page_size, after=after,
+                                         columns=_item_columns())
+            if not rows:
+                return
+            if skip > 0:
+                skip -= 1
+            else:
+                yield _rows_to_items(self._cat, rows)
+            if after is None:
+                return
+
+    def all(self) -> Iterator[Item]:
+        """Every matching item, page by page."""
+        for page in self:
+            yield from page
+
+
+class Items:
+    """A dataset's items."""
+
+    def __init__(self, catalog: Catalog, dataset: Dataset):
+        self._cat, self._ds = catalog, dataset
+
+    # ---- reading ------------------------------------------------------------------------
+    def list(self, filters=None, page_offset: int = 0, page_size: int = DEFAULT_PAGE_SIZE) -> PagedItems:
+        """Items matching *filters* (a ``dd.Filters``, a DQL dict, a search-bar string or None)."""
+        with self._cat.db.session() as s:
+            live_dataset(s, self._ds.id)
+        return PagedItems(self._cat, self._ds.id, filters, page_size, page_offset)
+
+    def get(self, filepath: str | None = None, item_id: int | None = None) -> Item:
+        """One item by its path (``/train/a.jpg``) or its id."""
+        with self._cat.db.session() as s:
+            q = select(*_item_columns()).join(Blob, Blob.id == ItemRow.blob_id).where(ItemRow.dataset_id == self._ds.id)
+            if item_id is not None:
+                q = q.where(ItemRow.id == int(item_id))
+            elif filepath is not None:
+                d, n = paths.split_filepath(filepath)
+                q = q.where(ItemRow.dir == d, ItemRow.name == n)
+            else:
+                raise InvalidInputError("give filepath or item_id")
+            row = s.execute(q).first()
+            if row is None:
+                raise NotFoundError(f"item {filepath or item_id!r} not found in dataset '{self._ds.name}'")
+            return Item._from_row(self._cat, *row)
+
+    def get_all_items(self, filters=None) -> list[Item]:
+        """Every matching item as one list (for small datasets)."""
+        return list(self.list(filters=filters).all())
+
+    # ---- writing ------------------------------------------------------------------------
+    def upload(self, local_path, remote_path: str = "/", remote_name: str | None = None,
+               item_metadata: dict | None = None, overwrite: bool = False, file_types=None,
+               item_description: str | None = None, raise_on_error: bool = True, on_event=None):
+        """Upload a file, a folder (its sub-tree kept), ``folder/*`` or a list of paths.
+
+        Returns one Item for a single file, otherwise a list.  Existing paths are skipped
+        unless *overwrite*.  *item_metadata* is ``{"user": {...}}`` (or a plain dict, taken
+        as the user area).  A missing *local_path* raises NotFoundError before anything is
+        written; files that fail (unreadable) are reported together at the end, after the
+        others were uploaded.
+        """
+        from dsdesk.transfer.upload import plan_upload, upload_job
+
+        plan = plan_upload(local_path, remote_path, remote_name, file_types)
+        with self._cat.db.session() as s:
+            writable_dataset(s, self._ds.id, "upload to")
+        meta = item_metadata or {}
+        user = meta.get("user", {}) if set(meta) <= {"user", "system"} else meta
+        ids = self._cat.run("upload", upload_job, self._ds.id, plan, user_metadata=user,
+                            overwrite=overwrite, description=item_description, raise_on_error=raise_on_error,
+                            on_event=on_event, dataset_id=self._ds.id,
+                            spec={"dataset_id": self._ds.id, "local_path": str(local_path), "remote_path": remote_path})
+        items = self._get_many(ids)
+        if plan.single and items:
+            return items[0]
+        return items
+
+    def _get_many(self, ids: list[int]) -> list[Item]:
+        out: list[Item] = []
+        with self._cat.db.session() as s:
+            for i in range(0, len(ids), 5000):
+                q = (select(*_item_columns()).join(Blob, Blob.id == ItemRow.blob_id)
+                     .where(ItemRow.id.in_(ids[i:i + 5000])).order_by(ItemRow.dir, ItemRow.name))
+                out.extend(_rows_to_items(self._cat, s.execute(q)))
+        return out
+
+    def make_dir(self, directory: str) -> str:
+        """Create a folder (and its parents); empty folders are kept.  Returns its path."""
+        with self._cat.db.session() as s:
+            path = tree.make_dir(s, self._ds.id, directory)
+            stats.refresh(s, self._ds.id)
+        return path
+
+    def _selection(self, filters=None, items=None, item_ids=None) -> Select | list[int]:
+        if items is not None or item_ids is not None:
+            return _ids_of(items or []) + _ids_of(item_ids or [])
+        if filters is None:
+            raise InvalidInputError("give items, item_ids or filters")
+        from dsdesk.query import item_ids_select
+
+        return item_ids_select(self._ds.id, filters)
+
+    def move_items(self, destination: str, filters=None, items=None, item_ids=None) -> int:
+        """Move items (by list or by filter) into the folder *destination*; returns the count."""
+        sel = self._selection(filters, items, item_ids)
+        with self._cat.db.session() as s:
+            n = tree.move_items(s, self._ds.id, sel, destination)
+            stats.refresh(s, self._ds.id)
+        return n
+
+    def move_folder(self, folder: str, destination: str) -> str:
+        """Move a folder with everything under it into *destination*; returns its new path."""
+        with self._cat.db.session() as s:
+            new = tree.move_folder(s, self._ds.id, folder, destination)
+            stats.refresh(s, self._ds.id)
+        return new
+
+    def rename_folder(self, folder: str, new_name: str) -> str:
+        """Rename a folder; returns its new path."""
+        with self._cat.db.session() as s:
+            return tree.rename_folder(s, self._ds.id, folder, new_name)
+
+    def delete(self, filename: str | None = None, item_id: int | None = None, filters=None,
+               items=None, folder: str | None = None) -> int:
+        """Delete items by path, id, list, filter, or a whole folder with everything under it.
+
+        Returns the number of items deleted.  Binaries no other item or snapshot points at
+        are released (internal store; external only where the driver allows external delete).
+        """
+        from dsdesk.transfer.release import delete_items
+
+        with self._cat.db.session() as s:
+            writable_dataset(s, self._ds.id, "delete items from")
+            if folder is not None:
+                f = paths.normalize_dir(folder)
+                if not tree.folder_exists(s, self._ds.id, f):
+                    raise NotFoundError(f"no folder {f} in dataset '{self._ds.name}'")
+                sel: Select | list[int] = tree.items_under(self._ds.id, f)
+            elif filename is not None:
+                found = tree.item_at(s, self._ds.id, filename)
+                if found is None:
+                    raise NotFoundError(f"item {filename!r} not found in dataset '{self._ds.name}'")
+                sel = [found]
+            elif item_id is not None:
+                sel = [int(item_id)]
+            else:
+                sel = self._selection(filters, items)
+        n = delete_items(self._cat.db, self._ds.id, sel, folder=folder)
+        return n
+
+    def update(self, item: Item | None = None, filters=None, update_values: dict | None = None,
+               system_update_values: dict | None = None, system_metadata: bool = False):
+        """Save one item, or set user-metadata keys on every item matching *filters* (set-based)."""
+        if item is not None:
+            if filters is not None or update_values is not None:
+                raise InvalidInputError("give either item, or filters with update_values")
+            return item.update(system_metadata=system_metadata)
+        if filters is None or not isinstance(update_values, dict) or not update_values:
+            raise InvalidInputError("give filters and a non-empty dict of update_values")
+        from dsdesk.query import bulk_update_user_metadata
+
+        with self._cat.db.session() as s:
+            writable_dataset(s, self._ds.id, "change metadata in")
+            return bulk_update_user_metadata(s, self._ds.id, filters, update_values)
+
+
+@dataclass
+class Item:
+    """A file in a dataset.  ``metadata = {"system": {...}, "user": {...}}``: change the user
+    area and call :meth:`update`."""
+
+    _cat: Catalog
+    id: int
+    dataset_id: int
+    dir: str
+    name: str
+    metadata: dict[str, Any]
+    annotated: bool
+    hidden: bool
+    description: str | None
+    blob_id: int
+    storage_key: str
+    driver_id: int
+    master_item_id: int | None
+    parent_item_id: int | None
+    missing: bool
+    changed: bool
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    row_version: int
+    _loaded: dict = field(default_factory=dict, repr=False)
+    type: str = "file"
+
+    @classmethod
+    def _from_row(cls, cat: Catalog, r: ItemRow, size, mimetype, width, height, storage_key, driver_id,
+                  missing_since, etag=None) -> Item:
+        system = copy.deepcopy(r.meta_system or {})
+        system.update({"size": size, "mimetype": mimetype, "width": width, "height": height})
+        if etag:
+            system["etag"] = etag
+        user = copy.deepcopy(r.meta_user or {})
+        return cls(cat, r.id, r.dataset_id, r.dir, r.name, {"system": system, "user": user}, bool(r.annotated),
+                   bool(r.hidden), r.description, r.blob_id, storage_key, driver_id, r.master_item_id,
+                   r.parent_item_id, missing_since is not None, r.changed_at is not None, r.created_at,
+                   r.updated_at, r.row_version, {"user": copy.deepcopy(user), "description": r.description})
+
+    @property
+    def filename(self) -> str:
+        """The item's full path in the dataset (``/train/a.jpg``)."""
+        return paths.join(self.dir, self.name)
+
+    @property
+    def size(self) -> int:
+        return self.metadata["system"].get("size") or 0
+
+    @property
+    def mimetype(self) -> str | None:
+        return self.metadata["system"].get("mimetype")
+
+    @property
+    def width(self) -> int | None:
+        return self.metadata["system"].get("width")
+
+    @property
+    def height(self) -> int | None:
+        return self.metadata["system"].get("height")
+
+    @property
+    def annotations(self):
+        """This item's annotations repository."""
+        from dsdesk.api.annotations import ItemAnnotations
+
+        return ItemAnnotations(self._cat, self)
+
+    @property
+    def dataset(self):
+        """The dataset this item is in."""
+        return self._cat.dataset_by_id(self.dataset_id)
+
+    def refresh(self) -> Item:
+        """Re-read the item from the catalog (in place) and return it."""
+        fresh = self.dataset.items.get(item_id=self.id)
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_cat"})
+        return self
+
+    def update(self, system_metadata: bool = False) -> Item:
+        """Save ``metadata["user"]`` and ``description``.
+
+        With ``system_metadata=True`` the system area is saved too, except the keys that
+        describe the binary (size, mimetype, width, height, etag), which follow the blob.
+        Raises ConflictError if someone changed the item since it was read.
+        """
+        user = self.metadata.get("user")
+        if not isinstance(user, dict):
+            raise InvalidInputError("metadata['user'] must be a dict")
+        values: dict[str, Any] = {"meta_user": copy.deepcopy(user), "description": self.description,
+                                  "updated_at": utcnow(), "row_version": self.row_version + 1}
+        if system_metadata:
+            values["meta_system"] = {k: v for k, v in self.metadata.get("system", {}).items()
+                                     if k not in ("size", "mimetype", "width", "height", "etag")}
+        with self._cat.db.session() as s:
+            writable_dataset(s, self.dataset_id, "change item metadata in")
+            r = s.execute(update(ItemRow).where(ItemRow.id == self.id, ItemRow.row_version == self.row_version)
+                          .values(**values).execution_options(synchronize_session=False))
+            if r.rowcount == 0:
+                if s.get(ItemRow, self.id) is None:
+                    raise NotFoundError(f"item {self.filename} no longer exists")
+                raise ConflictError(f"item {self.filename} was changed by someone else; refresh() and try again")
+        self.row_version += 1
+        self._loaded = {"user": copy.deepcopy(user), "description": self.description}
+        return self
+
+    def set_description(self, text: str | None) -> Item:
+        """Set (or with ``None``/"" clear) the description and save."""
+        self.description = text or None
+        return self.update()
+
+    def move(self, new_path: str) -> Item:
+        """Move or rename, like Dataloop: a path ending in ``/`` or naming an existing folder
+        moves the item into it keeping its name; any other path renames it."""
+        with self._cat.db.session() as s:
+            if new_path.endswith("/") or tree.folder_exists(s, self.dataset_id, paths.normalize_dir(new_path)):
+                tree.move_items(s, self.dataset_id, [self.id], new_path)
+            else:
+                tree.rename_item(s, self.dataset_id, self.id, new_path)
+            stats.refresh(s, self.dataset_id)
+        return self.refresh()
+
+    def delete(self) -> bool:
+        """Delete this item (see ``Items.delete``)."""
+        return self.dataset.items.delete(item_id=self.id) == 1
+
+    def open(self):
+        """A readable binary stream of the item's bytes (from whichever storage holds them)."""
+        from dsdesk.transfer.reader import open_blob
+
+        return open_blob(self._cat.db, self.blob_id)
+
+    def download(self, local_path: str | os.PathLike | None = None, save_locally: bool = True,
+                 overwrite: bool = False):
+        """Save the binary to *local_path* (a folder or a file path); returns the file path.
+        With ``save_locally=False`` returns the bytes instead."""
+        with self.open() as f:
+            if not save_locally:
+                return f.read()
+            target = os.fspath(local_path or ".")
+            if os.path.isdir(target) or target.endswith(os.sep):
+                target = os.path.join(target, self.name)
+            if os.path.exists(target) and not overwrite:
+                return target
+            os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+            tmp = target + ".part"
+            with open(tmp, "wb") as out:
+                while chunk := f.read(1 << 20):
+                    out.write(chunk)
+            os.replace(tmp, target)
+            return target
+
+    # ---- task statuses --------------------------------------------------------------------
+    def update_status(self, status: str, task: str = "default", creator: str | None = None,
+                      clear: bool = False) -> Item:
+        """Set (or with *clear* remove) this item's status in *task* (completed, approved, discard, ...)."""
+        from dsdesk.catalog.sql import insert_ignore
+
+        with self._cat.db.session() as s:
+            writable_dataset(s, self.dataset_id, "change task statuses in")
+            s.execute(TaskStatus.__table__.delete().where(TaskStatus.item_id == self.id, TaskStatus.task == task))
+            if not clear:
+                if not isinstance(status, str) or not status:
+                    raise InvalidInputError("a status must be a non-empty string")
+                s.execute(insert_ignore(s, TaskStatus.__table__, ["item_id", "task"]),
+                          [{"item_id": self.id, "task": task, "status": status, "creator": creator}])
+        return self
+
+    def statuses(self) -> list[dict]:
+        """This item's task statuses."""
+        with self._cat.db.session() as s:
+            rows = s.execute(select(TaskStatus).where(TaskStatus.item_id == self.id).order_by(TaskStatus.task)).scalars()
+            return [{"task": r.task, "status": r.status, "creator": r.creator, "at": r.at} for r in rows]
+
+    def to_json(self) -> dict:
+        """Dataloop-shaped item JSON."""
+        return {"id": self.id, "datasetId": self.dataset_id, "dir": self.dir, "name": self.name,
+                "filename": self.filename, "type": self.type, "hidden": self.hidden, "annotated": self.annotated,
+                "metadata": copy.deepcopy(self.metadata), "description": self.description,
+                "spec": {"type": "master" if self.master_item_id is None else "clone",
+                         "masterDatasetItemId": self.master_item_id, "parentDatasetItemId": self.parent_item_id},
+                "createdAt": _iso(self.created_at), "updatedAt": _iso(self.updated_at)}
+
+    def __repr__(self) -> str:
+        return f"<Item {self.id} {self.filename!r}>"
+
+
+def _iso(t):
+    return t.isoformat(timespec="milliseconds") + "Z" if t else None
+
+
+def count_in_dataset(session: Session, dataset_id: int) -> int:
+    """Number of items in a dataset (one COUNT over the dataset's index)."""
+    return session.execute(select(func.count()).select_from(ItemRow).where(ItemRow.dataset_id == dataset_id)).scalar()

@@ -1,0 +1,121 @@
+"""Projects: ``cat.projects.create/get/list/delete`` and the Project entity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from dsdesk.catalog.models import Dataset as DatasetRow
+from dsdesk.catalog.models import Driver as DriverRow
+from dsdesk.catalog.models import Project as ProjectRow
+from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    from dsdesk.api.catalog import Catalog
+
+
+def _check_name(name, what: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInputError(f"a {what} name must be a non-empty string, not {name!r}")
+    if len(name) > 255 or any(ord(c) < 32 for c in name):
+        raise InvalidInputError(f"illegal {what} name {name[:40]!r}: too long or has control characters")
+    return name.strip()
+
+
+class Projects:
+    """The catalog's projects."""
+
+    def __init__(self, catalog: Catalog):
+        self._cat = catalog
+
+    def create(self, project_name: str, description: str = "") -> Project:
+        """Create a project with its internal storage driver.  The name must be unused."""
+        name = _check_name(project_name, "project")
+        with self._cat.db.session() as s:
+            if s.execute(select(ProjectRow.id).where(ProjectRow.name == name)).first():
+                raise AlreadyExistsError(f"a project named '{name}' already exists")
+            row = ProjectRow(name=name, description=description)
+            s.add(row)
+            try:
+                s.flush()
+            except IntegrityError as e:
+                raise AlreadyExistsError(f"a project named '{name}' already exists") from e
+            s.add(DriverRow(project_id=row.id, name="internal", kind="internal"))
+            return Project(self._cat, row.id, row.name, row.description)
+
+    def get(self, project_name: str | None = None, project_id: int | None = None) -> Project:
+        """A project by name or id; NotFoundError when there is none."""
+        with self._cat.db.session() as s:
+            if project_id is not None:
+                row = s.get(ProjectRow, int(project_id))
+            elif project_name is not None:
+                row = s.execute(select(ProjectRow).where(ProjectRow.name == project_name)).scalar()
+            else:
+                raise InvalidInputError("give project_name or project_id")
+            if row is None:
+                raise NotFoundError(f"project {project_name or project_id!r} not found")
+            return Project(self._cat, row.id, row.name, row.description)
+
+    def list(self) -> list[Project]:
+        """All projects, by name."""
+        with self._cat.db.session() as s:
+            rows = s.execute(select(ProjectRow).order_by(ProjectRow.name)).scalars().all()
+            return [Project(self._cat, r.id, r.name, r.description) for r in rows]
+
+    def delete(self, project_name: str | None = None, project_id: int | None = None) -> bool:
+        """Delete a project and everything in it (datasets, items, drivers, recipes).
+
+        Binaries in the internal store are left for ``cat.gc()``; external objects are never touched.
+        """
+        p = self.get(project_name, project_id)
+        with self._cat.db.session() as s:
+            # Datasets reference drivers without cascade: drop datasets first, then the project.
+            s.execute(delete(DatasetRow).where(DatasetRow.project_id == p.id))
+            s.execute(delete(ProjectRow).where(ProjectRow.id == p.id))
+        return True
+
+
+@dataclass
+class Project:
+    """A project: datasets, drivers, recipes, saved queries and the datasets table's columns."""
+
+    _cat: Catalog
+    id: int
+    name: str
+    description: str = ""
+
+    @property
+    def datasets(self):
+        """This project's datasets repository."""
+        from dsdesk.api.datasets import Datasets
+
+        return Datasets(self._cat, self)
+
+    @property
+    def recipes(self):
+        """This project's recipes repository."""
+        from dsdesk.api.recipes import Recipes
+
+        return Recipes(self._cat, self)
+
+    def internal_driver_id(self) -> int:
+        """The id of the project's internal-store driver (created with the project)."""
+        with self._cat.db.session() as s:
+            d = s.execute(select(DriverRow.id).where(DriverRow.project_id == self.id, DriverRow.kind == "internal")
+                          .order_by(DriverRow.id)).scalar()
+            if d is None:
+                row = DriverRow(project_id=self.id, name="internal", kind="internal")
+                s.add(row)
+                s.flush()
+                d = row.id
+            return d
+
+    def to_json(self) -> dict:
+        """Dataloop-shaped JSON."""
+        return {"id": self.id, "name": self.name, "description": self.description}
+
+    def __repr__(self) -> str:
+        return f"<Project {self.id} {self.name!r}>"

@@ -1,0 +1,39 @@
+"""Cached dataset statistics (items, annotated items, annotations, folders, bytes).
+
+The datasets page reads these columns instead of scanning items; every operation that
+changes a dataset's content calls :func:`refresh` for it before committing.  Each figure is
+one aggregate over an index of that dataset only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dsdesk.catalog.models import Annotation, Blob, Dataset, Folder, Item
+
+
+def refresh(session: Session, dataset_id: int) -> None:
+    """Recompute the cached statistics of one dataset."""
+    items = select(func.count()).select_from(Item).where(Item.dataset_id == dataset_id).scalar_subquery()
+    annotated = (select(func.count()).select_from(Item)
+                 .where(Item.dataset_id == dataset_id, Item.annotated.is_(True)).scalar_subquery())
+    annotations = (select(func.count()).select_from(Annotation)
+                   .where(Annotation.dataset_id == dataset_id).scalar_subquery())
+    folders = select(func.count()).select_from(Folder).where(Folder.dataset_id == dataset_id).scalar_subquery()
+    size = (select(func.coalesce(func.sum(Blob.size), 0)).select_from(Item).join(Blob, Blob.id == Item.blob_id)
+            .where(Item.dataset_id == dataset_id).scalar_subquery())
+    session.execute(
+        update(Dataset).where(Dataset.id == dataset_id)
+        .values(item_count=items, annotated_count=annotated, annotation_count=annotations,
+                folder_count=folders, bytes_total=size, updated_at=func.current_timestamp())
+        .execution_options(synchronize_session=False))
+
+
+def refresh_annotated(session: Session, item_ids: list[int]) -> None:
+    """Recompute items' ``annotated`` flags from their annotations."""
+    if not item_ids:
+        return
+    has = select(Annotation.id).where(Annotation.item_id == Item.id).exists()
+    session.execute(update(Item).where(Item.id.in_(item_ids)).values(annotated=has)
+                    .execution_options(synchronize_session=False))
