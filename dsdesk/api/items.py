@@ -34,6 +34,14 @@ def _rows_to_items(cat: Catalog, rows) -> list[Item]:
     return [Item._from_row(cat, *r) for r in rows]
 
 
+def _load_in_order(cat: Catalog, session: Session, ids: list[int]) -> list[Item]:
+    if not ids:
+        return []
+    q = select(*_item_columns()).join(Blob, Blob.id == ItemRow.blob_id).where(ItemRow.id.in_(ids))
+    by_id = {r[0].id: r for r in session.execute(q)}
+    return [Item._from_row(cat, *by_id[i]) for i in ids if i in by_id]
+
+
 def _ids_of(items) -> list[int]:
     out = []
     for it in items:
@@ -74,21 +82,33 @@ class PagedItems:
         return self.total_pages_count
 
     def __iter__(self) -> Iterator[list[Item]]:
-        from dsdesk.query import page_items
+        from dsdesk.query import items_select, page_items, to_query
 
-        after = None
-        skip = self.page_offset
+        sorted_query = bool(to_query(self._filters).sort)
+        after, page_no = None, self.page_offset
         while True:
             with self._cat.db.session() as s:
-                rows, after = page_items(s, self._dataset_id, self._filters, self.page_size, after=after,
-                                         columns=_item_columns())
-            if not rows:
+                if sorted_query:  # a DQL sort: offset pages in that order
+                    q = items_select(self._dataset_id, self._filters).limit(self.page_size + 1)
+                    ids = [r.id for r in s.execute(q.offset(page_no * self.page_size))]
+                    more = len(ids) > self.page_size
+                    ids = ids[: self.page_size]
+                else:  # the grid order: keyset pages, as cheap at the end as at the start
+                    page = page_items(s, self._dataset_id, self._filters, self.page_size, after=after)
+                    if after is None and page_no:
+                        for _ in range(page_no):  # page_offset: walk the keyset to the asked page
+                            if page.after is None:
+                                page.rows = []
+                                break
+                            page = page_items(s, self._dataset_id, self._filters, self.page_size, after=page.after)
+                    ids = [r.id for r in page.rows]
+                    after, more = page.after, page.after is not None
+                items = _load_in_order(self._cat, s, ids)
+            if not items:
                 return
-            if skip > 0:
-                skip -= 1
-            else:
-                yield _rows_to_items(self._cat, rows)
-            if after is None:
+            yield items
+            page_no += 1
+            if not more:
                 return
 
     def all(self) -> Iterator[Item]:

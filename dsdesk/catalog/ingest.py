@@ -140,7 +140,7 @@ def _ensure_blobs(session: Session, driver_id: int, part: list[Record], blob_t) 
     if new:
         stmt = insert_ignore(session, blob_t, ["driver_id", "storage_key"])
         got = session.execute(stmt.returning(blob_t.c.storage_key, blob_t.c.id), list(new.values())).all()
-        ids.update(got)
+        ids.update(tuple(r) for r in got)
         if len(got) < len(new):  # another client inserted some of them meanwhile
             missing = [k for k in new if k not in ids]
             ids.update(lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, missing, blob_t.c.driver_id == driver_id))

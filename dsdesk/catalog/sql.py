@@ -30,5 +30,5 @@ def lookup_ids(session: Session, id_col, key_col, keys: Sequence[Any], *where, s
     out: dict = {}
     for part in chunked(keys, size):
         q = select(key_col, id_col).where(key_col.in_(part), *where)
-        out.update(session.execute(q).tuples())
+        out.update(tuple(r) for r in session.execute(q))
     return out

@@ -159,8 +159,8 @@ def delete_folder_rows(session: Session, dataset_id: int, folder: str) -> int:
 
 def directory_tree(session: Session, dataset_id: int) -> list[dict]:
     """Every folder (empty ones included) with its direct and total item counts, sorted by path."""
-    direct = dict(session.execute(select(Item.dir, func.count()).where(Item.dataset_id == dataset_id)
-                                  .group_by(Item.dir)).tuples())
+    direct = {d: c for d, c in session.execute(select(Item.dir, func.count()).where(Item.dataset_id == dataset_id)
+                                               .group_by(Item.dir))}
     folders = [paths.ROOT] + list(session.execute(select(Folder.path).where(Folder.dataset_id == dataset_id)
                                                   .order_by(Folder.path)).scalars())
     total = dict.fromkeys(folders, 0)
