@@ -1,0 +1,193 @@
+"""The query engine: DQL JSON and the search bar -> one AST -> SQLAlchemy Core.
+
+Entry points every listing and bulk operation uses (``filters`` is ``None``, a DQL dict,
+DQL JSON text, a :class:`~dsdesk.query.filters.Filters`, a search-bar string or a parsed
+:class:`~dsdesk.query.ast.Query`):
+
+* :func:`item_ids_select` - ``SELECT item.id FROM item WHERE dataset_id = :id AND <filter>``,
+  to embed in ``INSERT ... SELECT`` / ``UPDATE ... WHERE id IN (...)``.
+* :func:`items_select` - item rows in the query's sort order (tie-break on ``item.id``).
+* :func:`page_items` - keyset pages in the grid order (dir, name, id).
+* :func:`count_items`, :func:`datasets_select`, :func:`annotations_select`.
+
+``None`` means Dataloop's default items query (``hidden = false AND type = 'file'``), and so
+does a search-bar string that does not mention ``hidden``; a raw DQL dict is taken as is.
+Malformed input raises :class:`dsdesk.errors.QueryError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from dsdesk.errors import QueryError
+from dsdesk.query import ast
+from dsdesk.query.compile import ANNOTATION, BLOB, DATASET, ITEM, Compiler
+
+__all__ = ["to_query", "item_ids_select", "items_select", "page_items", "count_items",
+           "datasets_select", "annotations_select", "ItemPage", "item_condition"]
+
+
+def to_query(filters: Any, resource: str = "items") -> ast.Query:
+    """Normalise any accepted form of *filters* into an :class:`ast.Query`."""
+    from dsdesk.query import dql
+    from dsdesk.query.filters import Filters
+
+    if filters is None:
+        q = dql.parse(Filters(resource=resource).prepare())
+    elif isinstance(filters, ast.Query):
+        q = filters
+    elif isinstance(filters, Filters):
+        q = dql.parse(filters.prepare())
+    elif isinstance(filters, dict):
+        q = dql.parse({"resource": resource, **filters})
+    elif isinstance(filters, str):
+        s = filters.strip()
+        if s.startswith("{"):
+            d = dql.parse(s)
+            q = d
+        else:
+            from dsdesk.query import searchbar
+
+            node = searchbar.parse(s, resource=resource)
+            if resource == "items" and not ast.mentions(node, "hidden"):
+                node = ast.and_(ast.Cond("hidden", "eq", False), node)
+            q = ast.Query(resource=resource, filter=node)
+    else:
+        raise QueryError(f"filters must be a Filters, a DQL dict, a query string or None, "
+                         f"not {type(filters).__name__}")
+    if q.resource != resource:
+        raise QueryError(f"expected a query on {resource}, got one on {q.resource}")
+    return q
+
+
+def _where(dataset_id: int, q: ast.Query, comp: Compiler):
+    return and_(ITEM.c.dataset_id == dataset_id, comp.compile(q.filter))
+
+
+def _from(comp: Compiler):
+    return ITEM.join(BLOB, BLOB.c.id == ITEM.c.blob_id) if comp.needs_blob else ITEM
+
+
+def item_condition(dataset_id: int, filters: Any):
+    """``(where_clause, needs_blob_join)`` for *filters* on dataset *dataset_id*."""
+    q = to_query(filters)
+    comp = Compiler("items", dataset_id=dataset_id)
+    return _where(dataset_id, q, comp), comp.needs_blob
+
+
+def item_ids_select(dataset_id: int, filters: Any = None) -> Select:
+    """``SELECT item.id FROM item WHERE item.dataset_id = :id AND <filter>``.
+
+    The DQL sort and page are ignored: this is the set of matching items, meant to be
+    embedded in set-based statements (``INSERT ... SELECT``, ``UPDATE ... WHERE id IN``).
+    """
+    q = to_query(filters)
+    comp = Compiler("items", dataset_id=dataset_id)
+    where = _where(dataset_id, q, comp)
+    return select(ITEM.c.id).select_from(_from(comp)).where(where)
+
+
+def _order(comp: Compiler, q: ast.Query, default: list) -> list:
+    order = []
+    for field, asc in q.sort:
+        for e in comp.sort_exprs(field):
+            # SQLite and PostgreSQL disagree on where NULLs sort; say it explicitly.
+            order.append(e.asc().nulls_first() if asc else e.desc().nulls_last())
+    return order or default
+
+
+def items_select(dataset_id: int, filters: Any = None, *, paged: bool = False) -> Select:
+    """Item rows (the ``item`` table's columns) matching *filters*, in the DQL sort order.
+
+    Without a sort the order is the grid's (dir, name, id); ``item.id`` always breaks ties
+    so pages are stable.  With ``paged=True`` the DQL ``page``/``pageSize`` become
+    OFFSET/LIMIT (Dataloop compatibility; the grid uses :func:`page_items`).
+    """
+    q = to_query(filters)
+    comp = Compiler("items", dataset_id=dataset_id)
+    where = _where(dataset_id, q, comp)
+    order = _order(comp, q, [ITEM.c.dir, ITEM.c.name])
+    stmt = select(ITEM).select_from(_from(comp)).where(where).order_by(*order, ITEM.c.id)
+    if paged:
+        size = q.page_size or 1000
+        stmt = stmt.limit(size).offset(q.page * size)
+    return stmt
+
+
+@dataclass
+class ItemPage:
+    """One keyset page: the item rows and the cursor to pass as ``after`` for the next."""
+
+    rows: list
+    after: tuple | None  # (dir, name, id) of the last row, None when this was the last page
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+
+def page_items(session: Session, dataset_id: int, filters: Any = None, page_size: int = 100,
+               after: tuple | int | None = None) -> ItemPage:
+    """A page of item rows in the grid order (dir, name, id), by keyset, never OFFSET.
+
+    *after* is the previous page's ``ItemPage.after`` (a ``(dir, name, id)`` tuple) or an
+    item id; None starts at the top.  Cost is independent of how deep the page is.
+    """
+    if not isinstance(page_size, int) or page_size < 1:
+        raise QueryError(f"page_size must be a positive integer, got {page_size!r}")
+    q = to_query(filters)
+    comp = Compiler("items", dataset_id=dataset_id)
+    where = _where(dataset_id, q, comp)
+    if after is not None:
+        if isinstance(after, int):
+            row = session.execute(select(ITEM.c.dir, ITEM.c.name, ITEM.c.id).where(ITEM.c.id == after)).first()
+            if row is None:
+                raise QueryError(f"page_items: no item with id {after}")
+            after = tuple(row)
+        if not (isinstance(after, (tuple, list)) and len(after) == 3):
+            raise QueryError(f"page_items: after must be (dir, name, id) or an item id, got {after!r}")
+        where = and_(where, tuple_(ITEM.c.dir, ITEM.c.name, ITEM.c.id) > tuple_(*after))
+    stmt = (select(ITEM).select_from(_from(comp)).where(where)
+            .order_by(ITEM.c.dir, ITEM.c.name, ITEM.c.id).limit(page_size + 1))
+    rows = session.execute(stmt).all()
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    last = rows[-1] if rows and more else None
+    return ItemPage(rows, (last.dir, last.name, last.id) if last is not None else None)
+
+
+def count_items(session: Session, dataset_id: int, filters: Any = None) -> int:
+    """How many items of dataset *dataset_id* match *filters*."""
+    q = to_query(filters)
+    comp = Compiler("items", dataset_id=dataset_id)
+    where = _where(dataset_id, q, comp)
+    return session.execute(select(func.count()).select_from(_from(comp)).where(where)).scalar_one()
+
+
+def annotations_select(dataset_id: int, filters: Any = None) -> Select:
+    """Annotation rows of dataset *dataset_id* matching an annotations query."""
+    q = to_query(filters, "annotations")
+    comp = Compiler("annotations")
+    where = and_(ANNOTATION.c.dataset_id == dataset_id, comp.compile(q.filter))
+    order = _order(comp, q, [ANNOTATION.c.item_id])
+    return select(ANNOTATION).where(where).order_by(*order, ANNOTATION.c.id)
+
+
+def datasets_select(project_id: int, filters: Any = None) -> Select:
+    """Dataset rows of project *project_id* matching a datasets query (fields ``name``,
+    ``kind``, ``readonly``, ``createdAt``, ``itemsCount``, ``metadata.user.*`` ...).
+
+    Trashed datasets and snapshots' hidden datasets are never listed.  Default order: name.
+    """
+    q = to_query(filters, "datasets")
+    comp = Compiler("datasets")
+    where = and_(DATASET.c.project_id == project_id, DATASET.c.deleted_at.is_(None),
+                 DATASET.c.kind != "snapshot", comp.compile(q.filter))
+    order = _order(comp, q, [DATASET.c.name])
+    return select(DATASET).where(where).order_by(*order, DATASET.c.id)
