@@ -101,6 +101,13 @@ class Project:
 
         return Recipes(self._cat, self)
 
+    @property
+    def queries(self):
+        """This project's saved queries (``save``, ``get``, ``list``, ``delete``)."""
+        from dsdesk.api.queries import SavedQueries
+
+        return SavedQueries(self._cat, self)
+
     def internal_driver_id(self) -> int:
         """The id of the project's internal-store driver (created with the project)."""
         with self._cat.db.session() as s:

@@ -9,6 +9,7 @@ DQL JSON text, a :class:`~dsdesk.query.filters.Filters`, a search-bar string or 
 * :func:`items_select` - item rows in the query's sort order (tie-break on ``item.id``).
 * :func:`page_items` - keyset pages in the grid order (dir, name, id).
 * :func:`count_items`, :func:`datasets_select`, :func:`annotations_select`.
+* :func:`bulk_update_user_metadata` - one set-based UPDATE of the user area.
 
 ``None`` means Dataloop's default items query (``hidden = false AND type = 'file'``), and so
 does a search-bar string that does not mention ``hidden``; a raw DQL dict is taken as is.
@@ -28,7 +29,8 @@ from dsdesk.query import ast
 from dsdesk.query.compile import ANNOTATION, BLOB, DATASET, ITEM, Compiler
 
 __all__ = ["to_query", "item_ids_select", "items_select", "page_items", "count_items",
-           "datasets_select", "annotations_select", "ItemPage", "item_condition"]
+           "datasets_select", "annotations_select", "ItemPage", "item_condition",
+           "bulk_update_user_metadata"]
 
 
 def to_query(filters: Any, resource: str = "items") -> ast.Query:
@@ -191,3 +193,10 @@ def datasets_select(project_id: int, filters: Any = None) -> Select:
                  DATASET.c.kind != "snapshot", comp.compile(q.filter))
     order = _order(comp, q, [DATASET.c.name])
     return select(DATASET).where(where).order_by(*order, DATASET.c.id)
+
+
+def bulk_update_user_metadata(session: Session, dataset_id: int, filters: Any, update_values: dict) -> int:
+    """Set user-metadata keys on every matching item in one UPDATE (see :mod:`dsdesk.query.bulk`)."""
+    from dsdesk.query.bulk import bulk_update_user_metadata as _impl
+
+    return _impl(session, dataset_id, filters, update_values)
