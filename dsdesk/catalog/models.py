@@ -351,6 +351,10 @@ class SyncListing(Base):
     etag: Mapped[str | None] = mapped_column(String(255))
     last_modified: Mapped[dt.datetime | None] = mapped_column(DateTime)
     is_dir: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    # Where the key lands in the dataset (computed while staging), or why it cannot (migration 0003).
+    dir: Mapped[str | None] = mapped_column(String(2048))
+    name: Mapped[str | None] = mapped_column(String(1024))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class MetadataKey(Base):
