@@ -1,0 +1,154 @@
+"""Shared machinery of the versioning operations: progress, id reservation, batching.
+
+Every versioning operation runs inside ONE transaction of the caller's session, so a crash
+or a SIGKILL at any point leaves the catalog exactly as before (nothing committed) or
+exactly as after.  Work is split into batches of source ids only so that progress can be
+reported and cancellation noticed between statements; a cancellation raises and the
+caller's session rolls the whole transaction back.
+
+Row ids of copies are computed, not looked up: a copy of row ``r`` gets ``r.id + delta``
+where ``delta`` moves the whole source id range above every id in use.  That makes the
+mapping source -> copy an arithmetic expression, so annotations and task statuses follow
+their items without a join, and a snapshot can be rolled back to the original ids.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, literal, select, text, update
+from sqlalchemy.orm import Session
+
+from dsdesk.catalog.models import Dataset, Item, utcnow
+
+BATCH = int(os.environ.get("DSDESK_VERSIONING_BATCH", "50000"))
+
+# Test hook (see tests/versioning/test_atomicity.py): "op:step" makes the operation touch
+# DSDESK_VERSIONING_PAUSE_FILE and sleep at that step, so a test can SIGKILL it there.
+_PAUSE_ENV = "DSDESK_VERSIONING_PAUSE"
+_PAUSE_FILE_ENV = "DSDESK_VERSIONING_PAUSE_FILE"
+
+
+def pause_point(op: str, step: str) -> None:
+    """Stop here for a long time when the test hook names this point (no-op otherwise)."""
+    want = os.environ.get(_PAUSE_ENV)
+    if not want or want != f"{op}:{step}":
+        return
+    marker = os.environ.get(_PAUSE_FILE_ENV)
+    if marker:
+        with open(marker, "w") as f:
+            f.write(f"{op}:{step}\n")
+    time.sleep(600)
+
+
+class Reporter:
+    """Progress and cancellation for a job context (or nothing, when called directly).
+
+    On SQLite the operation holds the database's single write lock for its whole
+    transaction; the runner's periodic progress write (another connection) would wait for
+    that lock and time out.  So on SQLite progress is only emitted as an event (the GUI
+    and CLI still see it) and the job row is written once the operation has finished.
+    """
+
+    def __init__(self, ctx: Any = None, dialect: str = "sqlite"):
+        self.ctx = ctx
+        self.sqlite = dialect == "sqlite"
+
+    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+        """Report *done* of *total* units."""
+        if self.ctx is None:
+            return
+        if self.sqlite:
+            # Pretend the row was just written so JobContext.progress skips the DB write.
+            self.ctx._last_db_write = time.monotonic()
+        self.ctx.progress(done, total, message)
+
+    def check_cancelled(self) -> None:
+        """Raise JobCancelledError when the user cancelled (the transaction then rolls back)."""
+        if self.ctx is not None:
+            self.ctx.check_cancelled()
+
+
+def dialect_of(session: Session) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return session.get_bind().dialect.name
+
+
+def take_write_lock(session: Session, dataset_id: int) -> None:
+    """Start the transaction with a write so SQLite grants the write lock up front.
+
+    A deferred SQLite transaction that reads first and writes later fails with "database
+    is locked" when another connection committed in between; writing first avoids that.
+    The write itself is harmless: it touches the dataset's ``updated_at``.
+    """
+    session.execute(update(Dataset).where(Dataset.id == dataset_id)
+                    .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def repeatable_read(session: Session) -> None:
+    """On PostgreSQL, make every statement of the transaction see one snapshot.
+
+    Batches are separate statements; under READ COMMITTED a concurrent commit between two
+    batches would make a copy inconsistent.  Must run before the first statement.
+    SQLite needs nothing: its transactions are serializable.
+    """
+    if dialect_of(session) == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def id_range(session: Session, table, where) -> tuple[int | None, int | None]:
+    """(min id, max id) of the rows of *table* matching *where*."""
+    lo, hi = session.execute(select(func.min(table.c.id), func.max(table.c.id)).where(where)).one()
+    return lo, hi
+
+
+def reserve_ids(session: Session, table, span: int) -> int:
+    """The first id of a block of *span* consecutive ids nobody uses or will be given.
+
+    SQLite: the transaction holds the write lock, so nothing else inserts; ids above the
+    current maximum are free.  PostgreSQL: the table's sequence is moved past the block,
+    so concurrent inserts by other clients get ids after it.
+    """
+    cur = session.execute(select(func.max(table.c.id))).scalar() or 0
+    if dialect_of(session) != "postgresql":
+        return cur + 1
+    seq = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')").bindparams(t=table.name)).scalar()
+    # nextval is not transactional: the block [start, start + span] stays ours even if this
+    # transaction rolls back (a gap in the ids, never a reuse).
+    start = session.execute(text("SELECT GREATEST(nextval(CAST(:s AS regclass)), :cur + 1)")
+                            .bindparams(s=seq, cur=cur)).scalar()
+    session.execute(text("SELECT setval(CAST(:s AS regclass), :v)").bindparams(s=seq, v=start + span))
+    return start
+
+
+def boundaries(session: Session, dataset_id: int, size: int = BATCH,
+               table=None) -> list[tuple[int, int]]:
+    """Split a dataset's item ids (or *table*'s ids by ``dataset_id``) into ranges
+    ``[lo, hi]`` of about *size* rows each, with one pass over the index."""
+    t = (table if table is not None else Item.__table__)
+    rn = func.row_number().over(order_by=t.c.id).label("rn")
+    inner = select(t.c.id.label("id"), rn).where(t.c.dataset_id == dataset_id).subquery()
+    starts = [r[0] for r in session.execute(
+        select(inner.c.id).where((inner.c.rn - 1) % size == 0).order_by(inner.c.id))]
+    if not starts:
+        return []
+    hi = session.execute(select(func.max(t.c.id)).where(t.c.dataset_id == dataset_id)).scalar()
+    out = []
+    for i, lo in enumerate(starts):
+        out.append((lo, (starts[i + 1] - 1) if i + 1 < len(starts) else hi))
+    return out
+
+
+def rebase_dir_expr(dir_col, target: str):
+    """SQL for the folder an item lands in when copied below *target* (``/`` keeps it)."""
+    from sqlalchemy import case
+
+    if target == "/":
+        return dir_col
+    return case((dir_col == "/", literal(target)), else_=literal(target) + dir_col)
+
+
+Progress = Callable[[int, int | None, str | None], None]
