@@ -355,6 +355,7 @@ class SyncListing(Base):
     dir: Mapped[str | None] = mapped_column(String(2048))
     name: Mapped[str | None] = mapped_column(String(1024))
     error: Mapped[str | None] = mapped_column(Text)
+    mimetype: Mapped[str | None] = mapped_column(String(255))  # from the key's name (migration 0004)
 
 
 class MetadataKey(Base):
