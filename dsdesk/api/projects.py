@@ -102,6 +102,13 @@ class Project:
         return Recipes(self._cat, self)
 
     @property
+    def columns(self):
+        """This project's datasets-table columns (standard and custom, with their layout)."""
+        from dsdesk.api.columns import Columns
+
+        return Columns(self._cat, self)
+
+    @property
     def queries(self):
         """This project's saved queries (``save``, ``get``, ``list``, ``delete``)."""
         from dsdesk.api.queries import SavedQueries
