@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from sqlalchemy import insert
@@ -31,7 +32,7 @@ def add_items(db, ids, specs):
     with db.engine.begin() as con:
         for i, s in enumerate(specs):
             bid = con.execute(insert(Blob.__table__).values(
-                driver_id=ids["driver"], storage_key=f"k/{ids['dataset']}/{len(out)}/{s['dir']}/{s['name']}",
+                driver_id=ids["driver"], storage_key=f"k/{uuid.uuid4().hex}",
                 size=s.get("size", 0), mimetype=s.get("mimetype"), width=s.get("width"),
                 height=s.get("height"))).inserted_primary_key[0]
             iid = con.execute(insert(Item.__table__).values(
