@@ -1,0 +1,587 @@
+"""The datasets table's data, Qt-free: rows, typed values, display text, sort and search.
+
+:meth:`DatasetTable.load` reads every live dataset of a project with its driver, recipe,
+source dataset and last sync in **one** query (plus one for the columns), using the counts
+cached on the dataset row: opening the page never scans items, whatever their number.
+
+Values are typed by the column's type (``number`` values are numbers, ``date`` values are
+datetimes, ``list`` values are lists); a custom column whose field path does not exist in a
+dataset's metadata gives ``None``, which displays as an empty cell and sorts last in both
+directions.
+
+Search (:meth:`DatasetTable.search`) takes what the user typed in the search box:
+
+* plain words (``vision "night shots"``): a dataset matches when every word appears,
+  case-insensitively, in the text of one of the visible columns (standard or custom);
+* the search-bar query syntax of :mod:`dsdesk.query.searchbar` on dataset fields
+  (``owner:vision-team items>1000``, ``-kind:clone``, ``(a or b)``), compiled by
+  :func:`dsdesk.query.datasets_select`; a key may also be a custom column's name (``f1>0.5``
+  reads that column's field) and free words inside a query still search the visible columns.
+
+Thread-safety: a DatasetTable is an immutable snapshot except for its caches; build it in any
+thread, then use it from one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from dsdesk.api.columns import Column, load_columns
+from dsdesk.catalog.models import Dataset as DatasetRow
+from dsdesk.catalog.models import Driver as DriverRow
+from dsdesk.catalog.models import Recipe as RecipeRow
+from dsdesk.catalog.models import SyncState
+from dsdesk.errors import QueryError
+
+if TYPE_CHECKING:
+    from dsdesk.api.catalog import Catalog
+
+#: How many ids one ``$in`` condition may carry (the query engine's limit).
+_IN_CHUNK = 10000
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """One dataset as the table sees it (a plain snapshot of its row and related names)."""
+
+    id: int
+    name: str
+    kind: str
+    driver_name: str
+    driver_kind: str
+    recipe_name: str | None
+    readonly: bool
+    src_dataset_id: int | None
+    src_name: str | None
+    meta_system: dict
+    meta_user: dict
+    description: str
+    item_count: int
+    annotated_count: int
+    annotation_count: int
+    folder_count: int
+    bytes_total: int
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    last_sync_at: dt.datetime | None
+    row_version: int
+
+
+def _records_select(project_id: int):
+    src = aliased(DatasetRow)
+    d = DatasetRow
+    return (select(d.id, d.name, d.kind, DriverRow.name, DriverRow.kind, RecipeRow.name, d.readonly,
+                   d.src_dataset_id, src.name, d.meta_system, d.meta_user, d.description, d.item_count,
+                   d.annotated_count, d.annotation_count, d.folder_count, d.bytes_total, d.created_at,
+                   d.updated_at, SyncState.last_sync_at, d.row_version)
+            .outerjoin(DriverRow, DriverRow.id == d.driver_id)
+            .outerjoin(RecipeRow, RecipeRow.id == d.recipe_id)
+            .outerjoin(src, src.id == d.src_dataset_id)
+            .outerjoin(SyncState, SyncState.dataset_id == d.id)
+            .where(d.project_id == project_id, d.deleted_at.is_(None), d.kind != "snapshot")
+            .order_by(d.name, d.id))
+
+
+def load_records(session, project_id: int) -> list[DatasetRecord]:
+    """Every live dataset of the project (snapshots excluded), by name, in one query."""
+    out = []
+    for r in session.execute(_records_select(project_id)):
+        (i, name, kind, drv, drv_kind, recipe, ro, src_id, src_name, ms, mu, desc, n_items, n_ann_items,
+         n_ann, n_folders, size, created, updated, synced, rv) = r
+        out.append(DatasetRecord(i, name, kind, drv or "", drv_kind or "", recipe, bool(ro), src_id, src_name,
+                                 ms or {}, mu or {}, desc or "", n_items or 0, n_ann_items or 0, n_ann or 0,
+                                 n_folders or 0, size or 0, created, updated, synced, rv))
+    # A merge has many sources, recorded in its system metadata: name them from the rows
+    # already read rather than with a query per merge.
+    names = {r.id: r.name for r in out}
+    for k, r in enumerate(out):
+        if r.kind == "merge":
+            ids = resolve_path(r.meta_system, ("merge", "dataset_ids")) or []
+            if isinstance(ids, list) and ids:
+                srcs = ", ".join(names.get(i, f"#{i}") for i in ids)
+                out[k] = replace(r, src_name=srcs)
+    return out
+
+
+# ---- values ------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def resolve_path(meta: Any, parts: Sequence[str]) -> Any:
+    """The value at *parts* inside nested dicts, or None when any step is missing."""
+    v = meta
+    for p in parts:
+        if not isinstance(v, dict):
+            return None
+        v = v.get(p, _MISSING)
+        if v is _MISSING:
+            return None
+    return v
+
+
+def _percent(r: DatasetRecord) -> float | None:
+    # An empty dataset has no percentage: an empty cell, sorted last, not a misleading 0 %.
+    return 100.0 * r.annotated_count / r.item_count if r.item_count else None
+
+
+def _driver(r: DatasetRecord) -> str:
+    if not r.driver_name:
+        return r.driver_kind
+    if r.driver_kind and r.driver_kind != r.driver_name:
+        return f"{r.driver_name} ({r.driver_kind})"
+    return r.driver_name
+
+
+_STANDARD_GETTERS: dict[str, Callable[[DatasetRecord], Any]] = {
+    "name": lambda r: r.name,
+    "kind": lambda r: r.kind,
+    "items": lambda r: r.item_count,
+    "annotated": lambda r: r.annotated_count,
+    "annotated_percent": _percent,
+    "annotations": lambda r: r.annotation_count,
+    "folders": lambda r: r.folder_count,
+    "driver": _driver,
+    "recipe": lambda r: r.recipe_name,
+    "source": lambda r: r.src_name,
+    "readonly": lambda r: r.readonly,
+    "last_sync": lambda r: r.last_sync_at,
+    "created": lambda r: r.created_at,
+    "updated": lambda r: r.updated_at,
+    "size": lambda r: r.bytes_total,
+    "description": lambda r: r.description or None,
+    "id": lambda r: r.id,
+}
+
+
+def _to_number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float)):
+        return None if isinstance(v, float) and math.isnan(v) else float(v)
+    if isinstance(v, str):
+        try:
+            f = float(v.strip())
+        except ValueError:
+            return None
+        return None if math.isnan(f) else f
+    return None
+
+
+def _to_datetime(v: Any) -> dt.datetime | None:
+    """A naive-UTC datetime from a datetime, an ISO string or epoch seconds."""
+    if isinstance(v, dt.datetime):
+        d = v
+    elif isinstance(v, dt.date):
+        d = dt.datetime(v.year, v.month, v.day)
+    elif isinstance(v, str) and v.strip():
+        try:
+            d = dt.datetime.fromisoformat(v.strip())
+        except ValueError:
+            return None
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        try:
+            d = dt.datetime.fromtimestamp(float(v), dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    else:
+        return None
+    if d.tzinfo is not None:
+        d = d.astimezone(dt.UTC).replace(tzinfo=None)
+    return d
+
+
+def format_size(n: int | float | None) -> str:
+    """Bytes as people read them (decimal units, like file managers): ``1.2 MB``."""
+    if n is None:
+        return ""
+    n = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1000 or unit == "PB":
+            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""  # pragma: no cover - the loop always returns
+
+
+def format_number(v: Any) -> str:
+    """Integers with thousands separators, floats with up to 6 significant digits."""
+    if isinstance(v, bool):
+        return "✓" if v else "✗"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{int(v):,}"
+        return f"{v:.6g}"
+    return "" if v is None else str(v)
+
+
+def format_datetime(d: dt.datetime | None, date_only: bool = False) -> str:
+    """A naive-UTC datetime in the user's local time: ``2024-05-01 14:03``."""
+    if d is None:
+        return ""
+    if date_only:
+        return d.strftime("%Y-%m-%d")
+    local = d.replace(tzinfo=dt.UTC).astimezone()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return format_number(v)
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_text(x) for x in v)
+    if isinstance(v, dict):
+        import json
+
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return str(v)
+
+
+class ColumnAccess:
+    """How one column reads, displays and sorts its values (derived from a :class:`Column`)."""
+
+    def __init__(self, col: Column):
+        self.col = col
+        self.name = col.name
+        if col.custom:
+            parts = (col.field or "").split(".")
+            area, path = parts[0], tuple(parts[1:])
+            if area == "system":
+                self.raw = lambda r: resolve_path(r.meta_system, path)
+            else:
+                self.raw = lambda r: resolve_path(r.meta_user, path)
+        else:
+            self.raw = _STANDARD_GETTERS.get(col.name, lambda r: None)
+
+    def text(self, v: Any) -> str:
+        """The display text of a raw value."""
+        if v is None:
+            return ""
+        t, name = self.col.value_type, self.name
+        if not self.col.custom:
+            if name == "size":
+                return format_size(v)
+            if name == "annotated_percent":
+                return f"{v:.1f} %"
+            if name == "readonly":
+                return "✓" if v else ""
+        if t == "number":
+            return format_number(v) if _to_number(v) is not None or not isinstance(v, str) else v
+        if t == "date":
+            d = _to_datetime(v)
+            if d is None:
+                return _text(v)
+            date_only = isinstance(v, str) and len(v.strip()) <= 10
+            return format_datetime(d, date_only)
+        if t == "bool":
+            if isinstance(v, bool):
+                return "✓" if v else "✗"
+            return _text(v)
+        return _text(v)
+
+    def sort_key(self, v: Any) -> Any:
+        """A key that orders present values; None means "missing" (sorted last)."""
+        if v is None:
+            return None
+        t = self.col.value_type
+        if t == "number":
+            return _to_number(v)
+        if t == "date":
+            return _to_datetime(v)
+        if t == "bool":
+            return int(v) if isinstance(v, bool) else _to_number(v)
+        if t == "list" and isinstance(v, (list, tuple)):
+            return (1, _text(v).casefold())
+        # Text: numbers first and numerically, then strings case-insensitively, so a text
+        # column that holds numbers still sorts 2 before 10.
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return (0, float(v), "")
+        s = _text(v)
+        return (1, s.casefold())
+
+
+# ---- the table ---------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResult:
+    """What a search matched: row indices in table order (None: no filter) and, when the
+    query syntax was malformed, the parser's message (the words were then searched as text)."""
+
+    rows: list[int] | None
+    error: str | None = None
+    used_query: bool = False
+
+
+@dataclass
+class DatasetTable:
+    """A snapshot of a project's datasets table: columns in layout order and one record per
+    dataset (by name).  Values and texts are computed on demand and cached per column."""
+
+    project_id: int
+    columns: list[Column]
+    records: list[DatasetRecord]
+    catalog: Catalog | None = None
+    _access: dict[str, ColumnAccess] = field(default_factory=dict, repr=False)
+    _values: dict[str, list] = field(default_factory=dict, repr=False)
+    _texts: dict[str, list] = field(default_factory=dict, repr=False)
+    _folded: dict[str, list] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, catalog: Catalog, project_id: int) -> DatasetTable:
+        """Read the columns and every live dataset of *project_id* (two queries, no item scan)."""
+        with catalog.db.session() as s:
+            cols = load_columns(s, project_id)
+            recs = load_records(s, project_id)
+        return cls(project_id, cols, recs, catalog)
+
+    def __post_init__(self):
+        self._access = {c.name: ColumnAccess(c) for c in self.columns}
+        self._row_of = {r.id: i for i, r in enumerate(self.records)}
+
+    # ---- shape ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def visible_columns(self) -> list[Column]:
+        """The visible columns in layout order."""
+        return [c for c in self.columns if c.visible]
+
+    def column(self, name: str) -> Column:
+        """A column by name (KeyError when unknown)."""
+        return self._access[name].col
+
+    def row_of(self, dataset_id: int) -> int | None:
+        """The row index of a dataset, or None when it is not in the table."""
+        return self._row_of.get(dataset_id)
+
+    @property
+    def ids(self) -> list[int]:
+        """Dataset ids in table order (by name)."""
+        return [r.id for r in self.records]
+
+    # ---- values --------------------------------------------------------------------------
+    def value(self, row: int, name: str) -> Any:
+        """The raw value of a cell (None when missing)."""
+        return self._access[name].raw(self.records[row])
+
+    def text(self, row: int, name: str) -> str:
+        """The display text of a cell ("" when missing)."""
+        texts = self._texts.get(name)
+        if texts is not None:
+            return texts[row]
+        acc = self._access[name]
+        return acc.text(acc.raw(self.records[row]))
+
+    def values(self, name: str) -> list:
+        """Every row's raw value of a column (cached)."""
+        vals = self._values.get(name)
+        if vals is None:
+            raw = self._access[name].raw
+            vals = self._values[name] = [raw(r) for r in self.records]
+        return vals
+
+    def texts(self, name: str) -> list[str]:
+        """Every row's display text of a column (cached)."""
+        texts = self._texts.get(name)
+        if texts is None:
+            fmt = self._access[name].text
+            texts = self._texts[name] = [fmt(v) for v in self.values(name)]
+        return texts
+
+    def _folded_texts(self, name: str) -> list[str]:
+        f = self._folded.get(name)
+        if f is None:
+            f = self._folded[name] = [t.casefold() for t in self.texts(name)]
+        return f
+
+    # ---- sort ----------------------------------------------------------------------------
+    def order(self, name: str, ascending: bool = True, rows: Iterable[int] | None = None) -> list[int]:
+        """Row indices sorted by column *name*: typed (numbers as numbers, dates as dates),
+        missing values last in both directions, ties in name order."""
+        acc = self._access[name]
+        vals = self.values(name)
+        idx = range(len(self.records)) if rows is None else rows
+        present, missing = [], []
+        keyf = acc.sort_key
+        keyed = []
+        for i in idx:
+            k = keyf(vals[i])
+            if k is None:
+                missing.append(i)
+            else:
+                keyed.append((k, i))
+        try:
+            keyed.sort(key=lambda t: t[0], reverse=not ascending)
+        except TypeError:
+            # Values of mixed kinds in one column (a date and a number): compare as text.
+            keyed.sort(key=lambda t: str(t[0]), reverse=not ascending)
+        present = [i for _, i in keyed]
+        return present + missing
+
+    # ---- search --------------------------------------------------------------------------
+    def match_text(self, term: str, columns: Sequence[str] | None = None) -> list[int]:
+        """Rows where *term* appears (case-insensitively) in the text of one of *columns*
+        (default: the visible ones)."""
+        term = term.casefold()
+        names = columns if columns is not None else [c.name for c in self.visible_columns]
+        cols = [self._folded_texts(n) for n in names]
+        return [i for i in range(len(self.records)) if any(term in c[i] for c in cols)]
+
+    def search(self, text: str, columns: Sequence[str] | None = None) -> SearchResult:
+        """The rows matching what the user typed (see the module docstring)."""
+        text = (text or "").strip()
+        if not text:
+            return SearchResult(None)
+        from dsdesk.query import searchbar
+
+        try:
+            toks = searchbar.tokenize(text)
+        except QueryError as e:
+            return SearchResult(self._words(text.replace('"', " ").split(), columns), _first_line(e))
+        kinds = {t.kind for t in toks} - {"END"}
+        if kinds <= {"TEXT", "AND"}:
+            return SearchResult(self._words([t.value for t in toks if t.kind == "TEXT"], columns))
+        try:
+            rows = self._query(text, columns)
+        except QueryError as e:
+            words = [t.value for t in toks if t.kind == "TEXT"] or text.split()
+            return SearchResult(self._words(words, columns), _first_line(e))
+        return SearchResult(rows, None, True)
+
+    def _words(self, words: Iterable[str], columns) -> list[int]:
+        rows: set[int] | None = None
+        for w in words:
+            if not w:
+                continue
+            hit = set(self.match_text(w, columns))
+            rows = hit if rows is None else rows & hit
+        if rows is None:
+            return list(range(len(self.records)))
+        return sorted(rows)
+
+    def _query(self, text: str, columns) -> list[int]:
+        from dsdesk.query import ast, datasets_select, searchbar
+        from dsdesk.query.compile import DATASET
+
+        if self.catalog is None:
+            raise QueryError("the query syntax needs a table loaded from a catalog")
+        node = searchbar.parse(text, resource="datasets")
+        node = self._rewrite(node, columns)
+        stmt = datasets_select(self.project_id, ast.Query(resource="datasets", filter=node))
+        stmt = stmt.with_only_columns(DATASET.c.id)
+        with self.catalog.db.session() as s:
+            hits = set(s.execute(stmt).scalars())
+        return [i for i, r in enumerate(self.records) if r.id in hits]
+
+    def _ids_cond(self, rows: Iterable[int]):
+        from dsdesk.query import ast
+
+        ids = sorted(self.records[i].id for i in rows)
+        if not ids:
+            return ast.FALSE
+        chunks = [ast.Cond("id", "in", tuple(ids[k:k + _IN_CHUNK])) for k in range(0, len(ids), _IN_CHUNK)]
+        return ast.or_(*chunks)
+
+    def _rewrite(self, node, columns):
+        """Map the search-bar AST onto this table: free words search the visible columns'
+        text, custom column names read their field, and standard columns that are not
+        dataset fields (storage, recipe, source ...) are matched on their text here."""
+        from dsdesk.query import ast
+
+        if isinstance(node, ast.And):
+            return ast.and_(*[self._rewrite(c, columns) for c in node.children])
+        if isinstance(node, ast.Or):
+            return ast.or_(*[self._rewrite(c, columns) for c in node.children])
+        if isinstance(node, ast.Not):
+            return ast.not_(self._rewrite(node.child, columns))
+        if not isinstance(node, ast.Cond):
+            return node
+        if node.op == "contains" and node.field == "name":
+            return self._ids_cond(self.match_text(str(node.value), columns))
+        prefix = "metadata.user."
+        if node.field.startswith(prefix):
+            key = node.field[len(prefix):]
+            col = self._column_for_key(key)
+            if col is not None and col.custom:
+                return ast.Cond("metadata." + col.field, node.op, node.value)
+            if col is not None and col.name in _STANDARD_FIELDS:
+                return ast.Cond(_STANDARD_FIELDS[col.name], node.op, node.value)
+            if col is not None and col.name in _TEXT_ONLY and node.op in ("eq", "in", "exists"):
+                return self._ids_cond(self._match_standard(col.name, node))
+        return node
+
+    def _column_for_key(self, key: str) -> Column | None:
+        k = key.casefold()
+        for c in self.columns:
+            if c.name.casefold() == k:
+                return c
+        for c in self.columns:
+            if c.label.casefold().replace(" ", "") == k:
+                return c
+        return None
+
+    def _match_standard(self, name: str, node) -> list[int]:
+        texts = self._folded_texts(name)
+        if node.op == "exists":
+            return [i for i, t in enumerate(texts) if bool(t) == bool(node.value)]
+        values = node.value if node.op == "in" else (node.value,)
+        pats = [str(v).casefold() for v in values]
+        return [i for i, t in enumerate(texts) if any(fnmatch.fnmatchcase(t, p) for p in pats)]
+
+    # ---- completion ----------------------------------------------------------------------
+    def field_suggestions(self) -> list[str]:
+        """``user.*`` paths present in the loaded datasets, sorted."""
+        return _paths_of(r.meta_user for r in self.records)
+
+
+# Standard columns whose values are dataset fields the query engine knows.
+_STANDARD_FIELDS = {"size": "bytesTotal", "folders": "foldersCount", "annotations": "annotationsCount",
+                    "items": "itemsCount", "annotated": "annotatedCount"}
+# Standard columns shown from joined names: matched on their text, with wildcards.
+_TEXT_ONLY = {"driver", "recipe", "source"}
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+def _paths_of(metas: Iterable[dict], prefix: str = "user", limit: int = 5000) -> list[str]:
+    paths: set[str] = set()
+
+    def walk(d: dict, base: str, depth: int) -> None:
+        for k, v in d.items():
+            if not isinstance(k, str) or len(paths) >= limit:
+                continue
+            p = f"{base}.{k}"
+            paths.add(p)
+            if isinstance(v, dict) and depth < 8:
+                walk(v, p, depth + 1)
+
+    for m in metas:
+        if isinstance(m, dict):
+            walk(m, prefix, 0)
+    return sorted(paths)
+
+
+def metadata_fields(catalog: Catalog, project_id: int) -> list[str]:
+    """The ``user.*`` metadata paths that exist in a project's live datasets (one query)."""
+    with catalog.db.session() as s:
+        metas = s.execute(select(DatasetRow.meta_user).where(
+            DatasetRow.project_id == project_id, DatasetRow.deleted_at.is_(None),
+            DatasetRow.kind != "snapshot")).scalars().all()
+    return _paths_of(metas)
