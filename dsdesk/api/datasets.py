@@ -333,6 +333,36 @@ class Dataset:
                              overwrite=overwrite, on_event=on_event, dataset_id=self.id,
                              spec={"dataset_id": self.id, "local_path": str(local_path)})
 
+    def sync(self, dry_run: bool = False, delete_missing: bool = False, on_event=None):
+        """Reconcile the dataset with its external storage; returns a ``SyncReport``
+        (``new``, ``changed``, ``renamed``, ``missing``, ``deleted``, ``folders``, ``errors`` ...).
+
+        Vanished objects mark their items missing; *delete_missing* deletes them instead.
+        A dry run reports what would happen and changes nothing.  An interrupted sync
+        resumes on the next call.  See :mod:`dsdesk.sync.engine`.
+        """
+        from dsdesk.sync.engine import sync_job
+
+        report = self._cat.run("sync", sync_job, self.id, dry_run=dry_run, delete_missing=delete_missing,
+                               on_event=on_event, dataset_id=self.id,
+                               spec={"dataset_id": self.id, "dry_run": dry_run, "delete_missing": delete_missing})
+        if not dry_run:
+            self.refresh()
+        return report
+
+    @property
+    def sync_status(self) -> dict:
+        """Last sync time and counts, the auto-sync interval, and whether a sync is under way."""
+        from dsdesk.sync.engine import sync_state
+
+        return sync_state(self._cat.db, self.id)
+
+    def set_auto_sync(self, interval_seconds: int | None) -> None:
+        """Re-sync every *interval_seconds* while dsdesk runs (None turns it off)."""
+        from dsdesk.sync.engine import set_interval
+
+        set_interval(self._cat.db, self.id, interval_seconds)
+
     def to_json(self) -> dict:
         """Dataloop-shaped JSON."""
         return {"id": self.id, "name": self.name, "projects": [self.project_id], "type": self.kind,

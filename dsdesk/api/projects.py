@@ -95,6 +95,13 @@ class Project:
         return Datasets(self._cat, self)
 
     @property
+    def drivers(self):
+        """This project's storage drivers (``create``, ``list``, ``get``, ``delete``)."""
+        from dsdesk.api.drivers import Drivers
+
+        return Drivers(self._cat, self)
+
+    @property
     def recipes(self):
         """This project's recipes repository."""
         from dsdesk.api.recipes import Recipes

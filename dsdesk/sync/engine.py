@@ -1,0 +1,587 @@
+"""The reconcile engine: list the driver's prefix, stage it, diff it against the catalog, apply.
+
+Phases, recorded in ``sync_state`` so a sync interrupted anywhere resumes without
+duplicates or losses:
+
+1. **listing** — pages from the driver are written to ``sync_listing`` together with the
+   cursor (the last key of the page) in one transaction per page.  A killed process or a
+   dropped connection leaves the staged pages and the cursor; the next run lists from the
+   cursor on.  Each row also carries the folder and name its key maps to (or why the key
+   cannot be an item), computed here once, so the later steps are plain SQL.
+2. **listed** — the listing is complete; the apply step has not committed yet.
+3. **apply** — one transaction of set-based statements (never a Python loop over items):
+   renames (a vanished key and a new key with the same etag and size: the item moves and
+   keeps everything), new keys (blobs, items, folders), changed keys (blob updated, item
+   kept and flagged), vanished keys (blob marked missing, or items deleted with
+   ``delete_missing``), folder markers.  It commits with the cleanup of the staging rows,
+   so it happens exactly once.
+
+A dry run stages the listing the same way, applies inside a transaction that is rolled
+back, and so reports exactly what a real run would do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+import os
+import queue
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import JSON, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from dsdesk.catalog import paths, stats
+from dsdesk.catalog.guards import live_dataset, writable_dataset
+from dsdesk.catalog.models import Blob, Dataset, Driver, Folder, Item, SyncListing, SyncState, utcnow
+from dsdesk.catalog.sql import chunked, insert_ignore
+from dsdesk.errors import DsdeskError, InvalidInputError, InvalidPathError, StorageError
+from dsdesk.storage.drivers import GENERATED_PREFIX, open_driver
+
+PAGE_SIZE = 1000
+LOCAL_PAGE_SIZE = 5000
+MAX_REPORTED_ERRORS = 200
+STALE_RUN = dt.timedelta(hours=6)  # an interrupted listing older than this is restarted, not resumed
+_DIR_MEMO_LIMIT = 200_000
+
+_running: set[int] = set()
+_running_lock = threading.Lock()
+
+
+@dataclass
+class SyncReport:
+    """What a sync did (or, for a dry run, would do)."""
+
+    dataset_id: int
+    dry_run: bool = False
+    delete_missing: bool = False
+    listed: int = 0  # objects seen (folder markers included, .dsdesk/ excluded)
+    new: int = 0
+    changed: int = 0
+    renamed: int = 0
+    missing: int = 0  # newly marked missing
+    restored: int = 0  # marked missing before, present again
+    deleted: int = 0  # items deleted because their key vanished (delete_missing)
+    unchanged: int = 0
+    folders: int = 0  # folders created
+    conflicts: int = 0  # new keys whose path was taken: item created under a suffixed name
+    error_count: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    resumed: bool = False
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (job results, the CLI's output)."""
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One line for a progress bar or a log."""
+        kinds = ("new", "changed", "renamed", "missing", "restored", "deleted", "folders", "conflicts")
+        parts = [f"{k} {getattr(self, k)}" for k in kinds if getattr(self, k)]
+        head = "dry run: " if self.dry_run else ""
+        errs = f", {self.error_count} error(s)" if self.error_count else ""
+        return f"{head}{self.listed} listed: " + (", ".join(parts) or "no change") + errs
+
+
+# ------------------------------------------------------------------------ key mapping
+def map_key(rel: str) -> tuple[str | None, str | None, str | None]:
+    """(dir, name, error) for a key relative to the driver's prefix.
+
+    A key whose segments are not legal item names (``..``, ``.``, backslash, control
+    characters, empty segments such as ``a//b``) is refused with a reason instead of
+    being "fixed": a mapped path must never let an item escape its folder, and two keys
+    must never land on one path.
+    """
+    is_dir = rel.endswith("/")
+    parts = (rel[:-1] if is_dir else rel).split("/")
+    try:
+        for p in parts:
+            if p == "":
+                raise InvalidPathError(f"empty path segment in {rel!r}")
+            paths.check_name(p)
+    except InvalidPathError as e:
+        return None, None, str(e)
+    if is_dir:
+        return "/" + "/".join(parts), None, None
+    return ("/" + "/".join(parts[:-1])) if len(parts) > 1 else "/", parts[-1], None
+
+
+def _guess_mimetype(name: str) -> str:
+    return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+# ----------------------------------------------------------------------------- public
+def sync_job(ctx, dataset_id: int, dry_run: bool = False, delete_missing: bool = False,
+             page_size: int | None = None) -> SyncReport:
+    """Job function (see :mod:`dsdesk.jobs.runner`): sync one dataset with its driver."""
+    return sync_dataset(ctx.db, dataset_id, dry_run=dry_run, delete_missing=delete_missing,
+                        ctx=ctx, page_size=page_size)
+
+
+def run_sync(db, dataset_id: int, dry_run: bool = False, delete_missing: bool = False,
+             on_event=None, page_size: int | None = None) -> SyncReport:
+    """Sync *dataset_id* as a recorded job on this thread and return the report."""
+    from dsdesk.jobs.runner import run_job
+
+    return run_job(db, "sync", sync_job, dataset_id, dry_run=dry_run, delete_missing=delete_missing,
+                   page_size=page_size, spec={"dataset_id": dataset_id, "dry_run": dry_run,
+                                              "delete_missing": delete_missing},
+                   dataset_id=dataset_id, on_event=on_event)
+
+
+class _NoCtx:
+    """Progress and cancellation when no job context is given."""
+
+    def progress(self, *a, **k):
+        pass
+
+    def check_cancelled(self):
+        pass
+
+
+def sync_dataset(db, dataset_id: int, *, dry_run: bool = False, delete_missing: bool = False,
+                 ctx=None, page_size: int | None = None) -> SyncReport:
+    """Reconcile dataset *dataset_id* with its external driver; return a :class:`SyncReport`.
+
+    Raises StorageError when the storage cannot be listed (the staged part is kept: the
+    next run resumes), ReadOnlyError for a read-only dataset (dry runs excepted),
+    InvalidInputError for a dataset on the internal store or one that is not a master.
+    """
+    ctx = ctx or _NoCtx()
+    t0 = time.monotonic()
+    dataset_id = int(dataset_id)
+    with _running_lock:
+        if dataset_id in _running:
+            raise DsdeskError(f"dataset {dataset_id} is already being synced")
+        _running.add(dataset_id)
+    try:
+        report = _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size)
+    finally:
+        with _running_lock:
+            _running.discard(dataset_id)
+    report.seconds = round(time.monotonic() - t0, 3)
+    return report
+
+
+def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size) -> SyncReport:
+    report = SyncReport(dataset_id, dry_run=dry_run, delete_missing=delete_missing)
+    with db.session() as s:
+        ds = live_dataset(s, dataset_id) if dry_run else writable_dataset(s, dataset_id, "sync")
+        if ds.kind != "master":
+            raise InvalidInputError(f"dataset '{ds.name}' is a {ds.kind}; only master datasets are synced "
+                                    "with their storage (sync the master, then update the clone)")
+        row = s.get(Driver, ds.driver_id)
+        if row.kind == "internal":
+            raise InvalidInputError(f"dataset '{ds.name}' lives in the internal store; only datasets on an "
+                                    "external driver (local folder, S3, GCS, Azure) can be synced")
+        driver_id, prefix = row.id, row.prefix
+        driver = open_driver(db, row)
+        state = s.get(SyncState, dataset_id)
+        if state is None:
+            state = SyncState(dataset_id=dataset_id, stats={})
+            s.add(state)
+            s.flush()
+        started = (state.stats or {}).get("run_started")
+        fresh = started is not None and utcnow() - dt.datetime.fromisoformat(started) < STALE_RUN
+        resumable = (state.run_id is not None and state.phase in ("listing", "listed") and fresh
+                     and not (state.stats or {}).get("run_dry") and not dry_run)
+        if resumable:
+            run_id, cursor, phase = state.run_id, state.cursor, state.phase
+            report.resumed = True
+            report.listed = s.execute(select(func.count()).select_from(SyncListing)
+                                      .where(SyncListing.dataset_id == dataset_id)).scalar_one()
+        else:
+            run_id, cursor, phase = uuid.uuid4().hex, None, "listing"
+            s.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
+            state.run_id, state.cursor, state.phase = run_id, None, phase
+            state.stats = {**(state.stats or {}), "run_started": utcnow().isoformat(), "run_dry": dry_run}
+            state.last_error = None
+    prefix = driver.prefix
+    if phase == "listing":
+        try:
+            _stage(db, dataset_id, driver, prefix, run_id, cursor, ctx, report,
+                   page_size or (LOCAL_PAGE_SIZE if row.kind == "local" else PAGE_SIZE))
+        except StorageError as e:
+            _record_error(db, dataset_id, str(e))
+            raise
+        with db.session() as s:
+            s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id)
+                      .values(phase="listed", cursor=None))
+    ctx.check_cancelled()
+    ctx.progress(report.listed, report.listed, f"reconciling {report.listed} objects")
+    changed_keys = _apply(db, dataset_id, driver_id, delete_missing, dry_run, report)
+    if changed_keys and not dry_run:
+        _invalidate_thumbnails(db, driver_id, changed_keys)
+    return report
+
+
+def _record_error(db, dataset_id: int, message: str) -> None:
+    with db.session() as s:
+        s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id).values(last_error=message[:2000]))
+
+
+# ---------------------------------------------------------------------------- staging
+def _pages(driver, cursor, page_size):
+    """The driver's pages, fetched one ahead on a thread so the network and the catalog
+    writes overlap (a listing is a chain of requests; the inserts fit in between)."""
+    q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for page in driver.list_pages(cursor, page_size):
+                while not stop.is_set():
+                    try:
+                        q.put(page, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put(e)
+
+    t = threading.Thread(target=produce, name="sync-list", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _stage(db, dataset_id, driver, prefix, run_id, cursor, ctx, report, page_size) -> None:
+    gen = prefix + GENERATED_PREFIX
+    seen_dirs: set[str] = set()
+    ins = None
+    for page in _pages(driver, cursor, page_size):
+        ctx.check_cancelled()
+        rows = []
+        for e in page.entries:
+            key = e.key
+            if key.startswith(gen) or not key.startswith(prefix) or key == prefix:
+                continue
+            d, n, err = map_key(key[len(prefix):])
+            if err:
+                rows.append({"dataset_id": dataset_id, "storage_key": key, "run_id": run_id, "size": e.size,
+                             "etag": e.etag, "last_modified": e.last_modified, "is_dir": e.is_dir,
+                             "dir": None, "name": None, "error": err, "mimetype": None})
+                continue
+            if e.is_dir:
+                rows.append({"dataset_id": dataset_id, "storage_key": key, "run_id": run_id, "size": 0,
+                             "etag": None, "last_modified": e.last_modified, "is_dir": True,
+                             "dir": d, "name": None, "error": None, "mimetype": None})
+                seen_dirs.add(d)
+            else:
+                rows.append({"dataset_id": dataset_id, "storage_key": key, "run_id": run_id, "size": e.size,
+                             "etag": e.etag, "last_modified": e.last_modified, "is_dir": False,
+                             "dir": d, "name": n, "error": None, "mimetype": _guess_mimetype(n)})
+            # Folders of every key, ancestors included, staged as folder rows (their key is
+            # the marker key the folder would have), so the apply step creates them in SQL.
+            for a in paths.ancestors(d):
+                if a not in seen_dirs:
+                    seen_dirs.add(a)
+                    rows.append({"dataset_id": dataset_id, "storage_key": prefix + a[1:] + "/", "run_id": run_id,
+                                 "size": 0, "etag": None, "last_modified": None, "is_dir": True,
+                                 "dir": a, "name": None, "error": None, "mimetype": None})
+        if len(seen_dirs) > _DIR_MEMO_LIMIT:
+            seen_dirs.clear()  # memory stays bounded; duplicates are ignored by the insert
+        with db.session() as s:
+            if ins is None:
+                ins = insert_ignore(s, SyncListing.__table__, ["dataset_id", "storage_key"])
+            if rows:
+                s.execute(ins, rows)
+            # The cursor moves in the same transaction as the rows it covers: a kill
+            # between pages loses nothing and repeats nothing.
+            s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id).values(cursor=page.cursor))
+        report.listed += sum(1 for e in page.entries if not e.key.startswith(gen))
+        ctx.progress(report.listed, None, f"listed {report.listed} objects")
+
+
+# ------------------------------------------------------------------------------ apply
+def _apply(db, dataset_id, driver_id, delete_missing, dry_run, report) -> list[tuple[str, str | None]]:
+    """Diff the staged listing against the catalog and apply it in one transaction."""
+    now = utcnow()
+    s: Session = db.new_session()
+    try:
+        changed_keys = _reconcile(s, dataset_id, driver_id, delete_missing, now, report)
+        _collect_errors(s, dataset_id, report)
+        if dry_run:
+            s.rollback()
+        else:
+            stats.refresh(s, dataset_id)
+            s.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
+            st = s.get(SyncState, dataset_id)
+            st.run_id = st.cursor = st.phase = None
+            st.last_sync_at = now
+            st.last_error = None
+            keep = {k: v for k, v in (st.stats or {}).items() if not k.startswith("run_")}
+            summary = report.to_json()
+            summary.pop("errors", None)
+            st.stats = {**keep, "last": summary}
+            s.commit()
+        if dry_run:
+            # The staged listing of a dry run is not a resumable real run: clear it.
+            with db.session() as s2:
+                s2.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
+                s2.execute(update(SyncState).where(SyncState.dataset_id == dataset_id)
+                           .values(run_id=None, cursor=None, phase=None))
+        return changed_keys
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+
+
+def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) -> list[tuple[str, str | None]]:
+    L = SyncListing
+    files = and_(L.dataset_id == d, L.is_dir.is_(False), L.error.is_(None))
+    listed_key = select(L.storage_key).where(L.dataset_id == d, L.is_dir.is_(False), L.error.is_(None))
+
+    # The catalog side: items of this dataset and the blobs of this driver they point at.
+    def item_with_key(key_col):
+        return (select(Item.id).join(Blob, Blob.id == Item.blob_id)
+                .where(Item.dataset_id == d, Blob.driver_id == drv, Blob.storage_key == key_col).exists())
+
+    # --- renames: vanished (item's key not listed) x new (listed key with no item), same etag+size
+    vb = aliased(Blob)
+    vanished = (select(Item.id.label("item_id"), Item.dir, Item.name, vb.id.label("blob_id"),
+                       vb.storage_key.label("old_key"), vb.etag, vb.size,
+                       func.row_number().over(partition_by=(vb.etag, vb.size), order_by=(vb.storage_key, Item.id))
+                       .label("rn"))
+                .join(vb, vb.id == Item.blob_id)
+                .where(Item.dataset_id == d, vb.driver_id == drv, vb.etag.is_not(None),
+                       ~select(L.storage_key).where(L.dataset_id == d, L.storage_key == vb.storage_key,
+                                                    L.is_dir.is_(False), L.error.is_(None)).exists())
+                .subquery())
+    new = (select(L.storage_key, L.dir, L.name, L.etag, L.size, L.last_modified,
+                  func.row_number().over(partition_by=(L.etag, L.size), order_by=L.storage_key).label("rn"))
+           .where(files, L.etag.is_not(None), ~item_with_key(L.storage_key))
+           .subquery())
+    pairs = s.execute(
+        select(vanished.c.item_id, vanished.c.dir, vanished.c.name, vanished.c.blob_id, vanished.c.old_key,
+               new.c.storage_key, new.c.dir.label("new_dir"), new.c.name.label("new_name"), new.c.last_modified)
+        .join(new, and_(new.c.etag == vanished.c.etag, new.c.size == vanished.c.size, new.c.rn == vanished.c.rn))
+    ).all()
+    if pairs:
+        prefix_len = _prefix_len(s, drv)
+        taken_blobs = dict(s.execute(select(Blob.storage_key, Blob.id).where(
+            Blob.driver_id == drv, Blob.storage_key.in_([p.storage_key for p in pairs]))).all()) if len(pairs) < 5000 else None
+        for p in pairs:
+            existing = taken_blobs.get(p.storage_key) if taken_blobs is not None else s.execute(
+                select(Blob.id).where(Blob.driver_id == drv, Blob.storage_key == p.storage_key)).scalar()
+            if existing is None:
+                s.execute(update(Blob).where(Blob.id == p.blob_id).values(
+                    storage_key=p.storage_key, last_modified=p.last_modified, missing_since=None))
+                blob_id = p.blob_id
+            else:
+                blob_id = existing
+                s.execute(update(Blob).where(Blob.id == existing).values(missing_since=None))
+            # An item the user moved in the catalog stays where the user put it; one that
+            # sat at its key's path follows the object to its new path.
+            old_d, old_n, _ = map_key(p.old_key[prefix_len:])
+            at_key_path = (old_d, old_n) == (p.dir, p.name)
+            values: dict[str, Any] = {"blob_id": blob_id, "updated_at": now, "row_version": Item.row_version + 1}
+            if at_key_path:
+                new_dir, new_name = p.new_dir, _free_name(s, d, p.new_dir, p.new_name, exclude=p.item_id)
+                values.update(dir=new_dir, name=new_name)
+            s.execute(update(Item).where(Item.id == p.item_id).values(**values)
+                      .execution_options(synchronize_session=False))
+        report.renamed = len(pairs)
+
+    # --- changed: an item's key is listed with another etag / size / mtime
+    lk = aliased(L)
+    differs = or_(and_(lk.etag.is_not(None), Blob.etag.is_not(None), lk.etag != Blob.etag),
+                  lk.size != Blob.size,
+                  and_(lk.last_modified.is_not(None), Blob.last_modified.is_not(None),
+                       lk.last_modified != Blob.last_modified))
+    in_ds = select(Item.id).where(Item.dataset_id == d, Item.blob_id == Blob.id).exists()
+    changed_q = (select(Blob.id, Blob.storage_key, Blob.etag)
+                 .join(lk, and_(lk.dataset_id == d, lk.storage_key == Blob.storage_key,
+                                lk.is_dir.is_(False), lk.error.is_(None)))
+                 .where(Blob.driver_id == drv, in_ds, differs))
+    changed = s.execute(changed_q).all()
+    if changed:
+        ids = [r.id for r in changed]
+        col = lambda c: (select(c).where(L.dataset_id == d, L.storage_key == Blob.storage_key)  # noqa: E731
+                         .scalar_subquery())
+        for part in chunked(ids, 5000):
+            s.execute(update(Blob).where(Blob.id.in_(part)).values(
+                etag=col(L.etag), size=col(L.size), last_modified=col(L.last_modified), mimetype=col(L.mimetype),
+                content_hash=None, width=None, height=None, missing_since=None)
+                .execution_options(synchronize_session=False))
+            s.execute(update(Item).where(Item.dataset_id == d, Item.blob_id.in_(part)).values(
+                changed_at=now, updated_at=now, row_version=Item.row_version + 1)
+                .execution_options(synchronize_session=False))
+        report.changed = len(changed)
+
+    # --- restored: marked missing earlier, listed again (content unchanged)
+    restored = (update(Blob).where(Blob.driver_id == drv, Blob.missing_since.is_not(None), in_ds,
+                                   Blob.storage_key.in_(listed_key))
+                .values(missing_since=None).execution_options(synchronize_session=False))
+    report.restored = s.execute(restored).rowcount or 0
+
+    # Blobs written by uploads carry no mtime yet: fill it in silently (not a change).
+    s.execute(update(Blob).where(Blob.driver_id == drv, Blob.last_modified.is_(None), in_ds,
+                                 Blob.storage_key.in_(listed_key))
+              .values(last_modified=select(L.last_modified).where(L.dataset_id == d, L.storage_key == Blob.storage_key)
+                      .scalar_subquery())
+              .execution_options(synchronize_session=False))
+
+    # --- vanished: items whose key is no longer listed
+    gone_blobs = (select(Blob.id).where(Blob.driver_id == drv, in_ds, ~Blob.storage_key.in_(listed_key)))
+    if delete_missing:
+        blob_ids = list(s.execute(gone_blobs).scalars())
+        n = 0
+        for part in chunked(blob_ids, 5000):
+            n += s.execute(delete(Item).where(Item.dataset_id == d, Item.blob_id.in_(part))
+                           .execution_options(synchronize_session=False)).rowcount or 0
+            # The object is already gone from storage; drop blob rows nothing else uses.
+            used = select(Item.id).where(Item.blob_id == Blob.id).exists()
+            s.execute(delete(Blob).where(Blob.id.in_(part), ~used).execution_options(synchronize_session=False))
+        report.deleted = n
+    else:
+        report.missing = s.execute(
+            update(Blob).where(Blob.id.in_(gone_blobs), Blob.missing_since.is_(None))
+            .values(missing_since=now).execution_options(synchronize_session=False)).rowcount or 0
+
+    # --- new keys: blobs (insert or refresh), items, folders
+    newk = and_(files, ~item_with_key(L.storage_key))
+    blob_exists = select(Blob.id).where(Blob.driver_id == drv, Blob.storage_key == L.storage_key).exists()
+    s.execute(update(Blob).where(
+        Blob.driver_id == drv,
+        Blob.storage_key.in_(select(L.storage_key).where(newk)))
+        .values(etag=select(L.etag).where(L.dataset_id == d, L.storage_key == Blob.storage_key).scalar_subquery(),
+                size=select(L.size).where(L.dataset_id == d, L.storage_key == Blob.storage_key).scalar_subquery(),
+                last_modified=select(L.last_modified).where(L.dataset_id == d, L.storage_key == Blob.storage_key)
+                .scalar_subquery(),
+                missing_since=None)
+        .execution_options(synchronize_session=False))
+    s.execute(insert(Blob).from_select(
+        ["driver_id", "storage_key", "size", "etag", "last_modified", "mimetype", "created_at"],
+        select(literal(drv), L.storage_key, L.size, L.etag, L.last_modified, L.mimetype, literal(now))
+        .where(newk, ~blob_exists)))
+    ins_items = insert_ignore(s, Item.__table__, ["dataset_id", "dir", "name"]).from_select(
+        ["dataset_id", "dir", "name", "blob_id", "meta_system", "meta_user", "created_at", "updated_at"],
+        select(literal(d), L.dir, L.name, Blob.id, literal({}, JSON), literal({}, JSON), literal(now), literal(now))
+        .join(Blob, and_(Blob.driver_id == drv, Blob.storage_key == L.storage_key))
+        .where(newk))
+    report.new = s.execute(ins_items).rowcount or 0
+    # Keys whose path is already taken by another item (one the user moved there): keep
+    # both, the newcomer under a visible suffix, and say so in the report.
+    leftovers = s.execute(select(L.storage_key, L.dir, L.name, Blob.id)
+                          .join(Blob, and_(Blob.driver_id == drv, Blob.storage_key == L.storage_key))
+                          .where(newk)).all()
+    for r in leftovers:
+        name = _free_name(s, d, r.dir, r.name)
+        s.execute(insert(Item).values(dataset_id=d, dir=r.dir, name=name, blob_id=r.id, meta_system={},
+                                      meta_user={}, created_at=now, updated_at=now))
+        report.new += 1
+        report.conflicts += 1
+        _add_error(report, r.storage_key, f"path {paths.join(r.dir, r.name)} was taken; created as {name}")
+
+    folder_rows = select(literal(d), L.dir, literal(now)).where(
+        L.dataset_id == d, L.is_dir.is_(True), L.error.is_(None), L.dir != "/").distinct()
+    report.folders = s.execute(insert_ignore(s, Folder.__table__, ["dataset_id", "path"]).from_select(
+        ["dataset_id", "path", "created_at"], folder_rows)).rowcount or 0
+
+    total_files = s.execute(select(func.count()).select_from(L).where(files)).scalar_one()
+    report.unchanged = max(0, total_files - report.new - report.changed - report.renamed - report.restored)
+    return [(r.storage_key, r.etag) for r in changed]
+
+
+def _prefix_len(s: Session, drv: int) -> int:
+    from dsdesk.storage.drivers import normalize_prefix
+
+    return len(normalize_prefix(s.execute(select(Driver.prefix).where(Driver.id == drv)).scalar_one()))
+
+
+def _free_name(s: Session, d: int, dir_: str, name: str, exclude: int | None = None) -> str:
+    """*name*, or ``stem (2).ext`` ... the first name not taken in *dir_* of dataset *d*."""
+    stem, ext = os.path.splitext(name)
+    cand, i = name, 1
+    while True:
+        q = select(Item.id).where(Item.dataset_id == d, Item.dir == dir_, Item.name == cand)
+        if exclude is not None:
+            q = q.where(Item.id != exclude)
+        if s.execute(q.limit(1)).first() is None:
+            return cand
+        i += 1
+        cand = f"{stem} ({i}){ext}"
+
+
+def _add_error(report: SyncReport, key: str, message: str) -> None:
+    report.error_count += 1
+    if len(report.errors) < MAX_REPORTED_ERRORS:
+        report.errors.append({"key": key, "error": message})
+
+
+def _collect_errors(s: Session, d: int, report: SyncReport) -> None:
+    n = s.execute(select(func.count()).select_from(SyncListing)
+                  .where(SyncListing.dataset_id == d, SyncListing.error.is_not(None))).scalar_one()
+    rows = s.execute(select(SyncListing.storage_key, SyncListing.error)
+                     .where(SyncListing.dataset_id == d, SyncListing.error.is_not(None))
+                     .order_by(SyncListing.storage_key).limit(MAX_REPORTED_ERRORS)).all()
+    report.error_count += n
+    room = MAX_REPORTED_ERRORS - len(report.errors)
+    report.errors.extend({"key": k, "error": e} for k, e in rows[:max(0, room)])
+
+
+def _invalidate_thumbnails(db, driver_id: int, keys: list[tuple[str, str | None]]) -> None:
+    """Drop the cached thumbnails of objects whose bytes changed."""
+    from dsdesk.storage.thumbnails import ThumbnailCache
+
+    cache = ThumbnailCache(db.cache_root)
+    for key, etag in keys:
+        cache.invalidate(driver_id, key, etag)
+
+
+def sync_state(db, dataset_id: int) -> dict[str, Any]:
+    """The dataset's sync bookkeeping: last sync time, interval, last counts, run in progress."""
+    with db.session() as s:
+        st = s.get(SyncState, int(dataset_id))
+        if st is None:
+            return {"dataset_id": int(dataset_id), "last_sync_at": None, "interval_seconds": None,
+                    "in_progress": False, "phase": None, "last_error": None, "last": None}
+        return {"dataset_id": st.dataset_id, "last_sync_at": st.last_sync_at,
+                "interval_seconds": st.interval_seconds, "in_progress": st.run_id is not None,
+                "phase": st.phase, "last_error": st.last_error, "last": (st.stats or {}).get("last")}
+
+
+def set_interval(db, dataset_id: int, seconds: int | None) -> None:
+    """Turn on (every *seconds*, at least 10) or off (None) automatic re-sync of a dataset."""
+    if seconds is not None:
+        seconds = int(seconds)
+        if seconds < 10:
+            raise InvalidInputError(f"auto-sync interval must be at least 10 seconds, not {seconds}")
+    with db.session() as s:
+        live_dataset(s, dataset_id)
+        st = s.get(SyncState, int(dataset_id))
+        if st is None:
+            s.add(SyncState(dataset_id=int(dataset_id), stats={}, interval_seconds=seconds))
+        else:
+            st.interval_seconds = seconds
+
+
+def datasets_due(db, now: dt.datetime | None = None) -> list[int]:
+    """Ids of datasets whose auto-sync interval has elapsed since their last sync."""
+    now = now or utcnow()
+    with db.session() as s:
+        rows = s.execute(select(SyncState.dataset_id, SyncState.last_sync_at, SyncState.interval_seconds)
+                         .join(Dataset, Dataset.id == SyncState.dataset_id)
+                         .where(SyncState.interval_seconds.is_not(None), Dataset.deleted_at.is_(None))).all()
+    return [r.dataset_id for r in rows
+            if r.last_sync_at is None or now - r.last_sync_at >= dt.timedelta(seconds=r.interval_seconds)]
+
