@@ -187,6 +187,38 @@ class Items:
                 out.extend(_rows_to_items(self._cat, s.execute(q)))
         return out
 
+    def bulk_import(self, records, mode: str = "skip", on_event=None) -> int:
+        """Register many binaries that are already in the dataset's storage, in one transaction.
+
+        *records* is an iterable of ``dsdesk.catalog.ingest.Record`` (or dicts with its
+        fields: ``filepath`` or dir/name, storage_key, size, etag, mimetype, width, height,
+        meta_user ...).  This is the bulk path imports, sync and benchmarks use; paths are
+        validated like every other path.  Returns the number of items created.
+        """
+        from dsdesk.catalog.ingest import Record, ingest
+
+        def normalised():
+            for r in records:
+                if isinstance(r, dict):
+                    r = dict(r)
+                    if "filepath" in r:
+                        r["dir"], r["name"] = paths.split_filepath(r.pop("filepath"))
+                    r = Record(**r)
+                else:
+                    r.dir = paths.normalize_dir(r.dir)
+                    paths.check_name(r.name)
+                yield r
+
+        def job(ctx):
+            with self._cat.db.session() as s:
+                res = ingest(s, self._ds.id, self._ds.driver_id, normalised(), mode=mode, collect_ids=False,
+                             on_batch=lambda n: (ctx.check_cancelled(), ctx.progress(n, None, f"{n} records")))
+                stats.refresh(s, self._ds.id)
+            return res.created
+
+        return self._cat.run("import", job, on_event=on_event, dataset_id=self._ds.id,
+                             spec={"dataset_id": self._ds.id, "mode": mode})
+
     def make_dir(self, directory: str) -> str:
         """Create a folder (and its parents); empty folders are kept.  Returns its path."""
         with self._cat.db.session() as s:

@@ -111,7 +111,6 @@ class Blob(Base):
     __tablename__ = "blob"
     __table_args__ = (
         UniqueConstraint("driver_id", "storage_key"),
-        Index("ix_blob_content_hash", "content_hash"),
         Index("ix_blob_etag_size", "driver_id", "etag", "size"),
     )
     id: Mapped[int] = _id()

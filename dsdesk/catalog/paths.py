@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 
 from dsdesk.errors import InvalidPathError
 
@@ -43,6 +44,11 @@ def normalize_dir(path: str | None) -> str:
         return ROOT
     if not isinstance(path, str):
         raise InvalidPathError(f"a path must be a string, not {type(path).__name__}")
+    return _normalize_dir(path)
+
+
+@lru_cache(maxsize=65536)  # bulk ingests repeat a few thousand folders a million times
+def _normalize_dir(path: str) -> str:
     parts = [p for p in path.split("/") if p != ""]
     for p in parts:
         check_name(p)

@@ -81,7 +81,10 @@ class JobContext:
         if message is not None:
             self.message = message
         now = time.monotonic()
-        if now - self._last_db_write >= _DB_WRITE_INTERVAL:
+        # SQLite has one writer: a job usually holds the write lock while it reports progress,
+        # so a progress row update from a second connection would wait for the job itself.
+        # There, progress travels by events only; status changes are still recorded.
+        if self.db.dialect != "sqlite" and now - self._last_db_write >= _DB_WRITE_INTERVAL:
             self._last_db_write = now
             self._write(status=RUNNING)
         self._emit(RUNNING)

@@ -102,7 +102,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('driver_id', 'storage_key', name=op.f('uq_blob_driver_id'))
     )
     with op.batch_alter_table('blob', schema=None) as batch_op:
-        batch_op.create_index('ix_blob_content_hash', ['content_hash'], unique=False)
         batch_op.create_index('ix_blob_etag_size', ['driver_id', 'etag', 'size'], unique=False)
 
     op.create_table('dataset',
@@ -340,7 +339,6 @@ def downgrade() -> None:
     op.drop_table('dataset')
     with op.batch_alter_table('blob', schema=None) as batch_op:
         batch_op.drop_index('ix_blob_etag_size')
-        batch_op.drop_index('ix_blob_content_hash')
 
     op.drop_table('blob')
     op.drop_table('saved_query')
