@@ -318,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--flat", action="store_true", help="no items/ sub-folder")
     dl.add_argument("--annotations", action="store_true", help="also write json/<path>.json annotation files")
     dl.set_defaults(func=cmd_download)
+
+    from dsdesk.cli import storage_cmds  # sync and driver commands
+
+    storage_cmds.register(sub)
     return p
 
 
