@@ -1,0 +1,237 @@
+"""The inspector: preview, file facts, lineage, user metadata, annotations and task statuses
+of the selected item (or a summary of a multi-selection).
+
+Reading happens on workers (:func:`read_item_details`); edits are asked for through
+``metadata_save_requested`` and saved by the main window through the API, which also
+enforces read-only below the UI.  A read-only dataset shows the editor locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsdesk.ui.metadata_editor import MetadataEditor
+
+
+@dataclass
+class ItemDetails:
+    """Everything the inspector shows about one item (read on a worker)."""
+
+    item: object  # dsdesk.api.items.Item
+    dataset_name: str
+    readonly: bool
+    storage: str
+    annotations: list = field(default_factory=list)
+    statuses: list = field(default_factory=list)
+    master: str | None = None
+    parent: str | None = None
+    label_colors: dict = field(default_factory=dict)
+
+
+def _describe_item(cat, item_id: int | None) -> str | None:
+    if item_id is None:
+        return None
+    from dsdesk.catalog.models import Dataset, Item
+
+    with cat.db.session() as s:
+        it = s.get(Item, item_id)
+        if it is None:
+            return f"item {item_id} (deleted)"
+        ds = s.get(Dataset, it.dataset_id)
+        path = (it.dir.rstrip("/") + "/" + it.name) if it.dir != "/" else "/" + it.name
+        return f"{ds.name if ds else '?'}:{path}"
+
+
+def read_item_details(cat, dataset_id: int, item_id: int) -> ItemDetails:
+    """The inspector's facts about one item (Qt-free; run it on a worker)."""
+    from dsdesk.catalog.models import Driver
+
+    ds = cat.dataset_by_id(dataset_id)
+    item = ds.items.get(item_id=item_id)
+    with cat.db.session() as s:
+        drv = s.get(Driver, item.driver_id)
+        storage = f"{drv.name} ({drv.kind})" if drv else "?"
+        if drv is not None and drv.kind != "internal":
+            storage += f" {drv.bucket}/{item.storage_key}" if drv.bucket else f" {item.storage_key}"
+    recipe = ds.recipe
+    colors = {}
+    if recipe is not None:
+        for lab in getattr(recipe, "labels", []) or []:
+            tag = getattr(lab, "tag", None) or (lab.get("tag") if isinstance(lab, dict) else None)
+            color = getattr(lab, "color", None) or (lab.get("color") if isinstance(lab, dict) else None)
+            if tag and color:
+                colors[tag] = color
+    return ItemDetails(item, ds.name, ds.readonly, storage, item.annotations.list(), item.statuses(),
+                       _describe_item(cat, item.master_item_id), _describe_item(cat, item.parent_item_id), colors)
+
+
+def human_size(n: int | None) -> str:
+    """``12.3 MB`` style sizes."""
+    if n is None:
+        return "?"
+    f = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if f < 1024 or unit == "TB":
+            return f"{f:.0f} {unit}" if unit == "B" else f"{f:.1f} {unit}"
+        f /= 1024
+    return str(n)
+
+
+class InspectorPanel(QWidget):
+    """The right panel.  ``metadata_save_requested(item_id, row_version, dict)`` asks the
+    main window to save; :meth:`show_details` / :meth:`show_selection` fill it."""
+
+    metadata_save_requested = Signal(int, dict)
+    error_shown = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.preview = QLabel(self)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(180)
+        self.preview.setStyleSheet("background: palette(alternate-base); border-radius: 6px;")
+        self.title = QLabel("Nothing selected", self)
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts = QFormLayout()
+        self.facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self._fact_labels: dict[str, QLabel] = {}
+        for key in ("Path", "Size", "Type", "Dimensions", "Storage", "Lineage", "Created", "Updated"):
+            lab = QLabel("", self)
+            lab.setWordWrap(True)
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._fact_labels[key] = lab
+            self.facts.addRow(f"{key}:", lab)
+        self.readonly_label = QLabel("", self)
+        self.readonly_label.setStyleSheet("color: #a06a12;")
+        self.readonly_label.hide()
+        self.editor = MetadataEditor(self)
+        self.editor.save_requested.connect(self._on_editor_save_requested)
+        self.editor.invalid.connect(self.show_error)
+        self.annotations = QListWidget(self)
+        self.statuses = QListWidget(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.editor, "Metadata")
+        self.tabs.addTab(self.annotations, "Annotations")
+        self.tabs.addTab(self.statuses, "Tasks")
+        self.error_label = QLabel("", self)
+        self.error_label.setStyleSheet("color: #c0392b;")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.preview)
+        lay.addWidget(self.title)
+        lay.addLayout(self.facts)
+        lay.addWidget(self.readonly_label)
+        lay.addWidget(self.error_label)
+        lay.addWidget(self.tabs, 1)
+        self.details: ItemDetails | None = None
+        self.show_nothing()
+
+    def _set_fact(self, key: str, text: str) -> None:
+        self._fact_labels[key].setText(text)
+
+    def show_nothing(self, text: str = "Nothing selected") -> None:
+        """Clear the panel."""
+        self.details = None
+        self.title.setText(text)
+        self.preview.setPixmap(QPixmap())
+        self.preview.setText("")
+        for k in self._fact_labels:
+            self._set_fact(k, "")
+        self.editor.set_value({})
+        self.editor.set_read_only(True, "select one item to edit its metadata")
+        self.annotations.clear()
+        self.statuses.clear()
+        self.readonly_label.hide()
+        self.error_label.hide()
+
+    def show_selection(self, count: int) -> None:
+        """A multi-selection summary."""
+        self.show_nothing(f"{count:,} items selected")
+
+    def set_preview(self, pm: QPixmap | None) -> None:
+        """The preview image (None: a placeholder text)."""
+        if pm is None or pm.isNull():
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText("no preview")
+            return
+        w = max(120, self.preview.width() - 8)
+        self.preview.setPixmap(pm.scaled(w, 240, Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation))
+
+    def show_details(self, d: ItemDetails) -> None:
+        """Fill the panel with one item's details."""
+        self.details = d
+        it = d.item
+        self.error_label.hide()
+        self.title.setText(it.name)
+        self._set_fact("Path", f"{d.dataset_name}:{it.filename}")
+        self._set_fact("Size", human_size(it.size))
+        self._set_fact("Type", it.mimetype or "unknown")
+        self._set_fact("Dimensions", f"{it.width} × {it.height}" if it.width and it.height else "–")
+        flags = []
+        if it.missing:
+            flags.append("missing in storage")
+        if it.changed:
+            flags.append("changed in storage")
+        self._set_fact("Storage", d.storage + (f" ({', '.join(flags)})" if flags else ""))
+        if it.master_item_id is None:
+            lineage = "master item (owns its binary)"
+        else:
+            lineage = f"clone of {d.parent or it.parent_item_id}"
+            if d.master and d.master != d.parent:
+                lineage += f"; master {d.master}"
+        self._set_fact("Lineage", lineage)
+        self._set_fact("Created", f"{it.created_at:%Y-%m-%d %H:%M}" if it.created_at else "")
+        self._set_fact("Updated", f"{it.updated_at:%Y-%m-%d %H:%M}" if it.updated_at else "")
+        self.editor.set_value(it.metadata.get("user") or {})
+        if d.readonly:
+            reason = f"dataset '{d.dataset_name}' is read-only"
+            self.editor.set_read_only(True, reason)
+            self.readonly_label.setText(f"🔒 {reason}: edits are refused")
+            self.readonly_label.show()
+        else:
+            self.editor.set_read_only(False)
+            self.readonly_label.hide()
+        self.annotations.clear()
+        for a in d.annotations:
+            text = f"{a.type}  {a.label or ''}"
+            c = a.coordinates
+            if a.type == "box" and isinstance(c, list) and len(c) >= 2:
+                text += f"   ({c[0]['x']:.0f}, {c[0]['y']:.0f}) – ({c[1]['x']:.0f}, {c[1]['y']:.0f})"
+            elif a.type == "point" and isinstance(c, dict):
+                text += f"   ({c['x']:.0f}, {c['y']:.0f})"
+            li = QListWidgetItem(text)
+            li.setData(Qt.ItemDataRole.UserRole, a.id)
+            self.annotations.addItem(li)
+        self.tabs.setTabText(1, f"Annotations ({len(d.annotations)})")
+        self.statuses.clear()
+        for st in d.statuses:
+            self.statuses.addItem(f"{st['task']}: {st['status']}" + (f" by {st['creator']}" if st.get("creator") else ""))
+        self.tabs.setTabText(2, f"Tasks ({len(d.statuses)})")
+
+    def show_error(self, message: str) -> None:
+        """Show an error under the facts (a refused edit, a value that does not parse)."""
+        self.error_label.setText(message)
+        self.error_label.show()
+        self.error_shown.emit(message)
+
+    def _on_editor_save_requested(self, value: dict) -> None:
+        if self.details is None:
+            return
+        self.metadata_save_requested.emit(self.details.item.id, value)

@@ -1,0 +1,364 @@
+"""Long operations on a QThreadPool, their events carried to the GUI thread, and the jobs panel.
+
+A job is a Qt-free function ``fn(ctx, ...)`` run by :func:`dsdesk.jobs.runner.run_job`
+with a context made by :func:`dsdesk.jobs.runner.prepare`, so Cancel is ``ctx.cancel()``
+and the catalog records every job.  :class:`JobBridge` is the one object that carries
+:class:`~dsdesk.jobs.runner.JobEvent` values from job threads to the GUI thread (a queued
+signal); widgets are touched only in its slots, never in the job function.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsdesk.jobs.runner import CANCELLED, FAILED, FINAL, QUEUED, RUNNING, SUCCEEDED, JobEvent, prepare, run_job
+from dsdesk.ui.icons import icon
+
+_EVENT_INTERVAL = 0.05  # seconds: progress events faster than this are coalesced (keeps the GUI queue short)
+
+
+@dataclass
+class JobHandle:
+    """The GUI's view of one submitted job.  ``uid`` is the GUI's key (the catalog's job id
+    is known only once the worker has created the job row)."""
+
+    uid: int
+    kind: str
+    title: str
+    dataset_id: int | None
+    touches: frozenset[str]
+    on_success: Callable[[Any], None] | None = None
+    on_failure: Callable[[JobEvent], None] | None = None
+    status: str = QUEUED
+    last: JobEvent | None = None
+    job_id: int | None = None
+    ctx: Any = None
+    cancel_requested: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        """True once the job succeeded, failed or was cancelled."""
+        return self.status in FINAL
+
+
+class JobBridge(QObject):
+    """Carries JobEvents from job threads onto the GUI thread.
+
+    ``post`` is called on the job's thread; ``job_event`` is delivered through a queued
+    connection, so its slots run on the GUI thread.  Never touch widgets in ``post`` or in
+    the job function.
+    """
+
+    job_event = Signal(int, object)  # handle uid, JobEvent
+    _posted = Signal(int, object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        # The hop through _posted with an explicit QueuedConnection makes the thread switch
+        # independent of where the receivers of job_event live.
+        self._posted.connect(self.job_event, Qt.ConnectionType.QueuedConnection)
+
+    def post(self, uid: int, event: JobEvent) -> None:
+        """Queue *event* for the GUI thread (thread-safe)."""
+        self._posted.emit(uid, event)
+
+
+class _JobRunnable(QRunnable):
+    def __init__(self, manager: JobManager, handle: JobHandle, fn: Callable, args: tuple, kwargs: dict,
+                 spec: dict | None):
+        super().__init__()
+        self._m, self._h, self._fn, self._args, self._kwargs, self._spec = manager, handle, fn, args, kwargs, spec
+        self._last_post = 0.0
+
+    def _forward(self, ev: JobEvent) -> None:  # job thread
+        now = time.monotonic()
+        if ev.status == RUNNING and now - self._last_post < _EVENT_INTERVAL and ev.done != ev.total:
+            return
+        self._last_post = now
+        self._m.bridge.post(self._h.uid, ev)
+
+    def run(self) -> None:  # job thread: never touch widgets here
+        h = self._h
+        try:
+            ctx = prepare(self._m.db, h.kind, spec=self._spec, dataset_id=h.dataset_id, on_event=self._forward)
+        except BaseException as e:  # noqa: BLE001 - the catalog could not even record the job
+            self._m.bridge.post(h.uid, JobEvent(0, h.kind, FAILED, error=f"cannot start the job: {e}",
+                                                details=traceback.format_exc()))
+            return
+        with h.lock:
+            h.ctx = ctx
+            if h.cancel_requested:
+                ctx.cancel()
+        run_job(self._m.db, h.kind, self._fn, *self._args, ctx=ctx, raise_errors=False, **self._kwargs)
+
+
+class JobManager(QObject):
+    """Submits jobs to its own QThreadPool and tracks them on the GUI thread.
+
+    Signals (GUI thread): ``job_added(uid)``, ``job_updated(uid)``, ``job_finished(uid)``,
+    ``running_count_changed(n)`` and ``views_touched(set_of_view_names)`` after a job
+    that changed something finished (succeeded, or failed/cancelled after partial work).
+    """
+
+    job_added = Signal(int)
+    job_updated = Signal(int)
+    job_finished = Signal(int)
+    running_count_changed = Signal(int)
+    views_touched = Signal(object)
+
+    def __init__(self, db, parent: QObject | None = None, max_threads: int = 2):
+        super().__init__(parent)
+        self.db = db
+        self.bridge = JobBridge(self)
+        self.bridge.job_event.connect(self._on_bridge_job_event)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._uids = itertools.count(1)
+        self.handles: dict[int, JobHandle] = {}
+
+    def submit(self, kind: str, title: str, fn: Callable, *args, dataset_id: int | None = None,
+               spec: dict | None = None, touches: Iterable[str] = (), on_success=None, on_failure=None,
+               **kwargs) -> JobHandle:
+        """Run ``fn(ctx, *args, **kwargs)`` as a recorded job; returns its handle at once.
+
+        *touches* names the views to refresh when it ends (``datasets``, ``folders``,
+        ``items``, ``inspector``).  *on_success(result)* / *on_failure(event)* run on the GUI thread.
+        """
+        h = JobHandle(next(self._uids), kind, title, dataset_id, frozenset(touches), on_success, on_failure)
+        self.handles[h.uid] = h
+        self.job_added.emit(h.uid)
+        self._pool.start(_JobRunnable(self, h, fn, args, kwargs, spec))
+        self.running_count_changed.emit(self.running_count)
+        return h
+
+    @property
+    def running_count(self) -> int:
+        """Jobs queued or running."""
+        return sum(1 for h in self.handles.values() if not h.finished)
+
+    def cancel(self, uid: int) -> None:
+        """Ask a job to stop (at its next check); a queued job stops before it starts."""
+        h = self.handles.get(uid)
+        if h is None or h.finished:
+            return
+        with h.lock:
+            h.cancel_requested = True
+            if h.ctx is not None:
+                h.ctx.cancel()
+        self.job_updated.emit(uid)
+
+    def cancel_all(self) -> None:
+        """Cancel every job that has not finished."""
+        for uid in list(self.handles):
+            self.cancel(uid)
+
+    def clear_finished(self) -> None:
+        """Forget finished jobs (the panel removes their rows)."""
+        for uid in [u for u, h in self.handles.items() if h.finished]:
+            del self.handles[uid]
+            self.job_updated.emit(uid)
+
+    def _on_bridge_job_event(self, uid: int, ev: JobEvent) -> None:
+        h = self.handles.get(uid)
+        if h is None or h.finished:
+            return
+        h.last = ev
+        h.status = ev.status
+        if ev.job_id:
+            h.job_id = ev.job_id
+        self.job_updated.emit(uid)
+        if ev.status in FINAL:
+            self.running_count_changed.emit(self.running_count)
+            if ev.status == SUCCEEDED:
+                if h.on_success is not None:
+                    h.on_success(ev.result)
+            elif h.on_failure is not None:
+                h.on_failure(ev)
+            if h.touches:
+                self.views_touched.emit(set(h.touches))
+            self.job_finished.emit(uid)
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Cancel everything and wait for the workers; False when they did not stop in time."""
+        self.cancel_all()
+        self._pool.clear()
+        return self._pool.waitForDone(timeout_ms)
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
+
+
+def _fmt_rate(rate: float | None) -> str:
+    if not rate:
+        return ""
+    return f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
+
+
+class JobsPanel(QWidget):
+    """The jobs dock's content: one row per job with progress, rate, time left, Cancel and errors."""
+
+    COLUMNS = ("Job", "Status", "Progress", "Rate", "Time left", "")
+
+    def __init__(self, manager: JobManager, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.manager = manager
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(len(self.COLUMNS))
+        self.tree.setHeaderLabels(self.COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        hdr = self.tree.header()
+        hdr.setStretchLastSection(False)
+        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 260), (2, 200), (3, 90), (4, 90), (5, 70)):
+            hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.tree.setColumnWidth(col, width)
+        self.tree.itemDoubleClicked.connect(self._on_tree_item_double_clicked)
+        self.clear_button = QToolButton(self)
+        self.clear_button.setText("Clear finished")
+        self.clear_button.clicked.connect(manager.clear_finished)
+        self.summary = QLabel("No jobs", self)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.clear_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 2, 4, 4)
+        lay.addLayout(top)
+        lay.addWidget(self.tree)
+        self._rows: dict[int, QTreeWidgetItem] = {}
+        self._bars: dict[int, QProgressBar] = {}
+        self._cancel: dict[int, QToolButton] = {}
+        manager.job_added.connect(self._on_manager_job_added)
+        manager.job_updated.connect(self._on_manager_job_updated)
+        manager.running_count_changed.connect(self._on_manager_running_count_changed)
+
+    def row(self, uid: int) -> QTreeWidgetItem | None:
+        """The tree row of job *uid* (for tests and for selection)."""
+        return self._rows.get(uid)
+
+    def _on_manager_job_added(self, uid: int) -> None:
+        h = self.manager.handles[uid]
+        item = QTreeWidgetItem([h.title, "queued", "", "", "", ""])
+        item.setData(0, Qt.ItemDataRole.UserRole, uid)
+        item.setIcon(0, icon("jobs"))
+        self.tree.insertTopLevelItem(0, item)
+        bar = QProgressBar()
+        bar.setRange(0, 0)
+        bar.setTextVisible(True)
+        bar.setMaximumHeight(18)
+        cancel = QToolButton()
+        cancel.setIcon(icon("cancel"))
+        cancel.setText("Cancel")
+        cancel.setToolTip(f"Cancel {h.title}")
+        cancel.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        cancel.clicked.connect(lambda _=False, u=uid: self.manager.cancel(u))
+        self.tree.setItemWidget(item, 2, bar)
+        self.tree.setItemWidget(item, 5, cancel)
+        self._rows[uid], self._bars[uid], self._cancel[uid] = item, bar, cancel
+
+    def _on_manager_job_updated(self, uid: int) -> None:
+        item = self._rows.get(uid)
+        h = self.manager.handles.get(uid)
+        if item is None:
+            return
+        if h is None:  # cleared
+            idx = self.tree.indexOfTopLevelItem(item)
+            self.tree.takeTopLevelItem(idx)
+            for d in (self._rows, self._bars, self._cancel):
+                d.pop(uid, None)
+            return
+        ev, bar = h.last, self._bars[uid]
+        status = h.status
+        if h.cancel_requested and not h.finished:
+            status = "cancelling…"
+        text = status
+        if ev is not None and ev.message and status == RUNNING:
+            text = f"running: {ev.message}"
+        if h.status == FAILED and ev is not None:
+            text = f"failed: {ev.error}"
+            item.setToolTip(1, (ev.error or "") + ("\n\n" + ev.details if ev.details else ""))
+            item.setForeground(1, Qt.GlobalColor.red)
+        elif h.status == CANCELLED:
+            text = "cancelled"
+        elif h.status == SUCCEEDED:
+            text = "done" + (f": {ev.message}" if ev is not None and ev.message else "")
+        item.setText(1, text)
+        if ev is not None and ev.total:
+            bar.setRange(0, 1000)
+            bar.setValue(int(1000 * min(ev.done / ev.total, 1.0)))
+            bar.setFormat(f"{ev.done:,} / {ev.total:,}")
+        elif h.finished:
+            bar.setRange(0, 1000)
+            bar.setValue(1000 if h.status == SUCCEEDED else 0)
+            bar.setFormat(f"{ev.done:,}" if ev is not None and ev.done else "")
+        elif ev is not None and ev.done:
+            bar.setFormat(f"{ev.done:,}")
+        if h.finished:
+            item.setText(3, "")
+            item.setText(4, "")
+            self._cancel[uid].setEnabled(False)
+            if h.status == FAILED:
+                self._cancel[uid].setText("Details")
+                self._cancel[uid].setIcon(icon("properties"))
+                self._cancel[uid].setEnabled(True)
+                self._cancel[uid].clicked.disconnect()
+                self._cancel[uid].clicked.connect(lambda _=False, u=uid: self.show_error_details(u))
+        else:
+            item.setText(3, _fmt_rate(ev.rate) if ev else "")
+            item.setText(4, _fmt_eta(ev.eta) if ev else "")
+
+    def _on_manager_running_count_changed(self, n: int) -> None:
+        total = len(self.manager.handles)
+        self.summary.setText(f"{n} running, {total - n} finished" if total else "No jobs")
+
+    def _on_tree_item_double_clicked(self, item: QTreeWidgetItem, _col: int) -> None:
+        uid = item.data(0, Qt.ItemDataRole.UserRole)
+        h = self.manager.handles.get(uid)
+        if h is not None and h.status == FAILED:
+            self.show_error_details(uid)
+
+    def error_text(self, uid: int) -> tuple[str, str]:
+        """(message, details) of a failed job."""
+        h = self.manager.handles[uid]
+        ev = h.last
+        return (ev.error or "failed") if ev else "failed", (ev.details or "") if ev else ""
+
+    def show_error_details(self, uid: int) -> None:
+        """Show a failed job's error with its traceback in a message box."""
+        h = self.manager.handles.get(uid)
+        if h is None:
+            return
+        msg, details = self.error_text(uid)
+        box = QMessageBox(QMessageBox.Icon.Critical, f"{h.title} failed", msg, QMessageBox.StandardButton.Close, self)
+        box.setDetailedText(details)
+        box.exec()
