@@ -9,8 +9,16 @@ from dsdesk.versioning.diff import DiffReport, diff
 from dsdesk.versioning.gc import GcReport, gc
 from dsdesk.versioning.merge import MergeResult, merge, switch_recipe
 from dsdesk.versioning.readonly import set_readonly
-from dsdesk.versioning.snapshots import (RollbackResult, SnapshotInfo, delete_snapshot, get_snapshot,
-                                         list_snapshots, rollback, snapshot, snapshot_info)
+from dsdesk.versioning.snapshots import (
+                                         RollbackResult,
+                                         SnapshotInfo,
+                                         delete_snapshot,
+                                         get_snapshot,
+                                         list_snapshots,
+                                         rollback,
+                                         snapshot,
+                                         snapshot_info,
+)
 
 __all__ = [
     "CloneResult", "DiffReport", "GcReport", "MergeResult", "RollbackResult", "SnapshotInfo",

@@ -12,16 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, and_, case, func, literal, select
+from sqlalchemy import JSON, and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog import paths, stats
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.ingest import ensure_folders
-from dsdesk.catalog.models import Annotation, Dataset, Driver, Folder, Item, utcnow
+from dsdesk.catalog.models import Dataset, Driver, Folder, Item, utcnow
 from dsdesk.errors import AlreadyExistsError, InvalidInputError
-from dsdesk.versioning._common import (Reporter, boundaries, dialect_of, id_range, pause_point,
-                                       rebase_dir_expr, reserve_ids)
+from dsdesk.versioning._common import (
+    Reporter,
+    boundaries,
+    dialect_of,
+    id_range,
+    pause_point,
+    rebase_dir_expr,
+    reserve_ids,
+)
 from dsdesk.versioning._copy import ANN_T, ITEM_T, CopyPlan, copy_rows, count_items
 
 EXTERNAL_KINDS = {"local", "s3", "gcs", "azure"}
@@ -138,12 +145,11 @@ def clone(session: Session, src_dataset_id: int, clone_name: str | None = None, 
             alo, ahi = id_range(session, ANN_T, ANN_T.c.dataset_id == src.id)
             if alo is not None:
                 ann_delta = reserve_ids(session, ANN_T, ahi - alo + 1) - alo
-        dir_expr = (lambda s: rebase_dir_expr(s.c.dir, target))
         empty = literal({}, JSON)
 
         def item_over(s):
             over = {
-                "dir": dir_expr(s),
+                "dir": rebase_dir_expr(s.c.dir, target),
                 "master_item_id": func.coalesce(s.c.master_item_id, s.c.id),
                 "parent_item_id": s.c.id,
                 "created_at": literal(now), "updated_at": literal(now), "row_version": literal(1),

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, cast, func, literal, null, or_, select, union
+from sqlalchemy import String, and_, cast, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog.guards import live_dataset
 from dsdesk.catalog.models import Dataset
 from dsdesk.errors import InvalidInputError
-from dsdesk.versioning._copy import ANN_T, ITEM_T
+from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T
 from dsdesk.versioning.snapshots import deltas, get_snapshot
 
 DEFAULT_LIMIT = 10000
@@ -28,7 +28,7 @@ class DiffReport:
 
     Each entry is ``{"id": <item id in the dataset>, "filename": "/dir/name"}``; changed
     entries also carry ``"changes"``: a list among ``path``, ``binary``, ``metadata``,
-    ``annotations``.  Lists stop at *limit* entries; the counts are always complete.
+    ``annotations`` and ``status`` (task statuses).  Lists stop at *limit* entries; the counts are always complete.
     """
 
     a: str
@@ -114,6 +114,20 @@ def diff(session: Session, dataset_id: int, a=None, b=None, limit: int = DEFAULT
                    .select_from(ann_keys.join(y, and_(y.c.dataset_id == vb.id, y.c.id == ann_keys.c.k + db_))
                                 .join(x, join_xy)))
 
+    # Items whose task statuses differ: a (task, status) present on one side only.
+    t1, t2 = TASK_T.alias("t1"), TASK_T.alias("t2")
+
+    def one_sided(ta, tb, va_id, vb_id, d_a, d_b):
+        match = and_(tb.c.item_id == ta.c.item_id - d_a + d_b, tb.c.task == ta.c.task, tb.c.status == ta.c.status)
+        return (select((ta.c.item_id - d_a).label("k")).select_from(ta.outerjoin(tb, match))
+                .where(ta.c.item_id.in_(select(ITEM_T.c.id).where(ITEM_T.c.dataset_id == va_id)),
+                       tb.c.id.is_(None)))
+
+    task_keys = union(one_sided(t1, t2, va.id, vb.id, da, db_), one_sided(t2, t1, vb.id, va.id, db_, da)).subquery()
+    task_changed = (select(y.c.id - db_, y.c.dir, y.c.name)
+                    .select_from(task_keys.join(y, and_(y.c.dataset_id == vb.id, y.c.id == task_keys.c.k + db_))
+                                 .join(x, join_xy)))
+
     def stream(q):
         # Streamed: only the first *limit* rows are kept, the rest are only counted.
         kept, n = [], 0
@@ -131,6 +145,9 @@ def diff(session: Session, dataset_id: int, a=None, b=None, limit: int = DEFAULT
     for r in session.execute(ann_changed):
         e = chg.setdefault(r[0], {"id": r[0], "filename": _filename(r[1], r[2]), "changes": []})
         e["changes"].append("annotations")
+    for r in session.execute(task_changed):
+        e = chg.setdefault(r[0], {"id": r[0], "filename": _filename(r[1], r[2]), "changes": []})
+        e["changes"].append("status")
     report.counts = {"added": n_add, "removed": n_rem, "changed": len(chg)}
     report.changed = sorted(chg.values(), key=lambda e: e["id"])[:limit]
     report.truncated = max(n_add, n_rem, len(chg)) > limit

@@ -17,7 +17,6 @@ import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.orm import Session
 
 from dsdesk.catalog.models import Blob, Driver, Item
 from dsdesk.storage.blobstore import BlobStore

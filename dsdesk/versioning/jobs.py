@@ -15,30 +15,36 @@ from dsdesk.versioning.merge import merge
 from dsdesk.versioning.snapshots import rollback, snapshot
 
 
+def _writer(ctx):
+    # write=True: on SQLite the transaction takes the write lock up front (BEGIN IMMEDIATE),
+    # so the reads that precede the first write cannot be invalidated by another writer.
+    return ctx.db.session(write=True)
+
+
 def clone_job(ctx, src_dataset_id: int, **kwargs):
     """Job: :func:`dsdesk.versioning.clone.clone`."""
-    with ctx.db.session() as s:
+    with _writer(ctx) as s:
         repeatable_read(s)
         return clone(s, src_dataset_id, ctx=ctx, **kwargs)
 
 
 def merge_job(ctx, merge_name: str, dataset_ids: list[int], **kwargs):
     """Job: :func:`dsdesk.versioning.merge.merge`."""
-    with ctx.db.session() as s:
+    with _writer(ctx) as s:
         repeatable_read(s)
         return merge(s, merge_name, dataset_ids, ctx=ctx, **kwargs)
 
 
 def snapshot_job(ctx, dataset_id: int, name: str, description: str = ""):
     """Job: :func:`dsdesk.versioning.snapshots.snapshot`."""
-    with ctx.db.session() as s:
+    with _writer(ctx) as s:
         repeatable_read(s)
         return snapshot(s, dataset_id, name, description, ctx=ctx)
 
 
 def rollback_job(ctx, dataset_id: int, snapshot_ref):
     """Job: :func:`dsdesk.versioning.snapshots.rollback`."""
-    with ctx.db.session() as s:
+    with _writer(ctx) as s:
         repeatable_read(s)
         return rollback(s, dataset_id, snapshot_ref, ctx=ctx)
 

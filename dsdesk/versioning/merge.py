@@ -27,8 +27,23 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from sqlalchemy import (JSON, BigInteger, Column, Integer, MetaData, String, Table, and_, exists, func,
-                        insert, literal, select, text, update)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog import stats
@@ -307,7 +322,7 @@ def _merge_annotations(session, dst_id, ids, vsrc, vkey, off, rep, res) -> None:
 
 def _merge_tasks(session, ids, vsrc, vkey, off, res) -> None:
     t = TASK_T.alias("t")
-    for pos, d in enumerate(ids):
+    for pos in range(len(ids)):
         sel = (select(vkey.c.seq + off, t.c.task, t.c.status, t.c.creator, t.c.at)
                .select_from(t.join(vsrc, vsrc.c.item_id == t.c.item_id)
                             .join(vkey, and_(vkey.c.k == vsrc.c.k, vkey.c.occ == vsrc.c.occ)))
@@ -331,8 +346,8 @@ def _merge_user_metadata(session, dialect, ids, inputs, vsrc, vkey, off, res) ->
                           "JOIN item o ON o.id = s.item_id "
                           "WHERE item.id = k.seq + :off AND s.pos = :pos AND k.winner != s.item_id")
         else:
-            conflicts_sql = (f"SELECT m.id, m.dir, m.name, k.pos, jm.key, jm.value, jo.value "
-                             f"FROM vmerge_src s JOIN vmerge_key k ON k.k = s.k AND k.occ = s.occ "
+            conflicts_sql = ("SELECT m.id, m.dir, m.name, k.pos, jm.key, jm.value, jo.value "
+                             "FROM vmerge_src s JOIN vmerge_key k ON k.k = s.k AND k.occ = s.occ "
                              "JOIN item o ON o.id = s.item_id JOIN item m ON m.id = k.seq + :off "
                              "JOIN json_each(m.meta_user) jm JOIN json_each(o.meta_user) jo ON jo.key = jm.key "
                              "WHERE s.pos = :pos AND k.winner != s.item_id "
@@ -343,7 +358,7 @@ def _merge_user_metadata(session, dialect, ids, inputs, vsrc, vkey, off, res) ->
                           "JOIN item o ON o.id = s.item_id "
                           "WHERE item.id = k.seq + :off AND s.pos = :pos AND k.winner != s.item_id")
         if dialect == "postgresql":
-            conflicts_sql = (f"SELECT m.id, m.dir, m.name, k.pos, jm.key, jm.value::text, jo.value::text "
+            conflicts_sql = ("SELECT m.id, m.dir, m.name, k.pos, jm.key, jm.value::text, jo.value::text "
                              "FROM vmerge_src s JOIN vmerge_key k ON k.k = s.k AND k.occ = s.occ "
                              "JOIN item o ON o.id = s.item_id JOIN item m ON m.id = k.seq + :off "
                              "CROSS JOIN LATERAL jsonb_each(m.meta_user::jsonb) jm "

@@ -21,8 +21,7 @@ from dsdesk.catalog import stats
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.models import Dataset, Folder, Snapshot, utcnow
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from dsdesk.versioning._common import (Reporter, boundaries, dialect_of, id_range, pause_point,
-                                       reserve_ids)
+from dsdesk.versioning._common import Reporter, boundaries, dialect_of, id_range, pause_point, reserve_ids
 from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T, CopyPlan, copy_rows, count_items
 
 FOLDER_T = Folder.__table__

@@ -46,7 +46,7 @@ def build_master(cat, images, project_name="proj", dataset_name="master", labels
     ds = project.datasets.create(dataset_name, labels=list(labels))
     places = ["/", "/", "/a", "/a", "/a/b", "/a/b"]
     items = {}
-    for i, (img, d) in enumerate(zip(images, places)):
+    for i, (img, d) in enumerate(zip(images, places, strict=False)):
         it = ds.items.upload(str(img), remote_path=d, item_metadata={"user": {"n": i, "split": "train" if i % 2 else "val"}})
         items[it.filename] = it
     ds.items.make_dir("/empty")
