@@ -46,6 +46,9 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
                "K1SZFPTOtr/KBHBeksoGMGw==")  # Azurite's documented, public development key
 CLOUDS = ("s3", "gcs", "azure")
+# fake-gcs-server's filesystem backend cannot hold folder markers (names ending in "/")
+# nor keys like "a/../b"; the memory backend can, and the tests' buckets are small.
+GCS_BACKEND = os.environ.get("DSDESK_TEST_GCS_BACKEND", "memory")
 
 # Environment variables the tests' drivers name in their credentials_ref.
 ENV_S3 = "DSDESK_TEST_S3_CREDENTIALS"
@@ -154,7 +157,7 @@ def gcs_server(workdir: Path) -> Server:
     root = workdir / "fake-gcs-root"
     root.mkdir(exist_ok=True)
     cmd = [str(_get_binary_path()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port),
-           "-backend", "filesystem", "-filesystem-root", str(root),
+           "-backend", GCS_BACKEND, "-filesystem-root", str(root),
            "-external-url", f"http://127.0.0.1:{port}", "-log-level", "warn"]
     return Server("fake-gcs", cmd, port, "/storage/v1/b", workdir)
 
@@ -322,6 +325,99 @@ class Emulators:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+class Store:
+    """One test's bucket (or local folder) and a second client that edits it behind the
+    catalog's back, the way a user's other tools would.  Keys are relative to *prefix*."""
+
+    def __init__(self, kind: str, emu: Emulators | None, root: Path | None = None, prefix: str = "data"):
+        self.kind, self.emu, self.prefix = kind, emu, prefix.strip("/")
+        if kind == "local":
+            assert root is not None
+            self.bucket = str(root)
+            Path(root, self.prefix).mkdir(parents=True, exist_ok=True)
+            self.fs = None
+        else:
+            self.fs = emu.fs(kind)
+            self.bucket = emu.new_bucket(kind, self.fs)
+
+    def full(self, rel: str) -> str:
+        """The object key of *rel* (prefix included)."""
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def driver_kwargs(self, **extra) -> dict:
+        """Arguments for ``project.drivers.create`` that point at this store."""
+        kw = {"driver_type": self.kind, "bucket_name": self.bucket, "path": self.prefix}
+        if self.kind != "local":
+            kw.update(endpoint=self.emu.endpoint(self.kind), credentials=self.emu.credentials(self.kind))
+        kw.update(extra)
+        return kw
+
+    def put(self, rel: str, data: bytes) -> None:
+        """Create or overwrite an object (raw key: no client-side normalisation)."""
+        key = self.full(rel)
+        if self.kind == "local":
+            p = Path(self.bucket, key)
+            if rel.endswith("/"):
+                p.mkdir(parents=True, exist_ok=True)
+                return
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+        elif self.kind == "s3":
+            self.fs.pipe_file(f"{self.bucket}/{key}", data)
+        elif self.kind == "gcs":
+            import gcsfs.core
+            from fsspec.asyn import sync
+
+            # gcsfs would normalise "a/../b" and drop a trailing "/": upload the raw name.
+            sync(self.fs.loop, gcsfs.core.simple_upload, self.fs, self.bucket, key, data)
+        else:
+            self._azure().get_blob_client(self.bucket, key).upload_blob(data, overwrite=True)
+
+    def marker(self, rel_dir: str) -> None:
+        """A folder marker (an empty object whose key ends in "/"; a directory locally)."""
+        self.put(rel_dir.rstrip("/") + "/", b"")
+
+    def rm(self, rel: str) -> None:
+        """Delete an object."""
+        key = self.full(rel)
+        if self.kind == "local":
+            Path(self.bucket, key).unlink()
+        else:
+            self.fs.rm_file(f"{self.bucket}/{key}")
+
+    def mv(self, src: str, dst: str) -> None:
+        """Rename an object the way each store does it (copy + delete on the clouds)."""
+        a, b = self.full(src), self.full(dst)
+        if self.kind == "local":
+            Path(self.bucket, b).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(Path(self.bucket, a), Path(self.bucket, b))
+        else:
+            self.fs.copy(f"{self.bucket}/{a}", f"{self.bucket}/{b}")
+            self.fs.rm_file(f"{self.bucket}/{a}")
+
+    def exists(self, rel: str) -> bool:
+        """True when the object exists (fresh listing)."""
+        key = self.full(rel)
+        if self.kind == "local":
+            return Path(self.bucket, key).exists()
+        self.fs.invalidate_cache()
+        return self.fs.exists(f"{self.bucket}/{key}")
+
+    def keys(self) -> list[str]:
+        """Every object key under the prefix (relative), fresh."""
+        if self.kind == "local":
+            base = Path(self.bucket, self.prefix)
+            return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file())
+        self.fs.invalidate_cache()
+        n = len(self.bucket) + len(self.prefix) + 2
+        return sorted(k[n:] for k in self.fs.find(f"{self.bucket}/{self.prefix}"))
+
+    def _azure(self):
+        from azure.storage.blob import BlobServiceClient
+
+        return BlobServiceClient.from_connection_string(azure_connection_string(self.emu.server("azure").port))
+
+
 _EMULATORS: Emulators | None = None
 
 
@@ -331,3 +427,61 @@ def emulators() -> Emulators:
     if _EMULATORS is None:
         _EMULATORS = Emulators()
     return _EMULATORS
+
+
+# ------------------------------------------------------------------ pytest fixtures
+# Imported by tests/storage/conftest.py and tests/sync/conftest.py; the servers behind
+# them are the process-wide singletons above, so both directories share one of each.
+import pytest  # noqa: E402
+
+STORES = ("s3", "gcs", "azure", "local")
+
+
+@pytest.fixture(scope="session")
+def emu() -> Emulators:
+    """The session's emulators (each server starts on first use)."""
+    return emulators()
+
+
+def _server_or_fail(emu_: Emulators, kind: str) -> None:
+    try:
+        emu_.server(kind)
+    except EmulatorMissing as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture(params=STORES)
+def store(request, emu, tmp_path) -> Store:
+    """A fresh bucket on each of the three clouds, and a local folder."""
+    kind = request.param
+    if kind == "local":
+        return Store(kind, None, root=tmp_path / "bucket")
+    _server_or_fail(emu, kind)
+    return Store(kind, emu)
+
+
+@pytest.fixture(params=CLOUDS)
+def cloud_store(request, emu) -> Store:
+    """A fresh bucket on each of the three clouds (cases that need a server)."""
+    _server_or_fail(emu, request.param)
+    return Store(request.param, emu)
+
+
+def jpeg(color=(200, 30, 30), size=(64, 48), orientation: int | None = None, quality: int = 90) -> bytes:
+    """A real JPEG made with Pillow (optionally with an EXIF orientation tag)."""
+    import io
+
+    from PIL import Image
+
+    im = Image.new("RGB", size, color)
+    # A gradient so different colours/sizes give different bytes and decoding does work.
+    for x in range(0, size[0], max(1, size[0] // 16)):
+        im.paste((x % 256, (x * 3) % 256, 128), (x, 0, min(size[0], x + 2), size[1]))
+    out = io.BytesIO()
+    kw = {"quality": quality}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        kw["exif"] = exif.tobytes()
+    im.save(out, "JPEG", **kw)
+    return out.getvalue()

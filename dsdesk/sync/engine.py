@@ -579,9 +579,21 @@ def datasets_due(db, now: dt.datetime | None = None) -> list[int]:
     """Ids of datasets whose auto-sync interval has elapsed since their last sync."""
     now = now or utcnow()
     with db.session() as s:
-        rows = s.execute(select(SyncState.dataset_id, SyncState.last_sync_at, SyncState.interval_seconds)
+        rows = s.execute(select(SyncState.dataset_id, SyncState.last_sync_at, SyncState.interval_seconds,
+                                SyncState.stats)
                          .join(Dataset, Dataset.id == SyncState.dataset_id)
                          .where(SyncState.interval_seconds.is_not(None), Dataset.deleted_at.is_(None))).all()
-    return [r.dataset_id for r in rows
-            if r.last_sync_at is None or now - r.last_sync_at >= dt.timedelta(seconds=r.interval_seconds)]
+    due = []
+    for r in rows:
+        times = [t for t in (r.last_sync_at, _parse((r.stats or {}).get("last_attempt_at"))) if t is not None]
+        if not times or now - max(times) >= dt.timedelta(seconds=r.interval_seconds):
+            due.append(r.dataset_id)
+    return due
+
+
+def _parse(s: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(s) if s else None
+    except ValueError:
+        return None
 
