@@ -1,0 +1,22 @@
+"""The datasets page: a customisable table of a project's datasets.
+
+* :class:`~dsdesk.ui.datasets.page.DatasetsPage` - the page (table, search, header menu).
+* :class:`~dsdesk.ui.datasets.model.DatasetTableModel` - its model.
+* :class:`~dsdesk.ui.datasets.column_settings.ColumnSettingsDialog` - columns, custom ones too.
+* :class:`~dsdesk.ui.datasets.properties.DatasetPropertiesDialog` - a dataset's user metadata.
+"""
+
+from importlib import import_module
+
+__all__ = ["DatasetsPage", "DatasetTableModel", "ColumnSettingsDialog", "DatasetPropertiesDialog"]
+
+_WHERE = {"DatasetsPage": "page", "DatasetTableModel": "model", "ColumnSettingsDialog": "column_settings",
+          "DatasetPropertiesDialog": "properties"}
+
+
+def __getattr__(name: str):
+    # Lazy, so `python -m dsdesk.ui.datasets.column_settings` does not import the module
+    # twice (runpy warns when the package already imported it).
+    if name in _WHERE:
+        return getattr(import_module(f"dsdesk.ui.datasets.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

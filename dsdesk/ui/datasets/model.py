@@ -1,0 +1,240 @@
+"""DatasetTableModel: the Qt face of :class:`dsdesk.api.dataset_table.DatasetTable`.
+
+The model's columns are *all* the project's columns in their saved order (hidden ones too,
+so showing a column is a header operation, not a model reset); the page hides sections and
+moves them.  Rows are a list of indices into the table snapshot: sorting and searching
+re-order or subset that list in Python on data that is already loaded, so neither touches
+the catalog (except a search in the query syntax, one SQL query).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from dsdesk.api.columns import Column
+from dsdesk.api.dataset_table import DatasetTable, SearchResult
+
+#: Custom roles.
+DATASET_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+LINK_ROLE = Qt.ItemDataRole.UserRole + 2  # the URL of a link cell ("" when none)
+SORT_ROLE = Qt.ItemDataRole.UserRole + 3  # the raw value
+
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_CENTER = int(Qt.AlignmentFlag.AlignCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+def link_url(value: Any) -> str:
+    """The URL a link cell opens, or "" when the value does not look like one.
+
+    Only web, mail and file URLs: a metadata value is data anyone may have written, and
+    other schemes could start arbitrary handlers.
+    """
+    if not isinstance(value, str):
+        return ""
+    v = value.strip()
+    low = v.lower()
+    if low.startswith(("http://", "https://", "mailto:", "file://", "ftp://")):
+        return v
+    if low.startswith("www."):
+        return "https://" + v
+    return ""
+
+
+class DatasetTableModel(QAbstractTableModel):
+    """Table model over a :class:`DatasetTable` snapshot (GUI thread only).
+
+    ``set_table`` swaps the snapshot in (a model reset); ``sort`` and ``apply_search``
+    change the visible rows.  Selection by dataset id survives both (the page saves and
+    restores it around them).
+    """
+
+    rows_changed = Signal()  # the visible row set or order changed (sort, search, new table)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._table: DatasetTable | None = None
+        self._rows: list[int] = []
+        self._sort: tuple[str, bool] | None = None  # (column name, ascending)
+        self._search: SearchResult | None = None
+        self._search_text = ""
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._link_brush = QBrush(QColor("#1a5fb4"))
+
+    # ---- state -----------------------------------------------------------------------------
+    @property
+    def table(self) -> DatasetTable | None:
+        """The snapshot shown (None before a project is set)."""
+        return self._table
+
+    @property
+    def columns(self) -> list[Column]:
+        """The model's columns (all of them, in saved order)."""
+        return self._table.columns if self._table is not None else []
+
+    @property
+    def sort_state(self) -> tuple[str, bool] | None:
+        """``(column name, ascending)`` or None (name order)."""
+        return self._sort
+
+    @property
+    def search_result(self) -> SearchResult | None:
+        """The last search's result (None when the search box is empty)."""
+        return self._search
+
+    @property
+    def total(self) -> int:
+        """How many datasets the project has (before the search)."""
+        return len(self._table) if self._table is not None else 0
+
+    def column_index(self, name: str) -> int:
+        """The model column of column *name*, or -1."""
+        for i, c in enumerate(self.columns):
+            if c.name == name:
+                return i
+        return -1
+
+    def dataset_id(self, row: int) -> int:
+        """The dataset id shown in *row*."""
+        return self._table.records[self._rows[row]].id
+
+    def row_of_dataset(self, dataset_id: int) -> int:
+        """The visible row of a dataset, or -1 when it is filtered out or gone."""
+        if self._table is None:
+            return -1
+        r = self._table.row_of(dataset_id)
+        if r is None:
+            return -1
+        try:
+            return self._rows.index(r)
+        except ValueError:
+            return -1
+
+    def rows_of_datasets(self, ids) -> list[int]:
+        """Visible rows of several datasets (one pass, for restoring a selection)."""
+        if self._table is None:
+            return []
+        want = {self._table.row_of(i) for i in ids} - {None}
+        return [k for k, r in enumerate(self._rows) if r in want]
+
+    # ---- changes ---------------------------------------------------------------------------
+    def set_table(self, table: DatasetTable | None) -> None:
+        """Show a new snapshot, keeping the sort and re-running the search."""
+        self.beginResetModel()
+        self._table = table
+        if self._sort is not None and (table is None or self.column_index(self._sort[0]) < 0):
+            self._sort = None
+        self._search = self._run_search(self._search_text)
+        self._rows = self._compute_rows()
+        self.endResetModel()
+        self.rows_changed.emit()
+
+    def apply_search(self, text: str) -> SearchResult | None:
+        """Show only the datasets matching *text* (see :meth:`DatasetTable.search`)."""
+        self._search_text = text or ""
+        self.beginResetModel()
+        self._search = self._run_search(self._search_text)
+        self._rows = self._compute_rows()
+        self.endResetModel()
+        self.rows_changed.emit()
+        return self._search
+
+    def sort_by(self, name: str | None, ascending: bool = True) -> None:
+        """Sort by column *name* (None: by dataset name), keeping persistent indexes."""
+        self._sort = (name, ascending) if name is not None else None
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        ids = [self.dataset_id(p.row()) if p.isValid() and p.row() < len(self._rows) else None
+               for p in persistent]
+        self._rows = self._compute_rows()
+        if persistent:
+            pos = {r: k for k, r in enumerate(self._rows)}
+            new = []
+            for p, i in zip(persistent, ids, strict=True):
+                tr = self._table.row_of(i) if i is not None else None
+                k = pos.get(tr, -1) if tr is not None else -1
+                new.append(self.index(k, p.column()) if k >= 0 else QModelIndex())
+            self.changePersistentIndexList(persistent, new)
+        self.layoutChanged.emit()
+        self.rows_changed.emit()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:  # noqa: D102
+        if 0 <= column < len(self.columns) and self.columns[column].sortable:
+            self.sort_by(self.columns[column].name, order == Qt.SortOrder.AscendingOrder)
+
+    def _run_search(self, text: str) -> SearchResult | None:
+        if self._table is None or not text.strip():
+            return None
+        return self._table.search(text)
+
+    def _compute_rows(self) -> list[int]:
+        t = self._table
+        if t is None:
+            return []
+        subset = self._search.rows if self._search is not None else None
+        if self._sort is None:
+            return list(range(len(t))) if subset is None else list(subset)
+        name, asc = self._sort
+        return t.order(name, asc, subset)
+
+    # ---- Qt's model interface --------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        c = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return c.label
+        if role == Qt.ItemDataRole.ToolTipRole:
+            what = f"metadata field {c.field}" if c.custom else "standard column"
+            return f"{c.label} ({c.name}): {what}" + ("" if c.sortable else "; not sortable")
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if c.value_type == "number" else _LEFT
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or self._table is None:
+            return None
+        row, col = self._rows[index.row()], self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._table.text(row, col.name)
+        if role == DATASET_ID_ROLE:
+            return self._table.records[row].id
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col.value_type == "number":
+                return _RIGHT
+            if col.value_type == "bool":
+                return _CENTER
+            return _LEFT
+        if role == LINK_ROLE:
+            return link_url(self._table.value(row, col.name)) if col.link else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col.link:
+                url = link_url(self._table.value(row, col.name))
+                return f"Open {url}" if url else None
+            if col.name == "name":
+                rec = self._table.records[row]
+                return rec.description or None
+            text = self._table.text(row, col.name)
+            return text if len(text) > 30 else None
+        if role == Qt.ItemDataRole.FontRole and col.name == "name":
+            return self._bold
+        if role == Qt.ItemDataRole.ForegroundRole and col.link:
+            return self._link_brush if link_url(self._table.value(row, col.name)) else None
+        if role == SORT_ROLE:
+            return self._table.value(row, col.name)
+        return None
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

@@ -1,0 +1,544 @@
+"""DatasetsPage: every dataset of a project in a table the user customises.
+
+Dataloop's Datasets page with calibre's column handling: standard and custom metadata
+columns (``project.columns``), shown, hidden, dragged into another order and resized from
+the header; the layout is saved per project in the catalog by column key, so a new page
+on the same catalog (tomorrow, or a teammate's) finds it again.  Sorting is typed (numbers
+as numbers, missing values last); the search box takes words or the query syntax.
+
+Wiring for the main window: ``set_project(project_id)``, the ``refresh()`` slot (call it
+after a job finished; F5 does it too), and the signals ``open_dataset_requested(int)``
+(double-click, Enter) and ``dataset_action_requested(str, list)`` (the row menu).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QMetaMethod, QPoint, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsdesk.api.columns import STANDARD_BY_NAME, Column
+from dsdesk.api.dataset_table import DatasetTable
+from dsdesk.errors import DsdeskError
+from dsdesk.ui.datasets.delegates import LinkDelegate
+from dsdesk.ui.datasets.model import DATASET_ID_ROLE, LINK_ROLE, DatasetTableModel
+
+#: The row menu: (action name, text, minimum selected, maximum selected or None).
+DATASET_ACTIONS: tuple[tuple[str, str, int, int | None], ...] = (
+    ("clone", "Clone…", 1, 1),
+    ("merge", "Merge…", 2, None),
+    ("snapshot", "Snapshot…", 1, 1),
+    ("rollback", "Roll back to snapshot…", 1, 1),
+    ("diff", "Diff…", 1, 2),
+    ("switch_recipe", "Switch recipe…", 1, None),
+    ("sync", "Sync with storage", 1, None),
+    ("readonly", "Read-only", 1, None),
+    ("delete", "Delete", 1, None),
+    ("properties", "Properties…", 1, 1),
+)
+_SEPARATOR_AFTER = {"merge", "diff", "switch_recipe", "readonly"}
+_CUSTOM_WIDTH = 120  # a new custom column's width until the user resizes it
+_SAVE_DELAY_MS = 400  # resizing fires many events: save once the user let go
+
+
+class DatasetsPage(QWidget):
+    """The datasets page (GUI thread only).
+
+    Reads the catalog through :class:`dsdesk.api.dataset_table.DatasetTable` (two queries,
+    cached counts, never an item scan) and writes only the column layout and, from the
+    properties dialog, a dataset's user metadata.
+    """
+
+    open_dataset_requested = Signal(int)
+    dataset_action_requested = Signal(str, list)
+    selection_changed = Signal(list)  # the selected dataset ids, in row order
+
+    def __init__(self, catalog, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._cat = catalog
+        self._project_id: int | None = None
+        self._applying_layout = False
+        self._link_delegate = LinkDelegate(self.open_url, self)
+        self._plain_delegate = None  # the view's default delegate, set below
+
+        self.search = QLineEdit(self)
+        self.search.setObjectName("datasetsSearch")
+        self.search.setPlaceholderText("Search datasets: words, or owner:vision-team items>1000")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Words match any visible column.  The query syntax works on dataset fields:\n"
+                               "owner:vision-team  items>1000  -kind:clone  f1>=0.8  (custom column names too)")
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("datasetsCount")
+        self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.columns_button = QToolButton(self)
+        self.columns_button.setText("Columns…")
+        self.columns_button.setToolTip("Choose, order and add columns")
+        self.refresh_button = QToolButton(self)
+        self.refresh_button.setText("Refresh")
+        self.refresh_button.setToolTip("Reload the datasets (F5)")
+
+        self.model = DatasetTableModel(self)
+        self.view = QTableView(self)
+        self.view.setObjectName("datasetsTable")
+        self.view.setModel(self.model)
+        self._plain_delegate = self.view.itemDelegate()
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setMouseTracking(True)
+        self.view.viewport().installEventFilter(self)
+        vh = self.view.verticalHeader()
+        vh.hide()
+        # A fixed row height: no per-row size hints to compute for 5,000 rows.
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        hh = self.view.horizontalHeader()
+        hh.setSectionsMovable(True)
+        hh.setSectionsClickable(True)
+        hh.setSortIndicatorShown(True)
+        hh.setSortIndicatorClearable(True)
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(False)  # a stretched section's width would be saved as the user's
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.setMinimumSectionSize(32)
+        # Sorting goes through our own click handler: Qt's would also sort non-sortable columns.
+        self.view.setSortingEnabled(False)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count_label)
+        top.addWidget(self.columns_button)
+        top.addWidget(self.refresh_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(6)
+        lay.addLayout(top)
+        lay.addWidget(self.view, 1)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(150)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(_SAVE_DELAY_MS)
+
+        self.refresh_action = QAction("Refresh", self)
+        self.refresh_action.setShortcuts([QKeySequence(Qt.Key.Key_F5), QKeySequence(QKeySequence.StandardKey.Refresh)])
+        self.refresh_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.refresh_action)
+        self.find_action = QAction("Find", self)
+        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.find_action)
+
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.search.returnPressed.connect(self._on_search_timer_timeout)
+        self._search_timer.timeout.connect(self._on_search_timer_timeout)
+        self._save_timer.timeout.connect(self.save_layout)
+        self.columns_button.clicked.connect(self.open_column_settings)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_action.triggered.connect(self.refresh)
+        self.find_action.triggered.connect(self._on_find_triggered)
+        hh.sectionClicked.connect(self._on_header_section_clicked)
+        hh.sectionMoved.connect(self._on_header_layout_changed)
+        hh.sectionResized.connect(self._on_header_layout_changed)
+        hh.customContextMenuRequested.connect(self._on_header_context_menu)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu)
+        self.view.doubleClicked.connect(self._on_view_double_clicked)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.model.rows_changed.connect(self._update_count)
+        self._update_count()
+
+    # ---- public API ------------------------------------------------------------------------
+    @property
+    def project_id(self) -> int | None:
+        """The project shown, or None."""
+        return self._project_id
+
+    def set_project(self, project_id: int | None) -> None:
+        """Show the datasets of *project_id* (None: an empty page)."""
+        self._flush_layout_save()
+        self._project_id = project_id
+        self.model.sort_by(None)
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self._reload(keep_view_state=False)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Reload the datasets and columns from the catalog, keeping the selection, the
+        current row, the sort, the search and the scroll position."""
+        self._flush_layout_save()
+        self._reload(keep_view_state=True)
+
+    def selected_dataset_ids(self) -> list[int]:
+        """The selected datasets' ids, in row order."""
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        return [self.model.dataset_id(r) for r in rows]
+
+    def select_datasets(self, ids, current: int | None = None) -> None:
+        """Select the rows of datasets *ids* (those visible) and make *current* current."""
+        sm = self.view.selectionModel()
+        sel = QItemSelection()
+        last = self.model.columnCount() - 1
+        for r in self.model.rows_of_datasets(ids):
+            sel.select(self.model.index(r, 0), self.model.index(r, last))
+        sm.select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        if current is not None:
+            row = self.model.row_of_dataset(current)
+            if row >= 0:
+                sm.setCurrentIndex(self.model.index(row, self._first_visible_column()),
+                                   QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def current_layout(self) -> list[dict]:
+        """The header's layout: ``{"name", "visible", "width"}`` per column, in visual order."""
+        hh = self.view.horizontalHeader()
+        cols = self.model.columns
+        out = []
+        for v in range(hh.count()):
+            logical = hh.logicalIndex(v)
+            c = cols[logical]
+            hidden = hh.isSectionHidden(logical)
+            # A hidden section reports width 0: keep the width it had.
+            width = c.width if hidden else hh.sectionSize(logical)
+            out.append({"name": c.name, "visible": not hidden, "width": width})
+        return out
+
+    @Slot()
+    def save_layout(self) -> None:
+        """Save the header's layout (order, visibility, widths) in the catalog now."""
+        self._save_timer.stop()
+        if self._project_id is None or self.model.table is None:
+            return
+        layout = self.current_layout()
+        try:
+            cols = self._project().columns.save_layout(layout)
+        except DsdeskError as e:
+            QMessageBox.warning(self, "Column layout", f"The column layout could not be saved: {e}")
+            return
+        # Keep the model's column objects in step with what was saved (widths for hidden ones).
+        by_name = {c.name: c for c in cols}
+        self.model.table.columns[:] = [by_name.get(c.name, c) for c in self.model.table.columns]
+
+    def restore_default_layout(self) -> None:
+        """Standard columns back to their default order, visibility and widths."""
+        if self._project_id is None:
+            return
+        self._save_timer.stop()
+        self._project().columns.restore_default()
+        self._reload(keep_view_state=True)
+
+    def open_column_settings(self):
+        """Open the column settings dialog (window-modal, not blocking); the page reloads
+        when it is applied.  Returns the dialog."""
+        from dsdesk.ui.datasets.column_settings import ColumnSettingsDialog
+
+        if self._project_id is None:
+            return None
+        self._flush_layout_save()
+        dlg = ColumnSettingsDialog(self._cat, self._project_id, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(self.refresh)
+        dlg.open()
+        return dlg
+
+    def open_properties(self, dataset_id: int):
+        """Open the properties dialog of a dataset (window-modal, not blocking); the page
+        reloads when it is saved.  Returns the dialog."""
+        from dsdesk.ui.datasets.properties import DatasetPropertiesDialog
+
+        try:
+            dlg = DatasetPropertiesDialog(self._cat, dataset_id, self)
+        except DsdeskError as e:
+            QMessageBox.warning(self, "Dataset properties", str(e))
+            return None
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(self.refresh)
+        dlg.open()
+        return dlg
+
+    def open_url(self, url: str) -> None:
+        """Open a link cell's URL in the user's browser."""
+        QDesktopServices.openUrl(QUrl(url))
+
+    # ---- loading ---------------------------------------------------------------------------
+    def _project(self):
+        return self._cat.projects.get(project_id=self._project_id)
+
+    def _reload(self, keep_view_state: bool) -> None:
+        selected = self.selected_dataset_ids() if keep_view_state else []
+        cur = self.view.currentIndex()
+        current = self.model.dataset_id(cur.row()) if keep_view_state and cur.isValid() else None
+        vscroll = self.view.verticalScrollBar().value()
+        hscroll = self.view.horizontalScrollBar().value()
+        table = DatasetTable.load(self._cat, self._project_id) if self._project_id is not None else None
+        self.model.set_table(table)
+        self._apply_layout()
+        self._apply_sort_indicator()
+        self._show_search_state()
+        if keep_view_state:
+            self.select_datasets(selected, current)
+            self.view.verticalScrollBar().setValue(vscroll)
+            self.view.horizontalScrollBar().setValue(hscroll)
+        self._update_count()
+
+    def _apply_layout(self) -> None:
+        """Make the header show the model's columns as saved: order, visibility, widths,
+        resize modes, delegates.  Does not save anything back."""
+        hh = self.view.horizontalHeader()
+        self._applying_layout = True
+        try:
+            cols = self.model.columns
+            for logical, c in enumerate(cols):
+                # The model's column order is the saved order: undo any earlier header move.
+                v = hh.visualIndex(logical)
+                if v != logical:
+                    hh.moveSection(v, logical)
+            for logical, c in enumerate(cols):
+                hh.setSectionHidden(logical, not c.visible)
+                width = c.width or self._default_width(c)
+                hh.setSectionResizeMode(logical, QHeaderView.ResizeMode.Interactive if c.resizable
+                                        else QHeaderView.ResizeMode.Fixed)
+                hh.resizeSection(logical, width)
+                self.view.setItemDelegateForColumn(logical, self._link_delegate if c.link else self._plain_delegate)
+            if cols and all(hh.isSectionHidden(i) for i in range(len(cols))):
+                hh.setSectionHidden(0, False)
+        finally:
+            self._applying_layout = False
+
+    @staticmethod
+    def _default_width(c: Column) -> int:
+        sc = STANDARD_BY_NAME.get(c.name)
+        if sc is not None and not c.custom and sc.width:
+            return sc.width
+        return _CUSTOM_WIDTH
+
+    def _apply_sort_indicator(self) -> None:
+        hh = self.view.horizontalHeader()
+        st = self.model.sort_state
+        if st is None:
+            hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        else:
+            hh.setSortIndicator(self.model.column_index(st[0]),
+                                Qt.SortOrder.AscendingOrder if st[1] else Qt.SortOrder.DescendingOrder)
+
+    def _first_visible_column(self) -> int:
+        hh = self.view.horizontalHeader()
+        for v in range(hh.count()):
+            logical = hh.logicalIndex(v)
+            if not hh.isSectionHidden(logical):
+                return logical
+        return 0
+
+    def _flush_layout_save(self) -> None:
+        if self._save_timer.isActive():
+            self.save_layout()
+
+    # ---- search ----------------------------------------------------------------------------
+    def _on_search_text_changed(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def _on_search_timer_timeout(self) -> None:
+        self._search_timer.stop()
+        selected = self.selected_dataset_ids()
+        cur = self.view.currentIndex()
+        current = self.model.dataset_id(cur.row()) if cur.isValid() else None
+        self.model.apply_search(self.search.text())
+        self.select_datasets(selected, current)
+        self._show_search_state()
+
+    def apply_search_now(self, text: str) -> None:
+        """Set the search text and filter at once (no typing delay)."""
+        self.search.setText(text)
+        self._on_search_timer_timeout()
+
+    def _show_search_state(self) -> None:
+        res = self.model.search_result
+        error = res.error if res is not None else None
+        self.search.setProperty("error", bool(error))
+        self.search.setStyleSheet("QLineEdit { border: 1px solid #c01c28; }" if error else "")
+        self.search.setToolTip(f"Query not understood, searched as words: {error}" if error
+                               else "Words match any visible column.  The query syntax works on dataset "
+                                    "fields:\nowner:vision-team  items>1000  -kind:clone  f1>=0.8  "
+                                    "(custom column names too)")
+
+    def _on_find_triggered(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _update_count(self) -> None:
+        total, shown = self.model.total, self.model.rowCount()
+        if self._project_id is None:
+            self.count_label.setText("")
+        elif total == shown:
+            self.count_label.setText(f"{total:,} dataset{'s' if total != 1 else ''}")
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,} datasets")
+
+    # ---- header ----------------------------------------------------------------------------
+    def _on_header_section_clicked(self, logical: int) -> None:
+        cols = self.model.columns
+        if not 0 <= logical < len(cols):
+            return
+        c = cols[logical]
+        if not c.sortable:
+            self._apply_sort_indicator()  # the click moved the indicator: put it back
+            return
+        st = self.model.sort_state
+        if st is not None and st[0] == c.name:
+            ascending = not st[1]
+        else:
+            ascending = c.value_type not in ("number", "date")  # big numbers and recent dates first
+        selected = self.selected_dataset_ids()
+        self.model.sort_by(c.name, ascending)
+        self._apply_sort_indicator()
+        if selected:
+            cur = self.view.currentIndex()
+            if cur.isValid():
+                self.view.scrollTo(cur)
+
+    def _on_header_layout_changed(self, *_args) -> None:
+        if not self._applying_layout and self._project_id is not None:
+            self._save_timer.start()
+
+    def set_column_visible(self, name: str, visible: bool) -> None:
+        """Show or hide a column (saved at once).  The last visible column cannot be hidden."""
+        logical = self.model.column_index(name)
+        if logical < 0:
+            return
+        hh = self.view.horizontalHeader()
+        if not visible and hh.count() - hh.hiddenSectionCount() <= 1:
+            return
+        hh.setSectionHidden(logical, not visible)
+        if visible and hh.sectionSize(logical) < hh.minimumSectionSize():
+            hh.resizeSection(logical, self.model.columns[logical].width or self._default_width(self.model.columns[logical]))
+        self.save_layout()
+
+    def header_menu(self) -> QMenu:
+        """The header's context menu: a check per column, then the layout actions."""
+        hh = self.view.horizontalHeader()
+        menu = QMenu(self)
+        cols = self.model.columns
+        visible_count = hh.count() - hh.hiddenSectionCount()
+        for v in range(hh.count()):
+            logical = hh.logicalIndex(v)
+            c = cols[logical]
+            act = menu.addAction(c.label + ("" if not c.custom else f"  ({c.field})"))
+            act.setCheckable(True)
+            shown = not hh.isSectionHidden(logical)
+            act.setChecked(shown)
+            act.setEnabled(not (shown and visible_count <= 1))
+            act.setData(c.name)
+            act.toggled.connect(lambda on, n=c.name: self.set_column_visible(n, on))
+        menu.addSeparator()
+        menu.addAction("Column settings…", self.open_column_settings)
+        menu.addAction("Restore default layout", self.restore_default_layout)
+        return menu
+
+    def _on_header_context_menu(self, pos: QPoint) -> None:
+        if self.model.table is None:
+            return
+        menu = self.header_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.view.horizontalHeader().mapToGlobal(pos))
+
+    # ---- rows ------------------------------------------------------------------------------
+    def row_menu(self, ids: list[int]) -> QMenu:
+        """The row context menu for the datasets *ids*."""
+        menu = QMenu(self)
+        n = len(ids)
+        readonly = self._all_readonly(ids)
+        for name, text, lo, hi in DATASET_ACTIONS:
+            if name == "readonly":
+                text = "Make writable" if readonly else "Make read-only"
+            act = menu.addAction(text)
+            act.setData(name)
+            act.setEnabled(lo <= n and (hi is None or n <= hi))
+            act.triggered.connect(lambda _=False, a=name, sel=list(ids): self._on_row_action(a, sel))
+            if name in _SEPARATOR_AFTER:
+                menu.addSeparator()
+        return menu
+
+    def _all_readonly(self, ids) -> bool:
+        t = self.model.table
+        if t is None or not ids:
+            return False
+        rows = [t.row_of(i) for i in ids]
+        return all(r is not None and t.records[r].readonly for r in rows)
+
+    def _on_view_context_menu(self, pos: QPoint) -> None:
+        idx = self.view.indexAt(pos)
+        if not idx.isValid():
+            return
+        ids = self.selected_dataset_ids()
+        clicked = idx.data(DATASET_ID_ROLE)
+        if clicked not in ids:
+            self.select_datasets([clicked], clicked)
+            ids = [clicked]
+        menu = self.row_menu(ids)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _on_row_action(self, action: str, ids: list[int]) -> None:
+        self.dataset_action_requested.emit(action, list(ids))
+        if action == "properties" and ids and not self._has_action_listener():
+            self.open_properties(ids[0])
+
+    def _has_action_listener(self) -> bool:
+        return self.isSignalConnected(QMetaMethod.fromSignal(self.dataset_action_requested))
+
+    def _on_view_double_clicked(self, index) -> None:
+        if index.isValid():
+            self.open_dataset_requested.emit(int(index.data(DATASET_ID_ROLE)))
+
+    def _on_selection_changed(self, *_args) -> None:
+        self.selection_changed.emit(self.selected_dataset_ids())
+
+    # ---- events ----------------------------------------------------------------------------
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        key = event.key()
+        if key == Qt.Key.Key_F5:
+            self.refresh()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view.hasFocus():
+            cur = self.view.currentIndex()
+            if cur.isValid():
+                self.open_dataset_requested.emit(int(cur.data(DATASET_ID_ROLE)))
+                return
+        if key == Qt.Key.Key_Escape and self.search.hasFocus() and self.search.text():
+            self.search.clear()
+            return
+        super().keyPressEvent(event)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        # The pointing hand over link cells (a delegate cannot reset it when the mouse
+        # leaves its column, so the viewport decides).
+        if obj is self.view.viewport():
+            if event.type() == QEvent.Type.MouseMove:
+                idx = self.view.indexAt(event.position().toPoint())
+                if idx.isValid() and idx.data(LINK_ROLE):
+                    obj.setCursor(Qt.CursorShape.PointingHandCursor)
+                else:
+                    obj.unsetCursor()
+            elif event.type() == QEvent.Type.Leave:
+                obj.unsetCursor()
+        return super().eventFilter(obj, event)

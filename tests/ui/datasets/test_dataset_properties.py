@@ -1,0 +1,66 @@
+"""The dataset properties dialog: user metadata editable, system area read-only."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from dsdesk.ui.datasets.properties import DatasetPropertiesDialog
+
+
+def test_edit_user_metadata_and_see_it_in_the_table(qtbot, page, project):
+    project.columns.add("owner", "Owner", "user.owner")
+    page.refresh()
+    cars = project.datasets.get("cars")
+    dlg = page.open_properties(cars.id)
+    qtbot.waitExposed(dlg)
+    assert dlg.system_view.isReadOnly() and not dlg.user_edit.isReadOnly()
+    user = json.loads(dlg.user_edit.toPlainText())
+    assert user["owner"] == "vision-team"
+    user["owner"] = "perception"
+    dlg.user_edit.setPlainText(json.dumps(user))
+    with qtbot.waitSignal(dlg.accepted):
+        dlg.accept()
+    assert project.datasets.get("cars").metadata["user"]["owner"] == "perception"
+    col = page.model.column_index("owner")
+    row = [page.model.index(r, 0).data() for r in range(page.model.rowCount())].index("cars")
+    assert page.model.index(row, col).data() == "perception"  # the page refreshed
+
+
+def test_invalid_json_is_refused_with_a_message(qtbot, cat, project):
+    dlg = DatasetPropertiesDialog(cat, project.datasets.get("bikes").id)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.user_edit.setPlainText('{"owner": ')
+    dlg.accept()
+    assert dlg.isVisible() and "not valid JSON" in dlg.message.text()
+    dlg.user_edit.setPlainText("[1, 2]")
+    dlg.accept()
+    assert dlg.isVisible() and "JSON object" in dlg.message.text()
+    assert project.datasets.get("bikes").metadata["user"]["owner"] == "ml-ops"
+
+
+def test_a_read_only_dataset_cannot_be_edited(qtbot, cat, project):
+    ds = project.datasets.get("people")
+    ds.set_readonly(True)
+    dlg = DatasetPropertiesDialog(cat, ds.id)
+    qtbot.addWidget(dlg)
+    assert dlg.user_edit.isReadOnly()
+    qtbot.keyClicks(dlg.user_edit, "x")
+    assert json.loads(dlg.user_edit.toPlainText()) == {"owner": "vision-team"}
+    dlg.close()
+
+
+def test_a_stale_edit_is_refused(qtbot, cat, project):
+    dlg = DatasetPropertiesDialog(cat, project.datasets.get("trucks").id)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    other = project.datasets.get("trucks")
+    other.metadata["user"]["owner"] = "someone-else"
+    other.update()
+    dlg.user_edit.setPlainText('{"owner": "me"}')
+    dlg.accept()
+    assert dlg.isVisible() and "changed by someone else" in dlg.message.text()
+    assert project.datasets.get("trucks").metadata["user"]["owner"] == "someone-else"
+    qtbot.mouseClick(dlg.button_box.buttons()[-1], Qt.MouseButton.LeftButton)
