@@ -132,7 +132,7 @@ class ItemAnnotations:
         if not isinstance(annotations, (list, tuple)):
             raise InvalidInputError("annotations must be a list of dicts")
         rows = [validate(a, i) for i, a in enumerate(annotations)]
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             writable_dataset(s, self._item.dataset_id, "annotate items in")
             objs = [AnnotationRow(item_id=self._item.id, dataset_id=self._item.dataset_id, **r) for r in rows]
             s.add_all(objs)
@@ -165,7 +165,7 @@ class ItemAnnotations:
             raise InvalidInputError("an annotation to update needs its id")
         values = validate(data)
         values.pop("creator", None)
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             writable_dataset(s, self._item.dataset_id, "annotate items in")
             r = s.execute(update(AnnotationRow).where(AnnotationRow.id == int(ann_id),
                                                       AnnotationRow.item_id == self._item.id)
@@ -176,7 +176,7 @@ class ItemAnnotations:
 
     def delete(self, annotation=None, annotation_id=None) -> int:
         """Delete one annotation, a list of ids, or all of them (``annotation="all"``); returns the count."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             writable_dataset(s, self._item.dataset_id, "delete annotations in")
             q = delete(AnnotationRow).where(AnnotationRow.item_id == self._item.id)
             if annotation == "all":

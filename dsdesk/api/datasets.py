@@ -71,7 +71,7 @@ class Datasets:
         from dsdesk.api.recipes import create_recipe
 
         name = _check_name(dataset_name, "dataset")
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             if self._name_taken(s, name):
                 raise AlreadyExistsError(f"a dataset named '{name}' already exists in project '{self._project.name}'")
             drv = self._resolve_driver(s, driver, driver_id)
@@ -94,7 +94,7 @@ class Datasets:
 
     def _resolve_driver(self, s, driver, driver_id) -> int:
         if driver is None and driver_id is None:
-            return self._project.internal_driver_id()
+            return self._project.internal_driver_id(s)
         if driver_id is None:
             driver_id = getattr(driver, "id", None)
             if driver_id is None:  # a driver name, as Dataloop accepts
@@ -134,7 +134,7 @@ class Datasets:
     def delete(self, dataset_name: str | None = None, dataset_id: int | None = None) -> bool:
         """Move a dataset to the trash: instant, restorable until purged."""
         ds = self.get(dataset_name, dataset_id)
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             s.execute(update(DatasetRow).where(DatasetRow.id == ds.id).values(deleted_at=utcnow()))
         return True
 
@@ -147,7 +147,7 @@ class Datasets:
 
     def restore(self, dataset_id: int) -> Dataset:
         """Bring a trashed dataset back; refuses when its name was taken meanwhile."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             row = s.get(DatasetRow, int(dataset_id))
             if row is None or row.deleted_at is None or row.project_id != self._project.id:
                 raise NotFoundError(f"dataset {dataset_id} is not in the trash")
@@ -288,7 +288,7 @@ class Dataset:
         user = self.metadata.get("user")
         if not isinstance(user, dict):
             raise InvalidInputError("metadata['user'] must be a dict")
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             writable_dataset(s, self.id, "change the metadata of")
             try:
                 r = s.execute(update(DatasetRow).where(DatasetRow.id == self.id,
@@ -306,7 +306,7 @@ class Dataset:
 
     def set_readonly(self, state: bool) -> Dataset:
         """Make the dataset read-only (every mutation then refuses) or writable again."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             row = live_dataset(s, self.id)
             if row.kind == "snapshot":
                 raise InvalidInputError("snapshots are always read-only")

@@ -210,7 +210,7 @@ class Items:
                 yield r
 
         def job(ctx):
-            with self._cat.db.session() as s:
+            with self._cat.db.session(write=True) as s:
                 res = ingest(s, self._ds.id, self._ds.driver_id, normalised(), mode=mode, collect_ids=False,
                              on_batch=lambda n: (ctx.check_cancelled(), ctx.progress(n, None, f"{n} records")))
                 stats.refresh(s, self._ds.id)
@@ -221,7 +221,7 @@ class Items:
 
     def make_dir(self, directory: str) -> str:
         """Create a folder (and its parents); empty folders are kept.  Returns its path."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             path = tree.make_dir(s, self._ds.id, directory)
             stats.refresh(s, self._ds.id)
         return path
@@ -238,21 +238,21 @@ class Items:
     def move_items(self, destination: str, filters=None, items=None, item_ids=None) -> int:
         """Move items (by list or by filter) into the folder *destination*; returns the count."""
         sel = self._selection(filters, items, item_ids)
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             n = tree.move_items(s, self._ds.id, sel, destination)
             stats.refresh(s, self._ds.id)
         return n
 
     def move_folder(self, folder: str, destination: str) -> str:
         """Move a folder with everything under it into *destination*; returns its new path."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             new = tree.move_folder(s, self._ds.id, folder, destination)
             stats.refresh(s, self._ds.id)
         return new
 
     def rename_folder(self, folder: str, new_name: str) -> str:
         """Rename a folder; returns its new path."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             return tree.rename_folder(s, self._ds.id, folder, new_name)
 
     def delete(self, filename: str | None = None, item_id: int | None = None, filters=None,
@@ -294,7 +294,7 @@ class Items:
             raise InvalidInputError("give filters and a non-empty dict of update_values")
         from dsdesk.query import bulk_update_user_metadata
 
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             writable_dataset(s, self._ds.id, "change metadata in")
             return bulk_update_user_metadata(s, self._ds.id, filters, update_values)
 
@@ -393,7 +393,7 @@ class Item:
         if system_metadata:
             values["meta_system"] = {k: v for k, v in self.metadata.get("system", {}).items()
                                      if k not in ("size", "mimetype", "width", "height", "etag")}
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             writable_dataset(s, self.dataset_id, "change item metadata in")
             r = s.execute(update(ItemRow).where(ItemRow.id == self.id, ItemRow.row_version == self.row_version)
                           .values(**values).execution_options(synchronize_session=False))
@@ -413,7 +413,7 @@ class Item:
     def move(self, new_path: str) -> Item:
         """Move or rename, like Dataloop: a path ending in ``/`` or naming an existing folder
         moves the item into it keeping its name; any other path renames it."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             if new_path.endswith("/") or tree.folder_exists(s, self.dataset_id, paths.normalize_dir(new_path)):
                 tree.move_items(s, self.dataset_id, [self.id], new_path)
             else:
@@ -457,7 +457,7 @@ class Item:
         """Set (or with *clear* remove) this item's status in *task* (completed, approved, discard, ...)."""
         from dsdesk.catalog.sql import insert_ignore
 
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             writable_dataset(s, self.dataset_id, "change task statuses in")
             s.execute(TaskStatus.__table__.delete().where(TaskStatus.item_id == self.id, TaskStatus.task == task))
             if not clear:

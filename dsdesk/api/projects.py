@@ -34,7 +34,7 @@ class Projects:
     def create(self, project_name: str, description: str = "") -> Project:
         """Create a project with its internal storage driver.  The name must be unused."""
         name = _check_name(project_name, "project")
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             if s.execute(select(ProjectRow.id).where(ProjectRow.name == name)).first():
                 raise AlreadyExistsError(f"a project named '{name}' already exists")
             row = ProjectRow(name=name, description=description)
@@ -71,7 +71,7 @@ class Projects:
         Binaries in the internal store are left for ``cat.gc()``; external objects are never touched.
         """
         p = self.get(project_name, project_id)
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             # Datasets reference drivers without cascade: drop datasets first, then the project.
             s.execute(delete(DatasetRow).where(DatasetRow.project_id == p.id))
             s.execute(delete(ProjectRow).where(ProjectRow.id == p.id))
@@ -122,17 +122,23 @@ class Project:
 
         return SavedQueries(self._cat, self)
 
-    def internal_driver_id(self) -> int:
-        """The id of the project's internal-store driver (created with the project)."""
-        with self._cat.db.session() as s:
-            d = s.execute(select(DriverRow.id).where(DriverRow.project_id == self.id, DriverRow.kind == "internal")
-                          .order_by(DriverRow.id)).scalar()
-            if d is None:
-                row = DriverRow(project_id=self.id, name="internal", kind="internal")
-                s.add(row)
-                s.flush()
-                d = row.id
-            return d
+    def internal_driver_id(self, session=None) -> int:
+        """The id of the project's internal-store driver (created with the project).
+
+        Pass the caller's *session* when inside a write transaction (a second writer
+        would wait for the first).
+        """
+        if session is None:
+            with self._cat.db.session(write=True) as s:
+                return self.internal_driver_id(s)
+        d = session.execute(select(DriverRow.id).where(DriverRow.project_id == self.id, DriverRow.kind == "internal")
+                            .order_by(DriverRow.id)).scalar()
+        if d is None:
+            row = DriverRow(project_id=self.id, name="internal", kind="internal")
+            session.add(row)
+            session.flush()
+            d = row.id
+        return d
 
     def to_json(self) -> dict:
         """Dataloop-shaped JSON."""

@@ -80,7 +80,7 @@ class Recipe:
 
     def add_labels(self, labels) -> Recipe:
         """Add labels (existing tags are kept as they are)."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             have = set(s.execute(select(Label.tag).where(Label.recipe_id == self.id)).scalars())
             pos = len(have)
             for lab in normalize_labels(labels):
@@ -95,7 +95,7 @@ class Recipe:
 
     def delete_labels(self, label_names: list[str]) -> Recipe:
         """Remove labels by tag."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             s.execute(delete(Label).where(Label.recipe_id == self.id, Label.tag.in_(list(label_names))))
             fresh = Recipe._load(self._cat, s, self.id)
         self.labels = fresh.labels
@@ -115,7 +115,7 @@ class Recipes:
 
     def create(self, recipe_name: str, labels=None, attributes=None) -> Recipe:
         """Create a recipe with *labels* (names, dicts with tag/color, or {tag: color})."""
-        with self._cat.db.session() as s:
+        with self._cat.db.session(write=True) as s:
             row = create_recipe(s, self._project.id, recipe_name, labels, attributes)
             return Recipe._load(self._cat, s, row.id)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,7 +46,7 @@ def resolve_url(path_or_url: str | os.PathLike | None) -> str:
     if "://" in s:
         try:
             make_url(s)
-        except ArgumentError as e:
+        except (ArgumentError, ValueError) as e:
             raise CatalogError(f"not a catalog URL: {s!r} ({e})") from e
         return s
     return "sqlite:///" + str(Path(s).expanduser().resolve())
@@ -99,8 +98,11 @@ def _sqlite_pragmas(dbapi_con, _record) -> None:
 def _sqlite_begin(conn) -> None:
     # pysqlite's own implicit transactions break SAVEPOINT and transactional DDL; we emit
     # BEGIN ourselves (SQLAlchemy docs, "pysqlite: serializable isolation / savepoints").
-    # Deferred, not IMMEDIATE: readers (the GUI) must never queue behind a long write job.
-    conn.exec_driver_sql("BEGIN")
+    # Readers use DEFERRED so the GUI never queues behind a long write job; writers use
+    # IMMEDIATE, because a deferred transaction that read first cannot take the write lock
+    # once another connection committed meanwhile (SQLITE_BUSY at once, no busy wait).
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_catalog_engine(url: str) -> Engine:
@@ -132,7 +134,8 @@ class Database:
         self.blob_root = blob_root
         self.cache_root = cache_root
         self._factory = sessionmaker(engine, expire_on_commit=False)
-        self._lock = threading.Lock()
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+        self._write_factory = sessionmaker(writer, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -144,9 +147,13 @@ class Database:
         return self._factory()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        s = self._factory()
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error.
+
+        Pass ``write=True`` when the transaction reads and then writes: on SQLite it then
+        takes the write lock up front (waiting for other writers) instead of failing later.
+        """
+        s = (self._write_factory if write else self._factory)()
         try:
             yield s
             s.commit()

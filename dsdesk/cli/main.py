@@ -249,31 +249,40 @@ def cmd_download(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and for extension by other commands)."""
     p = argparse.ArgumentParser(prog="dsdesk", description="Dataset curation: catalog, cloud sync, versioning.")
-    p.add_argument("--catalog", default=None, metavar="PATH_OR_URL",
-                   help="catalog file or database URL (default: $DSDESK_CATALOG or the user data directory)")
-    p.add_argument("-p", "--project", default=None, help="project name (default: the only project)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    # The common options work before or after the command (`dsdesk -p demo ls cars` or `dsdesk ls cars -p demo`).
+    common = argparse.ArgumentParser(add_help=False)
+    for parser, default in ((p, None), (common, argparse.SUPPRESS)):
+        parser.add_argument("--catalog", default=default, metavar="PATH_OR_URL",
+                            help="catalog file or database URL (default: $DSDESK_CATALOG or the user data directory)")
+        parser.add_argument("-p", "--project", default=default, help="project name (default: the only project)")
+        parser.add_argument("-q", "--quiet", action="store_true", default=default if default else False,
+                            help="no progress bars")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("gui", help="open the main window (the default)").set_defaults(func=cmd_gui)
 
-    d = sub.add_parser("demo", help="build a demo project and open it")
+    def command(name: str, **kw) -> argparse.ArgumentParser:
+        """A sub-command that also takes the common options."""
+        return sub.add_parser(name, parents=[common], **kw)
+
+    command("gui", help="open the main window (the default)").set_defaults(func=cmd_gui)
+
+    d = command("demo", help="build a demo project and open it")
     d.add_argument("--no-gui", action="store_true", help="only build the demo")
     d.add_argument("--images", type=int, default=240, help="how many images to make (default 240)")
     d.set_defaults(func=cmd_demo)
 
-    pr = sub.add_parser("project", help="create, list or delete projects")
+    pr = command("project", help="create, list or delete projects")
     pr.add_argument("action", choices=["create", "list", "delete"])
     pr.add_argument("name", nargs="?")
     pr.set_defaults(func=cmd_project)
 
-    ds = sub.add_parser("dataset", help="create, list, delete, restore or purge datasets")
+    ds = command("dataset", help="create, list, delete, restore or purge datasets")
     ds.add_argument("action", choices=["create", "list", "delete", "restore", "purge"])
     ds.add_argument("name", nargs="?", help="dataset name (create/delete) or id (restore/purge)")
     ds.add_argument("--labels", help="comma-separated labels for create")
     ds.add_argument("--trash", action="store_true", help="with list: show the trash too")
     ds.set_defaults(func=cmd_dataset)
 
-    u = sub.add_parser("upload", help="upload files or folders into a dataset")
+    u = command("upload", help="upload files or folders into a dataset")
     u.add_argument("dataset")
     u.add_argument("local_path", nargs="+")
     u.add_argument("--remote-path", default="/", help="target folder (default /)")
@@ -281,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--overwrite", action="store_true")
     u.set_defaults(func=cmd_upload)
 
-    ls = sub.add_parser("ls", help="list folders and items")
+    ls = command("ls", help="list folders and items")
     ls.add_argument("dataset")
     ls.add_argument("path", nargs="?", default="/")
     ls.add_argument("-r", "--recursive", action="store_true", help="items below the folder too")
@@ -291,28 +300,28 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--limit", type=int, default=0)
     ls.set_defaults(func=cmd_ls)
 
-    i = sub.add_parser("info", help="catalog, dataset (DATASET) or item (DATASET:/path) details")
+    i = command("info", help="catalog, dataset (DATASET) or item (DATASET:/path) details")
     i.add_argument("target", nargs="?")
     i.set_defaults(func=cmd_info)
 
-    m = sub.add_parser("mkdir", help="create a folder (parents too)")
+    m = command("mkdir", help="create a folder (parents too)")
     m.add_argument("dataset")
     m.add_argument("path")
     m.set_defaults(func=cmd_mkdir)
 
-    mv = sub.add_parser("mv", help="move or rename an item or a folder")
+    mv = command("mv", help="move or rename an item or a folder")
     mv.add_argument("dataset")
     mv.add_argument("src")
     mv.add_argument("dest", help="a folder ending in / (or an existing folder) to move into, else a new path")
     mv.set_defaults(func=cmd_mv)
 
-    rm = sub.add_parser("rm", help="delete an item, or a folder with -r")
+    rm = command("rm", help="delete an item, or a folder with -r")
     rm.add_argument("dataset")
     rm.add_argument("path")
     rm.add_argument("-r", "--recursive", action="store_true")
     rm.set_defaults(func=cmd_rm)
 
-    dl = sub.add_parser("download", help="download a dataset keeping its folders")
+    dl = command("download", help="download a dataset keeping its folders")
     dl.add_argument("dataset")
     dl.add_argument("local_path")
     dl.add_argument("--flat", action="store_true", help="no items/ sub-folder")

@@ -20,7 +20,7 @@ def purge_datasets(ctx, dataset_ids: list[int]) -> int:
     ctx.progress(0, len(dataset_ids), "purging")
     for ds_id in dataset_ids:
         ctx.check_cancelled()
-        with db.session() as s:
+        with db.session(write=True) as s:
             row = s.get(Dataset, ds_id)
             if row is None or row.deleted_at is None:
                 continue

@@ -21,7 +21,7 @@ from dsdesk.catalog.sql import chunked
 
 def delete_items(db, dataset_id: int, ids: Sequence[int] | Select, folder: str | None = None) -> int:
     """Delete the items (and, with *folder*, the folder rows under it); returns the item count."""
-    with db.session() as s:
+    with db.session(write=True) as s:
         writable_dataset(s, dataset_id, "delete items from")
         sel = ids if isinstance(ids, Select) else list(ids)
         scoped = select(Item.id).where(Item.dataset_id == dataset_id, Item.id.in_(sel))
@@ -55,7 +55,7 @@ def release_blobs(db, blob_ids: Sequence[int]) -> int:
     if not blob_ids:
         return 0
     to_remove: list[tuple[Driver, str]] = []
-    with db.session() as s:
+    with db.session(write=True) as s:
         free = unreferenced(s, blob_ids)
         if not free:
             return 0

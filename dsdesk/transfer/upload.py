@@ -142,7 +142,7 @@ def upload_job(ctx, dataset_id: int, plan: UploadPlan, user_metadata: dict | Non
                                   width=info["width"], height=info["height"],
                                   meta_user=dict(user_metadata or {}),
                                   meta_system={"originalname": os.path.basename(local)}, description=description))
-        with db.session() as s:
+        with db.session(write=True) as s:
             ingest(s, dataset_id, driver_id, records, mode="overwrite" if overwrite else "skip", collect_ids=False)
             stats.refresh(s, dataset_id)
             # Created, overwritten and skipped (already there) alike: the caller gets every item it named.

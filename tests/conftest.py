@@ -1,0 +1,70 @@
+"""Shared fixtures: every test runs against throw-away state, never the user's.
+
+An autouse fixture points dsdesk's data directory (default catalog, blobs, caches), the
+catalog variable and Qt's config at ``tmp_path``, and forces Qt offscreen, so a test can
+neither read nor damage a real catalog and needs no screen.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PIL import Image
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Cloud SDKs must never probe metadata servers from tests (see shared/EMULATORS.md).
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+os.environ.setdefault("NO_GCE_CHECK", "true")
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_state(tmp_path, monkeypatch):
+    data = tmp_path / "_userdata"
+    monkeypatch.setenv("DSDESK_DATA_DIR", str(data))
+    monkeypatch.delenv("DSDESK_CATALOG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "_config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "_cache"))
+    yield
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    """A fresh catalog in a real SQLite file."""
+    import dsdesk
+
+    cat = dsdesk.open_catalog(tmp_path / "catalog.sqlite")
+    yield cat
+    cat.close()
+
+
+@pytest.fixture
+def project(catalog):
+    return catalog.projects.create("demo")
+
+
+@pytest.fixture
+def dataset(project):
+    return project.datasets.create("cars", labels=["car", "person"])
+
+
+def make_image(path, size=(64, 48), color=(200, 30, 30), fmt="JPEG"):
+    """Write a real image with Pillow and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im = Image.new("RGB", size, color)
+    for x in range(0, size[0], 8):  # some structure, so encoders have real work
+        im.putpixel((x, x % size[1]), (255, 255, 255))
+    im.save(path, fmt)
+    return path
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """A folder of real images in nested folders: a.jpg, b.png, sub/c.jpg, sub/deeper/d.jpg."""
+    root = tmp_path / "photos"
+    make_image(root / "a.jpg", (64, 48))
+    make_image(root / "b.png", (32, 16), (0, 128, 0), "PNG")
+    make_image(root / "sub" / "c.jpg", (80, 60), (0, 0, 200))
+    make_image(root / "sub" / "deeper" / "d.jpg", (10, 20))
+    return root
