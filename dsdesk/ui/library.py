@@ -9,6 +9,7 @@ the GUI thread.  Their contents are read by :func:`read_library` and
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
@@ -122,9 +123,12 @@ class _DropTree(QTreeView):
 
     @staticmethod
     def _is_copy(e) -> bool:
-        # Ctrl-drag copies on every platform (Qt proposes CopyAction while Ctrl is held).
-        return bool(e.modifiers() & Qt.KeyboardModifier.ControlModifier) or \
-            e.proposedAction() == Qt.DropAction.CopyAction
+        # Decided by the modifier, not proposedAction(): a drop without a QDrag of ours
+        # (another app, a synthesized event) gets CopyAction proposed by QPlatformDrag's
+        # fallback, which would turn every plain move into a clone.  Option on macOS.
+        mods = e.modifiers()
+        return bool(mods & Qt.KeyboardModifier.ControlModifier) or (
+            sys.platform == "darwin" and bool(mods & Qt.KeyboardModifier.AltModifier))
 
 
 class DatasetTreeView(_DropTree):
