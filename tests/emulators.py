@@ -352,9 +352,10 @@ class Store:
         kw.update(extra)
         return kw
 
-    def put(self, rel: str, data: bytes) -> None:
-        """Create or overwrite an object (raw key: no client-side normalisation)."""
-        key = self.full(rel)
+    def put(self, rel: str, data: bytes, *, outside_prefix: bool = False) -> None:
+        """Create or overwrite an object (raw key: no client-side normalisation); with
+        *outside_prefix* the key is taken as the whole object key."""
+        key = rel if outside_prefix else self.full(rel)
         if self.kind == "local":
             p = Path(self.bucket, key)
             if rel.endswith("/"):
