@@ -1,0 +1,123 @@
+"""Thumbnails: draft-mode decode, EXIF orientation, corrupt input, the local and shared
+(``.dsdesk/``) caches, the bounded cache of originals."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from emulators import Store, jpeg
+from PIL import Image
+
+from dsdesk.storage import credentials as creds
+from dsdesk.storage.drivers import DriverConfig, make_driver
+from dsdesk.storage.thumbnails import (
+    GENERATED_THUMBS,
+    OriginalsCache,
+    ThumbnailCache,
+    ThumbnailError,
+    Thumbnailer,
+    make_thumbnail,
+    placeholder_jpeg,
+    thumbnail_bytes,
+)
+
+
+def size_of(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "JPEG"
+        return im.size
+
+
+def test_full_hd_jpeg_becomes_256px():
+    assert size_of(make_thumbnail(jpeg(size=(1920, 1080)))) == (256, 144)
+
+
+def test_exif_orientation_is_applied():
+    # Orientation 6: the camera was turned; the stored 1920x1080 shows as 1080x1920.
+    assert size_of(make_thumbnail(jpeg(size=(1920, 1080), orientation=6))) == (144, 256)
+
+
+def test_png_with_alpha_and_small_images():
+    im = Image.new("RGBA", (50, 20), (0, 0, 255, 100))
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    assert size_of(make_thumbnail(out.getvalue())) == (50, 20)  # never upscaled
+
+
+@pytest.mark.parametrize("bad", [b"", b"not an image at all", jpeg(size=(300, 200))[:200]])
+def test_corrupt_input_is_a_clear_error(bad):
+    with pytest.raises(ThumbnailError, match="cannot make a thumbnail"):
+        make_thumbnail(bad)
+
+
+def test_placeholder_is_a_jpeg():
+    assert size_of(placeholder_jpeg()) == (256, 256)
+
+
+def test_local_cache_is_keyed_by_etag(tmp_path):
+    cache = ThumbnailCache(tmp_path)
+    calls = []
+
+    def opener():
+        calls.append(1)
+        return io.BytesIO(jpeg(size=(640, 480)))
+
+    a = thumbnail_bytes(cache, 7, "k.jpg", "etag1", opener)
+    b = thumbnail_bytes(cache, 7, "k.jpg", "etag1", opener)
+    assert a == b and len(calls) == 1
+    thumbnail_bytes(cache, 7, "k.jpg", "etag2", opener)  # a new version is a new thumbnail
+    assert len(calls) == 2
+    cache.invalidate(7, "k.jpg", "etag1")
+    assert cache.get(7, "k.jpg", "etag1") is None and cache.get(7, "k.jpg", "etag2") is not None
+
+
+def test_thumbnailer_local_folder_and_corrupt_item(tmp_path):
+    root = tmp_path / "bucket"
+    st = Store("local", None, root=root)
+    st.put("a.jpg", jpeg(size=(800, 600)))
+    st.put("broken.jpg", b"\xff\xd8 garbage")
+    drv = make_driver(DriverConfig("local", str(root), "data"))
+    th = Thumbnailer(drv, 1, tmp_path / "cache", originals=OriginalsCache(tmp_path / "cache"))
+    res = th.many([("data/a.jpg", "e1"), ("data/broken.jpg", "e2"), ("data/gone.jpg", "e3")])
+    assert res[0].ok and res[0].source == "made" and size_of(res[0].data()) == (256, 192)
+    assert not res[1].ok and "cannot make a thumbnail" in res[1].error
+    assert res[1].data() == placeholder_jpeg()
+    assert not res[2].ok and "not found" in res[2].error
+    assert th.get("data/a.jpg", "e1").source == "cache"
+    assert th.get("data/broken.jpg", "e2").error  # the failure is remembered, not retried
+
+
+def test_generated_thumbnails_are_shared_through_the_bucket(emu, tmp_path):
+    st = Store("s3", emu)
+    st.put("p/photo.jpg", jpeg(size=(1024, 768)))
+    kw = st.driver_kwargs()
+    cfg = DriverConfig("s3", st.bucket, st.prefix, kw["endpoint"], credentials_ref=creds.parse_ref(kw["credentials"]),
+                       write_generated=True)
+    drv = make_driver(cfg)
+    first = Thumbnailer(drv, 3, tmp_path / "client-a").get("data/p/photo.jpg", "v1")
+    assert first.source == "made"
+    shared = [k for k in st.keys() if k.startswith(GENERATED_THUMBS)]
+    assert len(shared) == 1
+    # Another client (empty local cache) takes the shared one instead of decoding again.
+    second = Thumbnailer(drv, 3, tmp_path / "client-b").get("data/p/photo.jpg", "v1")
+    assert second.source == "shared" and second.data() == first.data()
+    # Without write_generated nothing is written to the bucket.
+    plain = make_driver(DriverConfig("s3", st.bucket, st.prefix, kw["endpoint"],
+                                     credentials_ref=creds.parse_ref(kw["credentials"])))
+    Thumbnailer(plain, 4, tmp_path / "client-c").get("data/p/photo.jpg", "v2")
+    assert len([k for k in st.keys() if k.startswith(GENERATED_THUMBS)]) == 1
+
+
+def test_originals_cache_is_bounded(tmp_path):
+    root = tmp_path / "bucket"
+    st = Store("local", None, root=root)
+    for i in range(6):
+        st.put(f"o{i}.bin", bytes([i]) * 1000)
+    drv = make_driver(DriverConfig("local", str(root), "data"))
+    oc = OriginalsCache(tmp_path / "cache", max_bytes=3000)
+    for i in range(6):
+        assert oc.read(drv, 1, f"data/o{i}.bin", "e") == bytes([i]) * 1000
+    total = sum(f.stat().st_size for f in oc.root.rglob("*") if f.is_file())
+    assert total <= 3000
+    assert oc.path(1, "data/o5.bin", "e").exists()  # the most recent stays
