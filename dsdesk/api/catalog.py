@@ -56,6 +56,14 @@ class Catalog:
                      "total": j.total, "message": j.message, "error": j.error, "dataset_id": j.dataset_id,
                      "created_at": j.created_at, "finished_at": j.finished_at} for j in rows]
 
+    def gc(self, dry_run: bool = True, on_event: Callable[[JobEvent], None] | None = None):
+        """Binaries no item anywhere (snapshots included) points at, with sizes; unless
+        *dry_run*, delete them (external objects only where the driver allows external
+        delete).  Returns a :class:`~dsdesk.versioning.GcReport`."""
+        from dsdesk.versioning.jobs import gc_job
+
+        return self.run("gc", gc_job, dry_run, on_event=on_event, spec={"dry_run": dry_run})
+
     def dataset_by_id(self, dataset_id: int):
         """Any live dataset by id, whatever its project."""
         from dsdesk.api.datasets import Dataset

@@ -174,6 +174,13 @@ class Datasets:
             raise NotFoundError(f"dataset {dataset_id} is not in the trash")
         return self._cat.run("purge", purge_datasets, ids, on_event=on_event, spec={"dataset_ids": ids})
 
+    def merge(self, merge_name: str, dataset_ids: list[int], with_items_annotations: bool = True,
+              with_metadata: bool = False, with_task_annotations_status: bool = False, on_event=None) -> Dataset:
+        """Merge datasets into a new dataset of kind ``merge`` in this project; returns it, with
+        the :class:`~dsdesk.versioning.MergeResult` (renames, metadata conflicts) as ``report``."""
+        return _merge(self._cat, merge_name, dataset_ids, self._project.id, with_items_annotations,
+                      with_metadata, with_task_annotations_status, on_event)
+
 
 class CatalogDatasets:
     """Dataset operations that span projects (``cat.datasets``)."""
@@ -191,6 +198,15 @@ class CatalogDatasets:
             q = (select(DatasetRow).where(DatasetRow.deleted_at.is_(None), DatasetRow.kind != "snapshot")
                  .order_by(DatasetRow.project_id, DatasetRow.name))
             return [Dataset._from_row(self._cat, r) for r in s.execute(q).scalars()]
+
+    def merge(self, merge_name: str, dataset_ids: list[int], project_ids: list[int] | None = None,
+              with_items_annotations: bool = True, with_metadata: bool = False,
+              with_task_annotations_status: bool = False, on_event=None) -> Dataset:
+        """Merge datasets of any projects; the result goes to ``project_ids[0]`` (default: the
+        first dataset's project)."""
+        pid = int(getattr(project_ids[0], "id", project_ids[0])) if project_ids else None
+        return _merge(self._cat, merge_name, dataset_ids, pid, with_items_annotations, with_metadata,
+                      with_task_annotations_status, on_event)
 
 
 @dataclass
@@ -363,6 +379,66 @@ class Dataset:
 
         set_interval(self._cat.db, self.id, interval_seconds)
 
+    # ---- versioning (dsdesk.versioning) ---------------------------------------------------
+    def clone(self, clone_name: str | None = None, filters=None, with_items_annotations: bool = True,
+              with_metadata: bool = True, with_task_annotations_status: bool = True,
+              dst_dataset_id: int | None = None, target_directory: str | None = None, on_event=None) -> Dataset:
+        """Clone (all items, or those *filters* selects) into a new dataset or into
+        *dst_dataset_id* below *target_directory*; zero-copy.  Returns the destination;
+        its ``report`` attribute is the :class:`~dsdesk.versioning.CloneResult`."""
+        from dsdesk.versioning.jobs import clone_job
+
+        res = self._cat.run("clone", clone_job, self.id, clone_name=clone_name, filters=filters,
+                            with_items_annotations=with_items_annotations, with_metadata=with_metadata,
+                            with_task_annotations_status=with_task_annotations_status,
+                            dst_dataset_id=dst_dataset_id, target_directory=target_directory, on_event=on_event,
+                            dataset_id=self.id, spec={"src": self.id, "clone_name": clone_name, "dst": dst_dataset_id})
+        out = self._cat.dataset_by_id(res.dataset_id)
+        out.report = res
+        return out
+
+    def switch_recipe(self, recipe=None, recipe_id: int | None = None) -> Dataset:
+        """Make *recipe* (a Recipe or its id) this dataset's recipe, e.g. before a merge."""
+        from dsdesk.versioning import switch_recipe
+
+        rid = recipe_id if recipe_id is not None else getattr(recipe, "id", recipe)
+        with self._cat.db.session(write=True) as s:
+            switch_recipe(s, self.id, int(rid))
+        return self.refresh()
+
+    def snapshot(self, name: str, description: str = "", on_event=None):
+        """Take a named, read-only snapshot of the dataset; returns its ``SnapshotInfo``."""
+        from dsdesk.versioning.jobs import snapshot_job
+
+        return self._cat.run("snapshot", snapshot_job, self.id, name, description, on_event=on_event,
+                             dataset_id=self.id, spec={"dataset_id": self.id, "name": name})
+
+    @property
+    def snapshots(self):
+        """This dataset's snapshots: ``.list()``, ``.get(name)``, ``.delete(name)``."""
+        return Snapshots(self._cat, self)
+
+    def rollback(self, snapshot, on_event=None):
+        """Restore the dataset to *snapshot* (a name, an id or a ``SnapshotInfo``) after taking
+        a safety snapshot; returns a ``RollbackResult``."""
+        from dsdesk.versioning.jobs import rollback_job
+
+        ref = _snapshot_ref(snapshot)
+        res = self._cat.run("rollback", rollback_job, self.id, ref, on_event=on_event, dataset_id=self.id,
+                            spec={"dataset_id": self.id, "snapshot": ref})
+        self.refresh()
+        return res
+
+    def diff(self, snapshot=None, other=None, limit: int = 10000, on_event=None):
+        """Item-level differences from *snapshot* to *other* (None: the dataset as it is now);
+        returns a ``DiffReport`` (added / removed / changed, and what changed)."""
+        from dsdesk.versioning.jobs import diff_job
+
+        a = _snapshot_ref(snapshot) if snapshot is not None else None
+        b = _snapshot_ref(other) if other is not None else None
+        return self._cat.run("diff", diff_job, self.id, a, b, limit=limit, on_event=on_event,
+                             spec={"dataset_id": self.id, "a": a, "b": b})
+
     def to_json(self) -> dict:
         """Dataloop-shaped JSON."""
         return {"id": self.id, "name": self.name, "projects": [self.project_id], "type": self.kind,
@@ -377,3 +453,50 @@ class Dataset:
 
 def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat(timespec="milliseconds") + "Z" if t else None
+
+
+def _merge(cat, merge_name, dataset_ids, project_id, with_items_annotations, with_metadata,
+           with_task_annotations_status, on_event) -> Dataset:
+    from dsdesk.versioning.jobs import merge_job
+
+    ids = [int(getattr(d, "id", d)) for d in dataset_ids]
+    res = cat.run("merge", merge_job, merge_name, ids, with_items_annotations=with_items_annotations,
+                  with_metadata=with_metadata, with_task_annotations_status=with_task_annotations_status,
+                  project_id=project_id, on_event=on_event, spec={"merge_name": merge_name, "dataset_ids": ids})
+    out = cat.dataset_by_id(res.dataset_id)
+    out.report = res
+    return out
+
+
+def _snapshot_ref(snapshot):
+    """A snapshot's name or id from a name, an id or a SnapshotInfo."""
+    return snapshot.name if hasattr(snapshot, "frozen_dataset_id") else snapshot
+
+
+class Snapshots:
+    """The snapshots of one dataset (``ds.snapshots``)."""
+
+    def __init__(self, catalog: Catalog, dataset: Dataset):
+        self._cat, self._ds = catalog, dataset
+
+    def list(self, include_auto: bool = True) -> list:
+        """Every snapshot, oldest first (safety snapshots have ``auto=True``)."""
+        from dsdesk.versioning import list_snapshots
+
+        with self._cat.db.session() as s:
+            return list_snapshots(s, self._ds.id, include_auto=include_auto)
+
+    def get(self, name: str | None = None, snapshot_id: int | None = None):
+        """One snapshot by name or id (NotFoundError otherwise)."""
+        from dsdesk.versioning import snapshot_info
+
+        with self._cat.db.session() as s:
+            return snapshot_info(s, self._ds.id, snapshot_id if snapshot_id is not None else name)
+
+    def delete(self, name: str | None = None, snapshot_id: int | None = None) -> bool:
+        """Delete a snapshot; binaries only it referenced become garbage for ``cat.gc``."""
+        from dsdesk.versioning import delete_snapshot
+
+        with self._cat.db.session(write=True) as s:
+            delete_snapshot(s, self._ds.id, snapshot_id if snapshot_id is not None else name)
+        return True

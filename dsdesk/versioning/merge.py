@@ -18,8 +18,8 @@ Stated rules (also written into every merge report):
 * **Task statuses** (``with_task_annotations_status=True``): united per task; the first
   input's status wins.
 
-Everything is set-based: two temporary tables hold one row per input item and one per
-merged item (ids and keys only) and ``INSERT ... SELECT`` does the rest.
+Everything is set-based: each input is a handful of ``INSERT ... SELECT`` statements; a
+merged item's id is its key plus a fixed offset, so no mapping table is needed.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    Integer,
     MetaData,
     String,
     Table,
-    and_,
+    bindparam,
+    case,
     exists,
     func,
     insert,
@@ -78,27 +78,6 @@ class MergeResult:
     metadata_conflicts: list[dict] = field(default_factory=list)
     metadata_conflict_count: int = 0
     rule: str = RULE
-
-
-def _temp_tables(dialect: str):
-    md = MetaData()
-    kw = {"prefixes": ["TEMPORARY"]}
-    if dialect == "postgresql":
-        kw["postgresql_on_commit"] = "DROP"
-    src = Table("vmerge_src", md,
-                Column("item_id", BigInteger, primary_key=True, autoincrement=False),
-                Column("pos", Integer, nullable=False),
-                Column("k", BigInteger, nullable=False),
-                Column("occ", Integer, nullable=False), **kw)
-    key = Table("vmerge_key", md,
-                Column("seq", BigInteger, primary_key=True, autoincrement=False),
-                Column("k", BigInteger, nullable=False),
-                Column("occ", Integer, nullable=False),
-                Column("winner", BigInteger, nullable=False),
-                Column("pos", Integer, nullable=False),
-                Column("dir", String, nullable=False),
-                Column("name", String, nullable=False), **kw)
-    return md, src, key
 
 
 def _recipe_desc(session: Session, recipe_id: int | None) -> tuple[str, frozenset]:
@@ -157,6 +136,11 @@ def merge(session: Session, merge_name: str, dataset_ids: list[int], with_items_
     The new dataset lives in *project_id* (default: the first input's project), so datasets
     of several projects can be merged.  See the module docstring for the rules; the
     returned report lists every rename and metadata conflict (first 1000, with counts).
+
+    How: every merged item gets the id ``key + offset`` where ``key`` is the master item
+    id the inputs share, so each input is one ``INSERT ... SELECT`` of the items whose key
+    is not there yet (a primary-key probe), and its annotations, metadata and statuses
+    find their merged item by arithmetic too.
     """
     rep = Reporter(ctx, dialect_of(session))
     dialect = dialect_of(session)
@@ -181,34 +165,41 @@ def merge(session: Session, merge_name: str, dataset_ids: list[int], with_items_
                                          "with_task_annotations_status": with_task_annotations_status,
                                          "rule": RULE}})
     session.add(dst)
-    session.flush()  # first write: takes SQLite's write lock before the reads below
+    session.flush()
     res = MergeResult(dataset_id=dst.id)
     pause_point("merge", "start")
 
-    md, vsrc, vkey = _temp_tables(dialect)
+    md, dups = _dup_table(dialect)
     md.create_all(session.connection())
     try:
-        _fill_keys(session, ids, vsrc, vkey)
-        rep.check_cancelled()
-        n = session.execute(select(func.count()).select_from(vkey)).scalar()
-        res.renamed, res.renamed_count = _rename_collisions(session, vkey, inputs)
-        off = (reserve_ids(session, ITEM_T, n) - 1) if n else 0
-        _insert_items(session, dst.id, vkey, off, n, with_metadata, now, rep, res)
-        if with_metadata:
-            _merge_user_metadata(session, dialect, ids, inputs, vsrc, vkey, off, res)
+        m = _Merger(session, dialect, dst.id, ids, inputs, dups, now, rep, res)
+        m.prepare()
+        total = m.total
+        for pos in range(len(ids)):
+            m.items(pos, with_metadata, with_items_annotations)
+            if with_metadata and pos:
+                m.user_metadata(pos)
+            if with_items_annotations:
+                m.annotations(pos)
+            if with_task_annotations_status:
+                m.tasks(pos)
+            rep.progress(res.items, total, f"merge: {pos + 1}/{len(ids)} datasets")
+            pause_point("merge", f"input{pos}")
         if with_items_annotations:
-            _merge_annotations(session, dst.id, ids, vsrc, vkey, off, rep, res)
-        if with_task_annotations_status:
-            _merge_tasks(session, ids, vsrc, vkey, off, res)
+            has = select(ANN_T.c.id).where(ANN_T.c.item_id == ITEM_T.c.id).exists()
+            session.execute(update(ITEM_T).where(ITEM_T.c.dataset_id == dst.id, ITEM_T.c.annotated.is_(False), has)
+                            .values(annotated=True).execution_options(synchronize_session=False))
         session.execute(insert_ignore(session, FOLDER_T, ["dataset_id", "path"]).from_select(
             ["dataset_id", "path"],
             select(literal(dst.id), FOLDER_T.c.path).where(FOLDER_T.c.dataset_id.in_(ids)).distinct()))
-        ensure_folders(session, dst.id, [d for (d,) in session.execute(select(vkey.c.dir).distinct())])
+        ensure_folders(session, dst.id, [d for (d,) in session.execute(
+            select(ITEM_T.c.dir).where(ITEM_T.c.dataset_id.in_(ids)).distinct())])
     finally:
         md.drop_all(session.connection())
     stats.refresh(session, dst.id)
     session.refresh(dst)
     res.folders = dst.folder_count
+    res.duplicate_annotations_skipped = m.annotations_seen - res.annotations
     dst.meta_system = {**dst.meta_system, "merge": {
         **dst.meta_system["merge"], "renamed_count": res.renamed_count,
         "metadata_conflict_count": res.metadata_conflict_count,
@@ -219,155 +210,190 @@ def merge(session: Session, merge_name: str, dataset_ids: list[int], with_items_
     return res
 
 
-def _fill_keys(session: Session, ids: list[int], vsrc: Table, vkey: Table) -> None:
-    """One row per input item (its key) and one row per merged item (its winner)."""
-    i = ITEM_T
-    k = func.coalesce(i.c.master_item_id, i.c.id)
-    for pos, d in enumerate(ids):
-        # occ separates several clones of one master inside ONE input: they stay separate items.
-        occ = func.row_number().over(partition_by=k, order_by=i.c.id)
-        session.execute(insert(vsrc).from_select(
-            ["item_id", "pos", "k", "occ"], select(i.c.id, literal(pos), k, occ).where(i.c.dataset_id == d)))
-    session.execute(text("CREATE INDEX vmerge_src_k ON vmerge_src (k, occ)"))
-    first = func.row_number().over(partition_by=(vsrc.c.k, vsrc.c.occ),
-                                   order_by=(vsrc.c.pos, vsrc.c.item_id)).label("r")
-    ranked = select(vsrc.c.k, vsrc.c.occ, vsrc.c.item_id, vsrc.c.pos, first).subquery()
-    seq = func.row_number().over(order_by=(ranked.c.pos, ranked.c.item_id))
-    session.execute(insert(vkey).from_select(
-        ["seq", "k", "occ", "winner", "pos", "dir", "name"],
-        select(seq, ranked.c.k, ranked.c.occ, ranked.c.item_id, ranked.c.pos, i.c.dir, i.c.name)
-        .select_from(ranked.join(i, i.c.id == ranked.c.item_id)).where(ranked.c.r == 1)))
-    session.execute(text("CREATE UNIQUE INDEX vmerge_key_k ON vmerge_key (k, occ)"))
-    session.execute(text("CREATE INDEX vmerge_key_path ON vmerge_key (dir, name)"))
+def _dup_table(dialect: str):
+    """A temporary table of the input items that do NOT stand for their master: the second
+    and later clones of one master inside ONE input (they stay separate items)."""
+    md = MetaData()
+    kw = {"prefixes": ["TEMPORARY"]}
+    if dialect == "postgresql":
+        kw["postgresql_on_commit"] = "DROP"
+    t = Table("vmerge_dup", md, Column("item_id", BigInteger, primary_key=True, autoincrement=False), **kw)
+    return md, t
 
 
-def _rename_collisions(session: Session, vkey: Table, inputs: list[Dataset]) -> tuple[list[dict], int]:
-    """Give every later item on a taken path a visible suffix; returns (listing, count)."""
-    o = vkey.alias("o")
-    clash = (select(vkey.c.seq, vkey.c.dir, vkey.c.name, vkey.c.pos)
-             .where(exists().where(o.c.dir == vkey.c.dir, o.c.name == vkey.c.name, o.c.seq < vkey.c.seq))
-             .order_by(vkey.c.seq))
-    rows = session.execute(clash).all()
-    if not rows:
-        return [], 0
-    taken: dict[str, set[str]] = {}
-    for d in {r.dir for r in rows}:
-        taken[d] = set(session.scalars(select(vkey.c.name).where(vkey.c.dir == d)))
-    listing, updates = [], []
-    for r in rows:
-        stem, ext = posixpath.splitext(r.name)
-        tag = inputs[r.pos].name
-        new, n = f"{stem} ({tag}){ext}", 2
-        while new in taken[r.dir]:
-            new, n = f"{stem} ({tag} {n}){ext}", n + 1
-        taken[r.dir].add(new)
-        updates.append({"s": r.seq, "nm": new})
-        if len(listing) < REPORT_LIMIT:
-            full = (r.dir.rstrip("/") + "/" + r.name)
-            listing.append({"filename": full, "renamed_to": r.dir.rstrip("/") + "/" + new, "dataset": tag})
-    from sqlalchemy import bindparam
+class _Merger:
+    """The per-input statements of one merge (state shared between them)."""
 
-    session.execute(update(vkey).where(vkey.c.seq == bindparam("s")).values(name=bindparam("nm"))
-                    .execution_options(synchronize_session=False), updates)
-    return listing, len(rows)
+    def __init__(self, session, dialect, dst_id, ids, inputs, dups, now, rep, res):
+        self.s, self.dialect, self.dst, self.ids, self.inputs = session, dialect, dst_id, ids, inputs
+        self.dups, self.now, self.rep, self.res = dups, now, rep, res
+        self.off = 0
+        self.total = 0
+        self.has_dups = False
+        self.annotations_seen = 0
 
+    def key(self, i):
+        """SQL: the identity of input item alias *i* (its master, or itself)."""
+        k = func.coalesce(i.c.master_item_id, i.c.id)
+        if self.has_dups:
+            k = case((i.c.id.in_(select(self.dups.c.item_id)), i.c.id), else_=k)
+        return k
 
-def _insert_items(session, dst_id, vkey, off, n, with_metadata, now, rep, res) -> None:
-    w = ITEM_T.alias("w")
-    cols = ["id", "dataset_id", "dir", "name", "blob_id", "master_item_id", "parent_item_id", "meta_system",
-            "meta_user", "annotated", "hidden", "description", "changed_at", "created_at", "updated_at",
-            "row_version"]
-    meta_user = w.c.meta_user if with_metadata else literal({}, JSON)
-    for lo in range(1, n + 1, BATCH):
-        rep.check_cancelled()
-        hi = lo + BATCH - 1
-        sel = (select(vkey.c.seq + off, literal(dst_id), vkey.c.dir, vkey.c.name, w.c.blob_id, vkey.c.k, w.c.id,
-                      w.c.meta_system, meta_user, literal(False), w.c.hidden, w.c.description, w.c.changed_at,
-                      literal(now), literal(now), literal(1))
-               .select_from(vkey.join(w, w.c.id == vkey.c.winner))
-               .where(vkey.c.seq >= lo, vkey.c.seq <= hi))
-        session.execute(insert(ITEM_T).from_select(cols, sel))
-        res.items = min(hi, n)
-        rep.progress(res.items, n, f"merge: {res.items} items")
-        pause_point("merge", f"items{(lo - 1) // BATCH}")
+    def prepare(self) -> None:
+        """Find duplicate clones inside inputs, the key range, and reserve the merged ids."""
+        i = ITEM_T
+        k = func.coalesce(i.c.master_item_id, i.c.id)
+        lo = hi = None
+        for d in self.ids:
+            n, nk, klo, khi = self.s.execute(select(func.count(), func.count(k.distinct()), func.min(i.c.id),
+                                                    func.max(i.c.id)).where(i.c.dataset_id == d)).one()
+            self.total += n
+            if n and nk < n:
+                # rare: keep the first clone of each master, record the others
+                first = select(func.min(i.c.id)).where(i.c.dataset_id == d).group_by(k)
+                self.s.execute(insert(self.dups).from_select(
+                    ["item_id"], select(i.c.id).where(i.c.dataset_id == d, i.c.id.not_in(first))))
+                self.has_dups = True
+            if n:
+                kmin, kmax = self.s.execute(select(func.min(k), func.max(k)).where(i.c.dataset_id == d)).one()
+                lo = min(kmin, klo) if lo is None else min(lo, kmin, klo)
+                hi = max(kmax, khi) if hi is None else max(hi, kmax, khi)
+        if lo is not None:
+            self.off = reserve_ids(self.s, ITEM_T, hi - lo + 1) - lo
 
+    def items(self, pos: int, with_metadata: bool, with_annotations: bool) -> None:
+        """Insert the items of input *pos* whose key no earlier input brought; rename collisions."""
+        d = self.ids[pos]
+        i = ITEM_T.alias("i")
+        m = ITEM_T.alias("m")
+        x = ITEM_T.alias("x")
+        new_id = self.key(i) + self.off
+        is_new = ~exists().where(m.c.id == new_id)
+        taken = exists().where(x.c.dataset_id == self.dst, x.c.dir == i.c.dir, x.c.name == i.c.name)
+        cols = ["id", "dataset_id", "dir", "name", "blob_id", "master_item_id", "parent_item_id", "meta_system",
+                "meta_user", "annotated", "hidden", "description", "changed_at", "created_at", "updated_at",
+                "row_version"]
 
-def _merge_annotations(session, dst_id, ids, vsrc, vkey, off, rep, res) -> None:
-    """Copy every input's annotations onto the merged items, one copy per source annotation."""
-    a = ANN_T.alias("a")
-    m = ANN_T.alias("m")
-    root = func.coalesce(a.c.src_annotation_id, a.c.id)
-    target = vkey.c.seq + off
-    cols = ["item_id", "dataset_id", "type", "label", "coordinates", "attributes", "meta", "object_id",
-            "status", "src_annotation_id", "creator", "created_at", "updated_at"]
-    total_seen = 0
-    for d in ids:
-        rep.check_cancelled()
-        total_seen += session.execute(select(func.count()).select_from(ANN_T)
-                                      .where(ANN_T.c.dataset_id == d)).scalar()
-        dup = exists().where(m.c.src_annotation_id == root, m.c.item_id == target, m.c.dataset_id == dst_id)
-        sel = (select(target, literal(dst_id), a.c.type, a.c.label, a.c.coordinates, a.c.attributes, a.c.meta,
-                      a.c.object_id, a.c.status, root, a.c.creator, a.c.created_at, a.c.updated_at)
-               .select_from(a.join(vsrc, vsrc.c.item_id == a.c.item_id)
-                            .join(vkey, and_(vkey.c.k == vsrc.c.k, vkey.c.occ == vsrc.c.occ)))
-               .where(a.c.dataset_id == d, ~dup))
-        r = session.execute(insert(ANN_T).from_select(cols, sel))
-        res.annotations += max(r.rowcount or 0, 0)
-        pause_point("merge", f"annotations{d}")
-    res.duplicate_annotations_skipped = total_seen - res.annotations
-    has = select(ANN_T.c.id).where(ANN_T.c.item_id == ITEM_T.c.id).exists()
-    session.execute(update(ITEM_T).where(ITEM_T.c.dataset_id == dst_id, has).values(annotated=True)
-                    .execution_options(synchronize_session=False))
+        def sel(name_expr):
+            return select(new_id, literal(self.dst), i.c.dir, name_expr, i.c.blob_id, self.key(i), i.c.id,
+                          i.c.meta_system, i.c.meta_user if with_metadata else literal({}, JSON),
+                          i.c.annotated if with_annotations else literal(False), i.c.hidden, i.c.description,
+                          i.c.changed_at, literal(self.now), literal(self.now), literal(1))
 
+        clashes = []
+        if pos:
+            clashes = self.s.execute(select(i.c.id, i.c.dir, i.c.name).where(i.c.dataset_id == d, is_new, taken)
+                                     .order_by(i.c.id)).all()
+        r = self.s.execute(insert(ITEM_T).from_select(cols, sel(i.c.name).where(i.c.dataset_id == d, is_new,
+                                                                                   ~taken)))
+        self.res.items += max(r.rowcount or 0, 0)
+        if clashes:
+            self._insert_renamed(pos, clashes, sel, i, cols)
+        pause_point("merge", f"items{pos}")
 
-def _merge_tasks(session, ids, vsrc, vkey, off, res) -> None:
-    t = TASK_T.alias("t")
-    for pos in range(len(ids)):
-        sel = (select(vkey.c.seq + off, t.c.task, t.c.status, t.c.creator, t.c.at)
-               .select_from(t.join(vsrc, vsrc.c.item_id == t.c.item_id)
-                            .join(vkey, and_(vkey.c.k == vsrc.c.k, vkey.c.occ == vsrc.c.occ)))
-               .where(vsrc.c.pos == pos))
-        r = session.execute(insert_ignore(session, TASK_T, ["item_id", "task"])
-                            .from_select(["item_id", "task", "status", "creator", "at"], sel))
-        res.task_statuses += max(r.rowcount or 0, 0)
+    def _insert_renamed(self, pos, clashes, sel, i, cols) -> None:
+        tag = self.inputs[pos].name
+        dirs = {c.dir for c in clashes}
+        taken: dict[str, set[str]] = {dd: set() for dd in dirs}
+        for dd in dirs:
+            taken[dd] = set(self.s.scalars(select(ITEM_T.c.name).where(ITEM_T.c.dataset_id == self.dst,
+                                                                      ITEM_T.c.dir == dd)))
+            taken[dd] |= set(self.s.scalars(select(ITEM_T.c.name).where(ITEM_T.c.dataset_id.in_(self.ids[pos + 1:]),
+                                                                      ITEM_T.c.dir == dd)))
+        params = []
+        for c in clashes:
+            stem, ext = posixpath.splitext(c.name)
+            new, n = f"{stem} ({tag}){ext}", 2
+            while new in taken[c.dir]:
+                new, n = f"{stem} ({tag} {n}){ext}", n + 1
+            taken[c.dir].add(new)
+            params.append({"iid": c.id, "nm": new})
+            self.res.renamed_count += 1
+            if len(self.res.renamed) < REPORT_LIMIT:
+                base = c.dir.rstrip("/") + "/"
+                self.res.renamed.append({"filename": base + c.name, "renamed_to": base + new, "dataset": tag})
+        stmt = insert(ITEM_T).from_select(cols, sel(bindparam("nm", type_=String)).where(i.c.id == bindparam("iid")))
+        for part in range(0, len(params), 5000):
+            self.s.execute(stmt, params[part:part + 5000])
+        self.res.items += len(params)
 
+    def annotations(self, pos: int) -> None:
+        """Copy input *pos*'s annotations to the merged items, skipping copies already there."""
+        d = self.ids[pos]
+        a = ANN_T.alias("a")
+        i = ITEM_T.alias("i")
+        mm = ANN_T.alias("mm")
+        root = func.coalesce(a.c.src_annotation_id, a.c.id)
+        target = self.key(i) + self.off
+        cols = ["item_id", "dataset_id", "type", "label", "coordinates", "attributes", "meta", "object_id",
+                "status", "src_annotation_id", "creator", "created_at", "updated_at"]
+        q = (select(target, literal(self.dst), a.c.type, a.c.label, a.c.coordinates, a.c.attributes, a.c.meta,
+                    a.c.object_id, a.c.status, root, a.c.creator, a.c.created_at, a.c.updated_at)
+             .select_from(a.join(i, i.c.id == a.c.item_id)).where(a.c.dataset_id == d))
+        self.annotations_seen += self.s.execute(select(func.count()).select_from(ANN_T)
+                                                .where(ANN_T.c.dataset_id == d)).scalar()
+        if pos:  # the first input cannot meet a copy already merged
+            q = q.where(~exists().where(mm.c.src_annotation_id == root, mm.c.item_id == target))
+        r = self.s.execute(insert(ANN_T).from_select(cols, q))
+        self.res.annotations += max(r.rowcount or 0, 0)
+        self.rep.check_cancelled()
 
-def _merge_user_metadata(session, dialect, ids, inputs, vsrc, vkey, off, res) -> None:
-    """Unite the user metadata of later inputs into the merged items; list conflicts.
+    def tasks(self, pos: int) -> None:
+        """Unite task statuses; a task an earlier input already set keeps its status."""
+        d = self.ids[pos]
+        t = TASK_T.alias("t")
+        i = ITEM_T.alias("i")
+        q = (select(self.key(i) + self.off, t.c.task, t.c.status, t.c.creator, t.c.at)
+             .select_from(t.join(i, i.c.id == t.c.item_id)).where(i.c.dataset_id == d))
+        r = self.s.execute(insert_ignore(self.s, TASK_T, ["item_id", "task"])
+                           .from_select(["item_id", "task", "status", "creator", "at"], q))
+        self.res.task_statuses += max(r.rowcount or 0, 0)
 
-    The merged item starts with its winner's metadata; each later input adds the keys the
-    merged item does not have yet.  A key present with a different value is a conflict:
-    the value already there (from an earlier input) stays, and the conflict is listed.
-    """
-    for pos in range(1, len(ids)):
-        if dialect == "postgresql":
-            update_sql = ("UPDATE item SET meta_user = (o.meta_user::jsonb || item.meta_user::jsonb)::json "
-                          "FROM vmerge_src s JOIN vmerge_key k ON k.k = s.k AND k.occ = s.occ "
-                          "JOIN item o ON o.id = s.item_id "
-                          "WHERE item.id = k.seq + :off AND s.pos = :pos AND k.winner != s.item_id")
+    def user_metadata(self, pos: int) -> None:
+        """Unite input *pos*'s user metadata into merged items an earlier input brought.
+
+        Only rows whose stored metadata differs are looked at (clones usually agree); a key
+        with a different value keeps the merged item's value and is listed as a conflict.
+        """
+        d = self.ids[pos]
+        key_sql = "COALESCE(o.master_item_id, o.id)"
+        if self.has_dups:
+            key_sql = f"CASE WHEN o.id IN (SELECT item_id FROM vmerge_dup) THEN o.id ELSE {key_sql} END"
+        if self.dialect == "postgresql":
+            differs = "o.meta_user::text != m.meta_user::text"
+            conflicts = ("SELECT m.id, m.dir, m.name, m.parent_item_id, jm.key, jm.value::text, jo.value::text "
+                         f"FROM item o JOIN item m ON m.id = {key_sql} + :off "
+                         "CROSS JOIN LATERAL jsonb_each(m.meta_user::jsonb) jm "
+                         "JOIN LATERAL jsonb_each(o.meta_user::jsonb) jo ON jo.key = jm.key "
+                         f"WHERE o.dataset_id = :d AND m.parent_item_id != o.id AND {differs} "
+                         "AND jo.value != jm.value")
+            patch = ("UPDATE item AS m SET meta_user = (o.meta_user::jsonb || m.meta_user::jsonb)::json "
+                     f"FROM item o WHERE o.dataset_id = :d AND m.id = {key_sql} + :off "
+                     f"AND m.parent_item_id != o.id AND {differs}")
         else:
-            conflicts_sql = ("SELECT m.id, m.dir, m.name, k.pos, jm.key, jm.value, jo.value "
-                             "FROM vmerge_src s JOIN vmerge_key k ON k.k = s.k AND k.occ = s.occ "
-                             "JOIN item o ON o.id = s.item_id JOIN item m ON m.id = k.seq + :off "
-                             "JOIN json_each(m.meta_user) jm JOIN json_each(o.meta_user) jo ON jo.key = jm.key "
-                             "WHERE s.pos = :pos AND k.winner != s.item_id "
-                             "AND (jo.type != jm.type OR jo.value IS NOT jm.value)")
+            differs = "o.meta_user != m.meta_user"
+            conflicts = ("SELECT m.id, m.dir, m.name, m.parent_item_id, jm.key, jm.value, jo.value "
+                         f"FROM item o JOIN item m ON m.id = {key_sql} + :off "
+                         "JOIN json_each(m.meta_user) jm JOIN json_each(o.meta_user) jo ON jo.key = jm.key "
+                         f"WHERE o.dataset_id = :d AND m.parent_item_id != o.id AND {differs} "
+                         "AND (jo.type != jm.type OR jo.value IS NOT jm.value)")
             # json_patch(target, patch): the patch's keys win, so the merged item is the patch.
-            update_sql = ("UPDATE item SET meta_user = json_patch(o.meta_user, item.meta_user) "
-                          "FROM vmerge_src s JOIN vmerge_key k ON k.k = s.k AND k.occ = s.occ "
-                          "JOIN item o ON o.id = s.item_id "
-                          "WHERE item.id = k.seq + :off AND s.pos = :pos AND k.winner != s.item_id")
-        if dialect == "postgresql":
-            conflicts_sql = ("SELECT m.id, m.dir, m.name, k.pos, jm.key, jm.value::text, jo.value::text "
-                             "FROM vmerge_src s JOIN vmerge_key k ON k.k = s.k AND k.occ = s.occ "
-                             "JOIN item o ON o.id = s.item_id JOIN item m ON m.id = k.seq + :off "
-                             "CROSS JOIN LATERAL jsonb_each(m.meta_user::jsonb) jm "
-                             "JOIN LATERAL jsonb_each(o.meta_user::jsonb) jo ON jo.key = jm.key "
-                             "WHERE s.pos = :pos AND k.winner != s.item_id AND jo.value != jm.value")
-        for r in session.execute(text(conflicts_sql), {"pos": pos, "off": off}):
-            res.metadata_conflict_count += 1
-            if len(res.metadata_conflicts) < REPORT_LIMIT:
-                res.metadata_conflicts.append({
-                    "id": r[0], "filename": r[1].rstrip("/") + "/" + r[2], "key": r[4],
-                    "kept": r[5], "kept_from": inputs[r[3]].name, "dropped": r[6], "dropped_from": inputs[pos].name})
-        session.execute(text(update_sql), {"pos": pos, "off": off})
+            patch = ("UPDATE item AS m SET meta_user = json_patch(o.meta_user, m.meta_user) "
+                     f"FROM item o WHERE o.dataset_id = :d AND m.id = {key_sql} + :off "
+                     f"AND m.parent_item_id != o.id AND {differs}")
+        params = {"d": d, "off": self.off}
+        parents: dict[int, str] = {}
+        for r in self.s.execute(text(conflicts), params):
+            self.res.metadata_conflict_count += 1
+            if len(self.res.metadata_conflicts) < REPORT_LIMIT:
+                parents[r[3]] = ""
+                self.res.metadata_conflicts.append({
+                    "id": r[0], "filename": r[1].rstrip("/") + "/" + r[2], "key": r[4], "kept": r[5],
+                    "kept_from": r[3], "dropped": r[6], "dropped_from": self.inputs[pos].name})
+        if parents:
+            names = dict(self.s.execute(select(ITEM_T.c.id, Dataset.name).join(Dataset, Dataset.id == ITEM_T.c.dataset_id)
+                                        .where(ITEM_T.c.id.in_(list(parents)))).all())
+            for c in self.res.metadata_conflicts:
+                if isinstance(c["kept_from"], int):
+                    c["kept_from"] = names.get(c["kept_from"], c["kept_from"])
+        self.s.execute(text(patch), params)

@@ -1,0 +1,174 @@
+"""Versioning benchmark: clone, merge, snapshot and diff on synthetic catalogs.
+
+    python -m benchmarks.bench_versioning                 # 100k and 1M
+    python -m benchmarks.bench_versioning --sizes 100000  # 100k only (quick)
+
+Base catalogs are built once with ``benchmarks.synth`` into ``--cache`` (reused by later
+runs) and copied to a scratch file before measuring, so every run starts from the same
+state.  Every operation runs as it does for users: one transaction, committed.  The raw
+baseline is the floor for the clone: a single ``INSERT ... SELECT`` of the same item and
+annotation rows (no batching, lineage, stats or folders), in the same catalog, same run.
+
+Targets (issue 4): clone 100k (with metadata) <= 0.9 s; clone 1M items + 3M annotations
+<= 20 s and <= 1.3x the raw copy; merge of two clones of a 100k master (with annotations)
+<= 2 s; snapshot <= clone; diff 1M vs 1M with 1% changed <= 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from sqlalchemy import delete, func, insert, literal, select, update
+
+from benchmarks.synth import add_annotations, make_catalog
+from dsdesk.catalog.engine import open_database
+from dsdesk.catalog.models import Annotation, Dataset, Item
+from dsdesk.versioning import clone, diff, merge, snapshot
+
+ITEM_T, ANN_T = Item.__table__, Annotation.__table__
+
+
+def _base(cache: Path, n: int, per_item: float) -> Path:
+    path = cache / f"versioning-{n}-{per_item:g}.sqlite"
+    if not path.exists():
+        t = time.perf_counter()
+        cat, ds = make_catalog(path, n)
+        if per_item:
+            add_annotations(cat, ds.id, per_item)
+        cat.close()
+        print(f"  built {path.name} in {time.perf_counter() - t:.0f} s")
+    return path
+
+
+def _scratch(base: Path, work: Path) -> Path:
+    dst = work / base.name
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(base) + suffix)
+        if src.exists():
+            shutil.copyfile(src, Path(str(dst) + suffix))
+    return dst
+
+
+def _timed(db, fn):
+    t = time.perf_counter()
+    with db.session(write=True) as s:
+        out = fn(s)
+    return time.perf_counter() - t, out
+
+
+def _src_id(db) -> int:
+    with db.session() as s:
+        return s.scalar(select(Dataset.id).where(Dataset.name == "synthetic"))
+
+
+def _raw_copy(s, src: int) -> None:
+    """The floor: one INSERT ... SELECT per table, ids offset by a constant."""
+    new = Dataset(project_id=1, name="raw", kind="clone", driver_id=s.get(Dataset, src).driver_id)
+    s.add(new)
+    s.flush()
+    off = s.scalar(select(func.max(ITEM_T.c.id)))
+    aoff = s.scalar(select(func.coalesce(func.max(ANN_T.c.id), 0)))
+    cols = ["id", "dataset_id", "dir", "name", "blob_id", "meta_system", "meta_user", "annotated"]
+    s.execute(insert(ITEM_T).from_select(cols, select(
+        ITEM_T.c.id + off, literal(new.id), ITEM_T.c.dir, ITEM_T.c.name, ITEM_T.c.blob_id, ITEM_T.c.meta_system,
+        ITEM_T.c.meta_user, ITEM_T.c.annotated).where(ITEM_T.c.dataset_id == src)))
+    acols = ["id", "item_id", "dataset_id", "type", "label", "coordinates", "attributes", "meta"]
+    s.execute(insert(ANN_T).from_select(acols, select(
+        ANN_T.c.id + aoff, ANN_T.c.item_id + off, literal(new.id), ANN_T.c.type, ANN_T.c.label,
+        ANN_T.c.coordinates, ANN_T.c.attributes, ANN_T.c.meta).where(ANN_T.c.dataset_id == src)))
+
+
+def _change_one_percent(s, ds_id: int, n: int) -> None:
+    """1% of the items change: metadata (0.4%), path (0.2%), removed (0.2%), annotations (0.2%)."""
+    step = 100  # every 100th item
+    ids = select(ITEM_T.c.id).where(ITEM_T.c.dataset_id == ds_id, ITEM_T.c.id % step == 0)
+    s.execute(update(ITEM_T).where(ITEM_T.c.id.in_(ids), ITEM_T.c.id % 500 < 200)
+              .values(meta_user={"split": "changed"}))
+    s.execute(update(ITEM_T).where(ITEM_T.c.id.in_(ids), ITEM_T.c.id % 500 >= 200, ITEM_T.c.id % 500 < 300)
+              .values(name=ITEM_T.c.name + ".moved"))
+    s.execute(delete(ANN_T).where(ANN_T.c.item_id.in_(
+        select(ITEM_T.c.id).where(ITEM_T.c.id.in_(ids), ITEM_T.c.id % 500 >= 300, ITEM_T.c.id % 500 < 400))))
+    victims = select(ITEM_T.c.id).where(ITEM_T.c.id.in_(ids), ITEM_T.c.id % 500 >= 400)
+    s.execute(delete(ANN_T).where(ANN_T.c.item_id.in_(victims)))
+    s.execute(delete(ITEM_T).where(ITEM_T.c.id.in_(victims)))
+
+
+def run(sizes: list[int], cache: Path) -> list[tuple[str, float, str, bool]]:
+    rows: list[tuple[str, float, str, bool]] = []
+    with tempfile.TemporaryDirectory(prefix="dsdesk-bench-") as tmp:
+        work = Path(tmp)
+        if 100_000 in sizes:
+            print("100k items ...")
+            db = open_database(_scratch(_base(cache, 100_000, 0), work))
+            src = _src_id(db)
+            t_clone, res = _timed(db, lambda s: clone(s, src, "c-100k"))
+            assert res.items == 100_000
+            rows.append(("clone 100k items (with metadata)", t_clone, "<= 0.9 s", t_clone <= 0.9))
+            t_snap, _ = _timed(db, lambda s: snapshot(s, src, "s-100k"))
+            rows.append(("snapshot 100k items", t_snap, f"<= clone ({t_clone:.2f} s)", t_snap <= t_clone * 1.05))
+            # merge: a master with one annotation per item, two clones of it (each adding its own)
+            as_cat = SimpleNamespace(db=db)  # add_annotations only needs cat.db
+            add_annotations(as_cat, src, 1.0)
+            with db.session(write=True) as s:
+                a = clone(s, src, "merge-a").dataset_id
+                b = clone(s, src, "merge-b").dataset_id
+            add_annotations(as_cat, a, 0.1, seed=2)
+            add_annotations(as_cat, b, 0.1, seed=3)
+            t_merge, mres = _timed(db, lambda s: merge(s, "merged", [a, b], with_metadata=True))
+            assert mres.items == 100_000
+            rows.append((f"merge 2 clones of 100k master ({mres.annotations} annotations)", t_merge, "<= 2 s",
+                         t_merge <= 2.0))
+            db.close()
+        if 1_000_000 in sizes:
+            print("1M items + 3M annotations ...")
+            db = open_database(_scratch(_base(cache, 1_000_000, 3.0), work))
+            src = _src_id(db)
+            t_raw, _ = _timed(db, lambda s: _raw_copy(s, src))
+            t_clone, res = _timed(db, lambda s: clone(s, src, "c-1m"))
+            assert res.items == 1_000_000 and res.annotations >= 2_900_000
+            ratio = t_clone / t_raw
+            rows.append(("raw INSERT...SELECT copy 1M + 3M (floor)", t_raw, "-", True))
+            rows.append((f"clone 1M items + {res.annotations / 1e6:.1f}M annotations", t_clone, "<= 20 s",
+                         t_clone <= 20))
+            rows.append(("clone 1M / raw copy", ratio, "<= 1.3x", ratio <= 1.3))
+            t_snap, _ = _timed(db, lambda s: snapshot(s, src, "before"))
+            rows.append(("snapshot 1M items + 3M annotations", t_snap, f"<= clone ({t_clone:.1f} s)",
+                         t_snap <= t_clone * 1.05))
+            with db.session(write=True) as s:
+                _change_one_percent(s, src, 1_000_000)
+            t = time.perf_counter()
+            with db.session() as s:
+                d = diff(s, src, "before")
+            t_diff = time.perf_counter() - t
+            rows.append((f"diff 1M vs 1M, 1% changed ({sum(d.counts.values())} items)", t_diff, "<= 5 s",
+                         t_diff <= 5.0))
+            db.close()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dsdesk-bench-cache")
+    a = ap.parse_args()
+    a.cache.mkdir(parents=True, exist_ok=True)
+    rows = run(a.sizes, a.cache)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    w = max(len(r[0]) for r in rows)
+    print()
+    print(f"{'operation'.ljust(w)}  {'result':>9}  {'target':<18}  ok")
+    print("-" * (w + 36))
+    for name, value, target, ok in rows:
+        unit = "x" if "/ raw" in name else "s"
+        print(f"{name.ljust(w)}  {value:8.2f}{unit}  {target:<18}  {'yes' if ok else 'NO'}")
+    print(f"\npeak RSS of the benchmark process: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
