@@ -197,6 +197,7 @@ class ItemGridModel(QAbstractListModel):
         self.dataset_id: int | None = None
         self.filters = None
         self.loading = False
+        self._closed = False  # after shutdown(): no new work (a late paint must not restart a pool)
         self._info: OrderedDict[int, ItemInfo] = OrderedDict()
         self._want: set[int] = set()
         self._inflight: set[int] = set()
@@ -227,7 +228,7 @@ class ItemGridModel(QAbstractListModel):
         self.dataset_id, self.filters = dataset_id, filters
         self.endResetModel()
         self.count_changed.emit(0)
-        if dataset_id is None:
+        if dataset_id is None or self._closed:
             self.loading = False
             return
         self.loading = True
@@ -290,6 +291,8 @@ class ItemGridModel(QAbstractListModel):
         return got
 
     def _flush_info_requests(self) -> None:
+        if self._closed:
+            return
         ids = list(self._want)
         self._want.clear()
         self._inflight.update(ids)
@@ -367,6 +370,8 @@ class ItemGridModel(QAbstractListModel):
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop streaming and wait for the workers (False: they did not stop in time)."""
+        self._closed = True
+        self._info_timer.stop()
         with self._gen_lock:
             self._gen += 1
         self.pool.clear()

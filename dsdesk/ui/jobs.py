@@ -135,6 +135,7 @@ class JobManager(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._uids = itertools.count(1)
+        self._closed = False
         self.handles: dict[int, JobHandle] = {}
 
     def submit(self, kind: str, title: str, fn: Callable, *args, dataset_id: int | None = None,
@@ -146,6 +147,8 @@ class JobManager(QObject):
         ``items``, ``inspector``).  *on_success(result)* / *on_failure(event)* run on the GUI thread.
         """
         h = JobHandle(next(self._uids), kind, title, dataset_id, frozenset(touches), on_success, on_failure)
+        if self._closed:
+            raise RuntimeError("the job manager was shut down; no new job can start")
         self.handles[h.uid] = h
         self.job_added.emit(h.uid)
         self._pool.start(_JobRunnable(self, h, fn, args, kwargs, spec))
@@ -201,6 +204,7 @@ class JobManager(QObject):
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel everything and wait for the workers; False when they did not stop in time."""
+        self._closed = True
         self.cancel_all()
         self._pool.clear()
         return self._pool.waitForDone(timeout_ms)

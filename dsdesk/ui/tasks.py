@@ -51,12 +51,15 @@ class TaskRunner(QObject):
         self._pending: dict[int, tuple[Callable | None, Callable | None, str | None]] = {}
         self._latest: dict[str, int] = {}
         self.on_unhandled_error = on_unhandled_error
+        self._closed = False
         self.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None, key: str | None = None) -> int:
         """Schedule *fn*; returns a token."""
         token = next(self._tokens)
+        if self._closed:
+            return token  # shut down: the window is closing, nothing new starts
         self._pending[token] = (on_done, on_error, key)
         if key is not None:
             self._latest[key] = token
@@ -85,6 +88,7 @@ class TaskRunner(QObject):
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Drop queued work and wait for running work; False if it did not finish in time."""
+        self._closed = True
         self._pool.clear()
         ok = self._pool.waitForDone(timeout_ms)
         self._pending.clear()

@@ -85,6 +85,7 @@ class ThumbnailLoader(QObject):
         self._lock = threading.Lock()
         self._live: dict[int, int] = {}  # item id -> token of the queued job meant to make it (locked)
         self.generation = 0
+        self._closed = False
         self._tokens = itertools.count(1)
         self.image_ready.connect(self._on_image_ready, Qt.ConnectionType.QueuedConnection)
 
@@ -112,7 +113,7 @@ class ThumbnailLoader(QObject):
     def request(self, key: ThumbKey) -> None:
         """Ask for the thumbnail of *key*; newer requests run before older ones."""
         iid = key.item_id
-        if iid in self._pixmaps or iid in self.failed:
+        if iid in self._pixmaps or iid in self.failed or self._closed:
             return
         with self._lock:
             if iid in self._live:
@@ -158,6 +159,7 @@ class ThumbnailLoader(QObject):
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Drop queued work and wait for running decodes; False when they did not stop in time."""
+        self._closed = True
         self.reset()
         self.pool.clear()
         return self.pool.waitForDone(timeout_ms)

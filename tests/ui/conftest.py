@@ -53,10 +53,11 @@ def make_window(qtbot):
 
     made = []
 
-    def make(cat):
+    def make(cat, resize: bool = True):
         win = MainWindow(cat)
         qtbot.addWidget(win)
-        win.resize(1200, 800)
+        if resize:
+            win.resize(1200, 800)
         win.show()
         made.append(win)
         qtbot.waitUntil(lambda: win.current_dataset_id is not None, timeout=20000)
