@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import aliased
 
 from dsdesk.api.columns import Column, load_columns
@@ -48,40 +49,74 @@ if TYPE_CHECKING:
 _IN_CHUNK = 10000
 
 
-@dataclass(frozen=True)
 class DatasetRecord:
-    """One dataset as the table sees it (a plain snapshot of its row and related names)."""
+    """One dataset as the table sees it (a snapshot of its row and related names).
 
-    id: int
-    name: str
-    kind: str
-    driver_name: str
-    driver_kind: str
-    recipe_name: str | None
-    readonly: bool
-    src_dataset_id: int | None
-    src_name: str | None
-    meta_system: dict
-    meta_user: dict
-    description: str
-    item_count: int
-    annotated_count: int
-    annotation_count: int
-    folder_count: int
-    bytes_total: int
-    created_at: dt.datetime | None
-    updated_at: dt.datetime | None
-    last_sync_at: dt.datetime | None
-    row_version: int
+    The metadata arrive as JSON text and are decoded on first use: the first frame needs
+    the few rows on screen, and decoding 5,000 documents up front would cost most of the
+    page's time budget.
+    """
+
+    __slots__ = ("id", "name", "kind", "driver_name", "driver_kind", "recipe_name", "readonly",
+                 "src_dataset_id", "src_name", "description", "item_count", "annotated_count",
+                 "annotation_count", "folder_count", "bytes_total", "created_at", "updated_at",
+                 "last_sync_at", "row_version", "_system", "_user")
+
+    def __init__(self, id, name, kind, driver_name="", driver_kind="", recipe_name=None, readonly=False,  # noqa: A002
+                 src_dataset_id=None, src_name=None, meta_system=None, meta_user=None, description="",
+                 item_count=0, annotated_count=0, annotation_count=0, folder_count=0, bytes_total=0,
+                 created_at=None, updated_at=None, last_sync_at=None, row_version=1):
+        self.id, self.name, self.kind = id, name, kind
+        self.driver_name, self.driver_kind, self.recipe_name = driver_name, driver_kind, recipe_name
+        self.readonly, self.src_dataset_id, self.src_name = readonly, src_dataset_id, src_name
+        self._system, self._user = meta_system, meta_user
+        self.description = description
+        self.item_count, self.annotated_count, self.annotation_count = item_count, annotated_count, annotation_count
+        self.folder_count, self.bytes_total = folder_count, bytes_total
+        self.created_at, self.updated_at, self.last_sync_at = created_at, updated_at, last_sync_at
+        self.row_version = row_version
+
+    @property
+    def meta_user(self) -> dict:
+        """The user area of the metadata (decoded on first use)."""
+        v = self._user
+        if not isinstance(v, dict):
+            v = self._user = _decode(v)
+        return v
+
+    @property
+    def meta_system(self) -> dict:
+        """The system area of the metadata (decoded on first use)."""
+        v = self._system
+        if not isinstance(v, dict):
+            v = self._system = _decode(v)
+        return v
+
+    def __repr__(self) -> str:
+        return f"<DatasetRecord {self.id} {self.name!r}>"
+
+
+def _decode(raw) -> dict:
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, (bytes, str)):
+        try:
+            v = json.loads(raw)
+        except ValueError:
+            return {}
+    else:  # a driver that already decoded JSON (psycopg does for json columns)
+        v = raw
+    return v if isinstance(v, dict) else {}
 
 
 def _records_select(project_id: int):
     src = aliased(DatasetRow)
     d = DatasetRow
+    # JSON as text (CAST is portable): decoded lazily by DatasetRecord, see there.
     return (select(d.id, d.name, d.kind, DriverRow.name, DriverRow.kind, RecipeRow.name, d.readonly,
-                   d.src_dataset_id, src.name, d.meta_system, d.meta_user, d.description, d.item_count,
-                   d.annotated_count, d.annotation_count, d.folder_count, d.bytes_total, d.created_at,
-                   d.updated_at, SyncState.last_sync_at, d.row_version)
+                   d.src_dataset_id, src.name, cast(d.meta_system, Text), cast(d.meta_user, Text),
+                   d.description, d.item_count, d.annotated_count, d.annotation_count, d.folder_count,
+                   d.bytes_total, d.created_at, d.updated_at, SyncState.last_sync_at, d.row_version)
             .outerjoin(DriverRow, DriverRow.id == d.driver_id)
             .outerjoin(RecipeRow, RecipeRow.id == d.recipe_id)
             .outerjoin(src, src.id == d.src_dataset_id)
@@ -97,17 +132,16 @@ def load_records(session, project_id: int) -> list[DatasetRecord]:
         (i, name, kind, drv, drv_kind, recipe, ro, src_id, src_name, ms, mu, desc, n_items, n_ann_items,
          n_ann, n_folders, size, created, updated, synced, rv) = r
         out.append(DatasetRecord(i, name, kind, drv or "", drv_kind or "", recipe, bool(ro), src_id, src_name,
-                                 ms or {}, mu or {}, desc or "", n_items or 0, n_ann_items or 0, n_ann or 0,
+                                 ms, mu, desc or "", n_items or 0, n_ann_items or 0, n_ann or 0,
                                  n_folders or 0, size or 0, created, updated, synced, rv))
     # A merge has many sources, recorded in its system metadata: name them from the rows
     # already read rather than with a query per merge.
     names = {r.id: r.name for r in out}
-    for k, r in enumerate(out):
+    for r in out:
         if r.kind == "merge":
             ids = resolve_path(r.meta_system, ("merge", "dataset_ids")) or []
             if isinstance(ids, list) and ids:
-                srcs = ", ".join(names.get(i, f"#{i}") for i in ids)
-                out[k] = replace(r, src_name=srcs)
+                r.src_name = ", ".join(names.get(i, f"#{i}") for i in ids)
     return out
 
 
@@ -224,14 +258,36 @@ def format_number(v: Any) -> str:
     return "" if v is None else str(v)
 
 
+_UTC_OFFSETS: dict[tuple[int, int, int, int], dt.timedelta] = {}
+
+
+def _to_local(d: dt.datetime) -> dt.datetime:
+    # astimezone() per cell costs more than everything else on the page; the offset only
+    # changes at daylight-saving switches, so cache it per UTC hour.
+    key = (d.year, d.month, d.day, d.hour)
+    off = _UTC_OFFSETS.get(key)
+    if off is None:
+        try:
+            off = d.replace(tzinfo=dt.UTC).astimezone().utcoffset() or dt.timedelta(0)
+        except (OverflowError, OSError, ValueError):
+            off = dt.timedelta(0)
+        if len(_UTC_OFFSETS) > 100_000:
+            _UTC_OFFSETS.clear()
+        _UTC_OFFSETS[key] = off
+    try:
+        return d + off
+    except OverflowError:
+        return d
+
+
 def format_datetime(d: dt.datetime | None, date_only: bool = False) -> str:
     """A naive-UTC datetime in the user's local time: ``2024-05-01 14:03``."""
     if d is None:
         return ""
     if date_only:
-        return d.strftime("%Y-%m-%d")
-    local = d.replace(tzinfo=dt.UTC).astimezone()
-    return local.strftime("%Y-%m-%d %H:%M")
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    t = _to_local(d)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
 
 
 def _text(v: Any) -> str:
@@ -266,31 +322,44 @@ class ColumnAccess:
         else:
             self.raw = _STANDARD_GETTERS.get(col.name, lambda r: None)
 
-    def text(self, v: Any) -> str:
-        """The display text of a raw value."""
-        if v is None:
-            return ""
+        self.text = self._formatter()
+
+    def _formatter(self) -> Callable[[Any], str]:
+        """The display-text function of this column, chosen once: formatting runs for every
+        cell of every visible column when the page is searched, so no per-cell dispatch."""
         t, name = self.col.value_type, self.name
         if not self.col.custom:
             if name == "size":
-                return format_size(v)
+                return lambda v: "" if v is None else format_size(v)
             if name == "annotated_percent":
-                return f"{v:.1f} %"
+                return lambda v: "" if v is None else f"{v:.1f} %"
             if name == "readonly":
-                return "✓" if v else ""
+                return lambda v: "✓" if v else ""
+            if t == "date":
+                return format_datetime
+            if t == "number":
+                return lambda v: "" if v is None else f"{v:,}"
+            return lambda v: "" if v is None else v if isinstance(v, str) else _text(v)
         if t == "number":
-            return format_number(v) if _to_number(v) is not None or not isinstance(v, str) else v
+            def number(v: Any) -> str:
+                if v is None:
+                    return ""
+                if isinstance(v, str):
+                    return v
+                return format_number(v)
+            return number
         if t == "date":
-            d = _to_datetime(v)
-            if d is None:
-                return _text(v)
-            date_only = isinstance(v, str) and len(v.strip()) <= 10
-            return format_datetime(d, date_only)
+            def date(v: Any) -> str:
+                if v is None:
+                    return ""
+                d = _to_datetime(v)
+                if d is None:
+                    return _text(v)
+                return format_datetime(d, isinstance(v, str) and len(v.strip()) <= 10)
+            return date
         if t == "bool":
-            if isinstance(v, bool):
-                return "✓" if v else "✗"
-            return _text(v)
-        return _text(v)
+            return lambda v: "" if v is None else ("✓" if v else "✗") if isinstance(v, bool) else _text(v)
+        return lambda v: "" if v is None else v if isinstance(v, str) else _text(v)
 
     def sort_key(self, v: Any) -> Any:
         """A key that orders present values; None means "missing" (sorted last)."""
@@ -339,6 +408,7 @@ class DatasetTable:
     _values: dict[str, list] = field(default_factory=dict, repr=False)
     _texts: dict[str, list] = field(default_factory=dict, repr=False)
     _folded: dict[str, list] = field(default_factory=dict, repr=False)
+    _joined: dict[tuple, list] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, catalog: Catalog, project_id: int) -> DatasetTable:
@@ -409,6 +479,17 @@ class DatasetTable:
             f = self._folded[name] = [t.casefold() for t in self.texts(name)]
         return f
 
+    def warm_up_steps(self, columns: Sequence[str] | None = None):
+        """A generator that computes, one column per step, what sorting and searching the
+        visible columns need (values, texts, the per-row search text).  The page runs it
+        in idle moments after the first frame, so the first search is as quick as the next."""
+        names = columns if columns is not None else [c.name for c in self.visible_columns]
+        for n in names:
+            self.texts(n)
+            yield n
+        self._row_texts(names)
+        yield None
+
     # ---- sort ----------------------------------------------------------------------------
     def order(self, name: str, ascending: bool = True, rows: Iterable[int] | None = None) -> list[int]:
         """Row indices sorted by column *name*: typed (numbers as numbers, dates as dates),
@@ -434,13 +515,23 @@ class DatasetTable:
         return present + missing
 
     # ---- search --------------------------------------------------------------------------
+    def _row_texts(self, names: Sequence[str]) -> list[str]:
+        """Per row, the folded texts of *names* joined by a separator no term contains, so
+        a word is looked for once per row, not once per cell (cached per column set)."""
+        key = tuple(names)
+        joined = self._joined.get(key)
+        if joined is None:
+            cols = [self.texts(n) for n in names]
+            joined = ["\x1f".join(t).casefold() for t in zip(*cols, strict=True)] if cols else [""] * len(self.records)
+            self._joined[key] = joined
+        return joined
+
     def match_text(self, term: str, columns: Sequence[str] | None = None) -> list[int]:
         """Rows where *term* appears (case-insensitively) in the text of one of *columns*
         (default: the visible ones)."""
-        term = term.casefold()
+        term = term.casefold().replace("\x1f", "")
         names = columns if columns is not None else [c.name for c in self.visible_columns]
-        cols = [self._folded_texts(n) for n in names]
-        return [i for i in range(len(self.records)) if any(term in c[i] for c in cols)]
+        return [i for i, t in enumerate(self._row_texts(names)) if term in t]
 
     def search(self, text: str, columns: Sequence[str] | None = None) -> SearchResult:
         """The rows matching what the user typed (see the module docstring)."""

@@ -22,6 +22,11 @@ DATASET_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 LINK_ROLE = Qt.ItemDataRole.UserRole + 2  # the URL of a link cell ("" when none)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3  # the raw value
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -64,6 +69,7 @@ class DatasetTableModel(QAbstractTableModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._link_brush = QBrush(QColor("#1a5fb4"))
+        self._index_columns()
 
     # ---- state -----------------------------------------------------------------------------
     @property
@@ -126,12 +132,21 @@ class DatasetTableModel(QAbstractTableModel):
         """Show a new snapshot, keeping the sort and re-running the search."""
         self.beginResetModel()
         self._table = table
+        self._index_columns()
         if self._sort is not None and (table is None or self.column_index(self._sort[0]) < 0):
             self._sort = None
         self._search = self._run_search(self._search_text)
         self._rows = self._compute_rows()
         self.endResetModel()
         self.rows_changed.emit()
+
+    def _index_columns(self) -> None:
+        cols = self.columns
+        self._names = [c.name for c in cols]
+        self._links = [c.link for c in cols]
+        self._align = [_RIGHT if c.value_type == "number" else _CENTER if c.value_type == "bool" else _LEFT
+                       for c in cols]
+        self._name_col = self._names.index("name") if "name" in self._names else -1
 
     def apply_search(self, text: str) -> SearchResult | None:
         """Show only the datasets matching *text* (see :meth:`DatasetTable.search`)."""
@@ -201,38 +216,50 @@ class DatasetTableModel(QAbstractTableModel):
             return _RIGHT if c.value_type == "number" else _LEFT
         return None
 
+    def _cell(self, row: int, col: int, role: int):
+        # The one place cell data is computed, for data() and multiData(); keep the common
+        # roles first: a repaint asks ~7 roles for each of hundreds of cells.
+        t = self._table
+        if role == _DISPLAY:
+            return t.text(row, self._names[col])
+        if role == _ALIGN:
+            return self._align[col]
+        if role == _FONT:
+            return self._bold if col == self._name_col else None
+        if role == _FOREGROUND:
+            return self._link_brush if self._links[col] and link_url(t.value(row, self._names[col])) else None
+        if role == DATASET_ID_ROLE:
+            return t.records[row].id
+        if role == LINK_ROLE:
+            return link_url(t.value(row, self._names[col])) if self._links[col] else ""
+        if role == _TOOLTIP:
+            name = self._names[col]
+            if self._links[col]:
+                url = link_url(t.value(row, name))
+                return f"Open {url}" if url else None
+            if col == self._name_col:
+                return t.records[row].description or None
+            text = t.text(row, name)
+            return text if len(text) > 30 else None
+        if role == SORT_ROLE:
+            return t.value(row, self._names[col])
+        return None
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or self._table is None:
             return None
-        row, col = self._rows[index.row()], self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._table.text(row, col.name)
-        if role == DATASET_ID_ROLE:
-            return self._table.records[row].id
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if col.value_type == "number":
-                return _RIGHT
-            if col.value_type == "bool":
-                return _CENTER
-            return _LEFT
-        if role == LINK_ROLE:
-            return link_url(self._table.value(row, col.name)) if col.link else ""
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col.link:
-                url = link_url(self._table.value(row, col.name))
-                return f"Open {url}" if url else None
-            if col.name == "name":
-                rec = self._table.records[row]
-                return rec.description or None
-            text = self._table.text(row, col.name)
-            return text if len(text) > 30 else None
-        if role == Qt.ItemDataRole.FontRole and col.name == "name":
-            return self._bold
-        if role == Qt.ItemDataRole.ForegroundRole and col.link:
-            return self._link_brush if link_url(self._table.value(row, col.name)) else None
-        if role == SORT_ROLE:
-            return self._table.value(row, col.name)
-        return None
+        return self._cell(self._rows[index.row()], index.column(), int(role))
+
+    def multiData(self, index, roleDataSpan) -> None:  # noqa: N802, N803
+        # One Python call per painted cell instead of one per role (the delegate asks for
+        # all its roles at once through multiData).
+        if not index.isValid() or self._table is None:
+            return
+        row, col = self._rows[index.row()], index.column()
+        cell = self._cell
+        for k in range(len(roleDataSpan)):
+            rd = roleDataSpan[k]
+            rd.setData(cell(row, col, rd.role()))
 
     def flags(self, index):
         if not index.isValid():

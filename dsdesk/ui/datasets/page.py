@@ -142,6 +142,13 @@ class DatasetsPage(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(_SAVE_DELAY_MS)
 
+        # Idle-time preparation of the search text (see DatasetTable.warm_up_steps): a
+        # zero-interval timer runs one column per turn of the event loop, so input is
+        # never blocked for long.
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setInterval(0)
+        self._warm_steps = None
+
         self.refresh_action = QAction("Refresh", self)
         self.refresh_action.setShortcuts([QKeySequence(Qt.Key.Key_F5), QKeySequence(QKeySequence.StandardKey.Refresh)])
         self.refresh_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -155,6 +162,7 @@ class DatasetsPage(QWidget):
         self.search.returnPressed.connect(self._on_search_timer_timeout)
         self._search_timer.timeout.connect(self._on_search_timer_timeout)
         self._save_timer.timeout.connect(self.save_layout)
+        self._warm_timer.timeout.connect(self._on_warm_timer_timeout)
         self.columns_button.clicked.connect(self.open_column_settings)
         self.refresh_button.clicked.connect(self.refresh)
         self.refresh_action.triggered.connect(self.refresh)
@@ -300,6 +308,27 @@ class DatasetsPage(QWidget):
             self.view.verticalScrollBar().setValue(vscroll)
             self.view.horizontalScrollBar().setValue(hscroll)
         self._update_count()
+        self._start_warm_up()
+
+    def _start_warm_up(self) -> None:
+        t = self.model.table
+        self._warm_steps = t.warm_up_steps() if t is not None and len(t) else None
+        if self._warm_steps is not None:
+            self._warm_timer.start()
+        else:
+            self._warm_timer.stop()
+
+    def _on_warm_timer_timeout(self) -> None:
+        try:
+            next(self._warm_steps)
+        except (StopIteration, TypeError):
+            self._warm_timer.stop()
+            self._warm_steps = None
+
+    @property
+    def warmed_up(self) -> bool:
+        """True once the idle-time search preparation is done."""
+        return self._warm_steps is None
 
     def _apply_layout(self) -> None:
         """Make the header show the model's columns as saved: order, visibility, widths,
@@ -432,6 +461,7 @@ class DatasetsPage(QWidget):
         if visible and hh.sectionSize(logical) < hh.minimumSectionSize():
             hh.resizeSection(logical, self.model.columns[logical].width or self._default_width(self.model.columns[logical]))
         self.save_layout()
+        self._start_warm_up()
 
     def header_menu(self) -> QMenu:
         """The header's context menu: a check per column, then the layout actions."""
