@@ -124,7 +124,24 @@ def build_demo(cat, n_images: int = 240, on_event=None):
                 anns = boxes + [{"type": "class", "label": "traffic_light" if rng.random() < 0.2 else boxes[0]["label"]}]
                 item.annotations.upload(anns)
     ds.items.make_dir("/incoming")
+    ds.snapshot("as-generated", description="the demo as it was built")
+    golden = ds.clone(clone_name="cars-golden", filters={"filter": {"metadata.user.reviewed": True}})
+    golden.metadata["user"].update({"owner": "vision-team", "purpose": "reviewed frames only"})
+    golden.update()
     small = project.datasets.create("pedestrians", labels=["person", "bike"], description="A second master")
     small.metadata["user"].update({"owner": "safety-team", "stats": {"f1": 0.64}})
     small.update()
+    _synced_folder(cat, project, n=max(6, n_images // 10), on_event=on_event)
     return project
+
+
+def _synced_folder(cat, project, n: int, on_event=None):
+    """A local folder beside the catalog, mapped by a 'local' driver and synced into a dataset."""
+    root = Path(cat.db.blob_root).parent / "demo-bucket"
+    make_images(root / "captures", n, seed=23)
+    (root / "captures" / "empty-folder").mkdir(parents=True, exist_ok=True)
+    driver = project.drivers.create("demo-folder", driver_type="local", bucket_name=str(root), path="captures")
+    ds = project.datasets.create("field-captures", driver=driver, labels=LABELS,
+                                 description="A local folder synced as external storage")
+    ds.sync(on_event=on_event)
+    return ds
