@@ -207,13 +207,8 @@ def cmd_mkdir(args) -> int:
 
 
 def cmd_mv(args) -> int:
-    cat = _catalog(args)
-    ds = _dataset(cat, args)
-    from dsdesk.catalog import paths, tree
-
-    with cat.db.session() as s:
-        src_is_folder = tree.folder_exists(s, ds.id, paths.normalize_dir(args.src))
-    if src_is_folder:
+    ds = _dataset(_catalog(args), args)
+    if ds.items.folder_exists(args.src):
         print(ds.items.move_folder(args.src, args.dest))
     else:
         print(ds.items.get(filepath=args.src).move(args.dest).filename)
@@ -221,13 +216,8 @@ def cmd_mv(args) -> int:
 
 
 def cmd_rm(args) -> int:
-    cat = _catalog(args)
-    ds = _dataset(cat, args)
-    from dsdesk.catalog import paths, tree
-
-    with cat.db.session() as s:
-        is_folder = tree.folder_exists(s, ds.id, paths.normalize_dir(args.path))
-    if is_folder:
+    ds = _dataset(_catalog(args), args)
+    if ds.items.folder_exists(args.path):
         if not args.recursive:
             raise InvalidInputError(f"{args.path} is a folder: use -r to delete it with everything under it")
         n = ds.items.delete(folder=args.path)
@@ -331,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dsdesk.cli import storage_cmds  # sync and driver commands
 
     storage_cmds.register(sub)
+    from dsdesk.cli import versioning_cmds  # clone, merge, snapshot, rollback, diff, gc
+
+    versioning_cmds.register(sub, common)
     return p
 
 

@@ -59,6 +59,15 @@ def item_filter_select(dataset_id: int, filters):
     return item_ids_select(dataset_id, filters)
 
 
+def _filters_json(filters):
+    """The filters as JSON for the lineage record (a Filters object becomes its DQL)."""
+    if filters is None or isinstance(filters, (dict, str)):
+        return filters
+    if hasattr(filters, "prepare"):
+        return filters.prepare()
+    return repr(filters)
+
+
 def check_drivers(session: Session, src: Dataset, dst: Dataset) -> None:
     """Refuse a clone between storages the items cannot be shared between.
 
@@ -124,7 +133,7 @@ def clone(session: Session, src_dataset_id: int, clone_name: str | None = None, 
         _check_name_free(session, src.project_id, clone_name)
         dst = Dataset(project_id=src.project_id, name=clone_name, kind="clone", driver_id=src.driver_id,
                       recipe_id=src.recipe_id, src_dataset_id=src.id,
-                      meta_system={"clone": {"src_dataset_id": src.id, "filters": filters,
+                      meta_system={"clone": {"src_dataset_id": src.id, "filters": _filters_json(filters),
                                              "with_items_annotations": with_items_annotations,
                                              "with_metadata": with_metadata,
                                              "with_task_annotations_status": with_task_annotations_status}},
