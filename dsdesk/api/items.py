@@ -219,6 +219,11 @@ class Items:
         return self._cat.run("import", job, on_event=on_event, dataset_id=self._ds.id,
                              spec={"dataset_id": self._ds.id, "mode": mode})
 
+    def folder_exists(self, path: str) -> bool:
+        """True when *path* is the root or a folder of this dataset (empty or not)."""
+        with self._cat.db.session() as s:
+            return tree.folder_exists(s, self._ds.id, paths.normalize_dir(path))
+
     def make_dir(self, directory: str) -> str:
         """Create a folder (and its parents); empty folders are kept.  Returns its path."""
         with self._cat.db.session(write=True) as s:
