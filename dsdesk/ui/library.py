@@ -217,7 +217,7 @@ class LibraryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.datasets_model = QStandardItemModel(self)
-        self.datasets_model.setHorizontalHeaderLabels(["Dataset", "Items", "Storage", ""])
+        self.datasets_model.setHorizontalHeaderLabels(["Dataset", "Items", "", ""])  # icon columns: storage, lock
         self.datasets = DatasetTreeView(self)
         self.datasets.setModel(self.datasets_model)
         self.datasets.setDragEnabled(False)
