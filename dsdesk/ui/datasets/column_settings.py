@@ -90,7 +90,7 @@ class ColumnSettingsDialog(QDialog):
         self.tree.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for i, w in ((1, 130), (2, 150), (3, 70)):
+        for i, w in ((1, 130), (2, 150), (3, 90)):
             self.tree.header().setSectionResizeMode(i, QHeaderView.ResizeMode.Interactive)
             self.tree.setColumnWidth(i, w)
         self.tree.setMinimumWidth(520)
@@ -226,7 +226,7 @@ class ColumnSettingsDialog(QDialog):
         it.setText(0, c.label or c.name)
         it.setText(1, c.name)
         it.setText(2, c.field if c.custom else "(standard)")
-        it.setText(3, _TYPE_TEXT.get(c.value_type, c.value_type))
+        it.setText(3, _TYPE_TEXT.get(c.value_type, c.value_type) + (" · link" if c.link else ""))
         tip = STANDARD_BY_NAME[c.name].description if not c.custom and c.name in STANDARD_BY_NAME else ""
         for k in range(4):
             it.setToolTip(k, tip or (f"{c.label}: metadata field {c.field}" if c.custom else c.label))
@@ -386,7 +386,7 @@ class ColumnSettingsDialog(QDialog):
         self._problems = problems
         for i in range(self.tree.topLevelItemCount()):
             self._paint_item(self.tree.topLevelItem(i))
-        self.message.setText(first or "")
+        self.message.setText(_sentence(first) if first else "")
         self.message.setVisible(bool(first))
         self.button_box.button(QDialogButtonBox.StandardButton.Ok).setEnabled(first is None)
         it, _ = self._current()
@@ -409,10 +409,15 @@ class ColumnSettingsDialog(QDialog):
         try:
             self.applied = self._project.columns.apply(self.columns())
         except DsdeskError as e:
-            self.message.setText(str(e))
+            self.message.setText(_sentence(str(e)))
             self.message.show()
             return
         super().accept()
+
+
+def _sentence(text: str) -> str:
+    """An error message as the dialog shows it: capitalised (the API's messages are not)."""
+    return text[:1].upper() + text[1:]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from dsdesk.api.columns import Column
 from dsdesk.api.dataset_table import DatasetTable, SearchResult
+from dsdesk.ui.icons import icon
 
 #: Custom roles.
 DATASET_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -27,6 +28,7 @@ _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -69,6 +71,7 @@ class DatasetTableModel(QAbstractTableModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._link_brush = QBrush(QColor("#1a5fb4"))
+        self._icons: dict = {}
         self._index_columns()
 
     # ---- state -----------------------------------------------------------------------------
@@ -148,6 +151,12 @@ class DatasetTableModel(QAbstractTableModel):
                        for c in cols]
         self._name_col = self._names.index("name") if "name" in self._names else -1
 
+    def _kind_icon(self, kind: str):
+        ic = self._icons.get(kind)
+        if ic is None:
+            ic = self._icons[kind] = icon(f"dataset-{kind}" if kind in ("master", "clone", "merge") else "dataset-master")
+        return ic
+
     def apply_search(self, text: str) -> SearchResult | None:
         """Show only the datasets matching *text* (see :meth:`DatasetTable.search`)."""
         self._search_text = text or ""
@@ -213,7 +222,9 @@ class DatasetTableModel(QAbstractTableModel):
             what = f"metadata field {c.field}" if c.custom else "standard column"
             return f"{c.label} ({c.name}): {what}" + ("" if c.sortable else "; not sortable")
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if c.value_type == "number" else _LEFT
+            # Left for every column, numbers too: the styles draw the sort arrow at the
+            # right edge, over a right-aligned label.
+            return _LEFT
         return None
 
     def _cell(self, row: int, col: int, role: int):
@@ -228,6 +239,8 @@ class DatasetTableModel(QAbstractTableModel):
             return self._bold if col == self._name_col else None
         if role == _FOREGROUND:
             return self._link_brush if self._links[col] and link_url(t.value(row, self._names[col])) else None
+        if role == _DECORATION:
+            return self._kind_icon(t.records[row].kind) if col == self._name_col else None
         if role == DATASET_ID_ROLE:
             return t.records[row].id
         if role == LINK_ROLE:

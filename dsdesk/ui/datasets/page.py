@@ -34,6 +34,7 @@ from dsdesk.api.dataset_table import DatasetTable
 from dsdesk.errors import DsdeskError
 from dsdesk.ui.datasets.delegates import LinkDelegate
 from dsdesk.ui.datasets.model import DATASET_ID_ROLE, LINK_ROLE, DatasetTableModel
+from dsdesk.ui.icons import icon
 
 #: The row menu: (action name, text, minimum selected, maximum selected or None).
 DATASET_ACTIONS: tuple[tuple[str, str, int, int | None], ...] = (
@@ -48,6 +49,9 @@ DATASET_ACTIONS: tuple[tuple[str, str, int, int | None], ...] = (
     ("delete", "Delete", 1, None),
     ("properties", "Properties…", 1, 1),
 )
+_ACTION_ICONS = {"clone": "clone", "merge": "merge", "snapshot": "snapshot", "rollback": "rollback", "diff": "diff",
+                 "switch_recipe": "recipe", "sync": "sync", "readonly": "readonly", "delete": "delete",
+                 "properties": "properties"}
 _SEPARATOR_AFTER = {"merge", "diff", "switch_recipe", "readonly"}
 _CUSTOM_WIDTH = 120  # a new custom column's width until the user resizes it
 _SAVE_DELAY_MS = 400  # resizing fires many events: save once the user let go
@@ -77,6 +81,7 @@ class DatasetsPage(QWidget):
         self.search.setObjectName("datasetsSearch")
         self.search.setPlaceholderText("Search datasets: words, or owner:vision-team items>1000")
         self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search.setToolTip("Words match any visible column.  The query syntax works on dataset fields:\n"
                                "owner:vision-team  items>1000  -kind:clone  f1>=0.8  (custom column names too)")
         self.count_label = QLabel(self)
@@ -84,9 +89,13 @@ class DatasetsPage(QWidget):
         self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.columns_button = QToolButton(self)
         self.columns_button.setText("Columns…")
+        self.columns_button.setIcon(icon("table"))
+        self.columns_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.columns_button.setToolTip("Choose, order and add columns")
         self.refresh_button = QToolButton(self)
         self.refresh_button.setText("Refresh")
+        self.refresh_button.setIcon(icon("refresh"))
+        self.refresh_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.refresh_button.setToolTip("Reload the datasets (F5)")
 
         self.model = DatasetTableModel(self)
@@ -110,6 +119,9 @@ class DatasetsPage(QWidget):
         # A fixed row height: no per-row size hints to compute for 5,000 rows.
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vh.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        # Sorting goes through our own click handler: Qt's would also sort non-sortable
+        # columns.  Disable it before showing the indicator: setSortingEnabled(False) hides it.
+        self.view.setSortingEnabled(False)
         hh = self.view.horizontalHeader()
         hh.setSectionsMovable(True)
         hh.setSectionsClickable(True)
@@ -120,8 +132,6 @@ class DatasetsPage(QWidget):
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.setMinimumSectionSize(32)
-        # Sorting goes through our own click handler: Qt's would also sort non-sortable columns.
-        self.view.setSortingEnabled(False)
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -480,7 +490,7 @@ class DatasetsPage(QWidget):
             act.setData(c.name)
             act.toggled.connect(lambda on, n=c.name: self.set_column_visible(n, on))
         menu.addSeparator()
-        menu.addAction("Column settings…", self.open_column_settings)
+        menu.addAction(icon("table"), "Column settings…", self.open_column_settings)
         menu.addAction("Restore default layout", self.restore_default_layout)
         return menu
 
@@ -500,7 +510,7 @@ class DatasetsPage(QWidget):
         for name, text, lo, hi in DATASET_ACTIONS:
             if name == "readonly":
                 text = "Make writable" if readonly else "Make read-only"
-            act = menu.addAction(text)
+            act = menu.addAction(icon(_ACTION_ICONS[name] if name != "readonly" or not readonly else "writable"), text)
             act.setData(name)
             act.setEnabled(lo <= n and (hi is None or n <= hi))
             act.triggered.connect(lambda _=False, a=name, sel=list(ids): self._on_row_action(a, sel))
