@@ -54,6 +54,10 @@ def apply_theme(app: QApplication) -> None:
 
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication (created once), named and themed."""
+    # Workers (thumbnails, id streams, jobs) run Python too; with CPython's default 5 ms GIL
+    # switch interval the GUI thread can wait several intervals in a row for the GIL
+    # (the convoy effect) and a paint stalls for 100+ ms.  1 ms keeps the GUI responsive.
+    sys.setswitchinterval(0.001)
     app = QApplication.instance()
     if app is None:
         # QT_QPA_PLATFORM from the environment picks the platform plugin (Qt reads it itself).
