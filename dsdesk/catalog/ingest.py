@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from dsdesk.catalog import paths
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Blob, Folder, Item
+from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import chunked, insert_ignore, lookup_ids
 
 BATCH = 10_000
@@ -87,6 +88,11 @@ def ingest(session: Session, dataset_id: int, driver_id: int, records: Iterable[
         raise ValueError(f"mode must be 'skip' or 'overwrite', not {mode!r}")
     if check_writable:
         writable_dataset(session, dataset_id, "add items to")
+    with deferred_name_index(session):
+        return _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, on_batch)
+
+
+def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, on_batch) -> IngestResult:
     res = IngestResult()
     blob_t, item_t = Blob.__table__, Item.__table__
     done = 0
