@@ -126,7 +126,8 @@ def _records_select(project_id: int):
 
 
 def load_records(session, project_id: int) -> list[DatasetRecord]:
-    """Every live dataset of the project (snapshots excluded), by name, in one query."""
+    """Every live dataset of the project (snapshots excluded), by name (case-insensitive),
+    in one query."""
     out = []
     for r in session.execute(_records_select(project_id)):
         (i, name, kind, drv, drv_kind, recipe, ro, src_id, src_name, ms, mu, desc, n_items, n_ann_items,
@@ -134,6 +135,8 @@ def load_records(session, project_id: int) -> list[DatasetRecord]:
         out.append(DatasetRecord(i, name, kind, drv or "", drv_kind or "", recipe, bool(ro), src_id, src_name,
                                  ms, mu, desc or "", n_items or 0, n_ann_items or 0, n_ann or 0,
                                  n_folders or 0, size or 0, created, updated, synced, rv))
+    # Case-insensitive, as people read names (the database's order is binary: "Zebra" < "apple").
+    out.sort(key=lambda r: (r.name.casefold(), r.id))
     # A merge has many sources, recorded in its system metadata: name them from the rows
     # already read rather than with a query per merge.
     names = {r.id: r.name for r in out}
@@ -409,6 +412,7 @@ class DatasetTable:
     _texts: dict[str, list] = field(default_factory=dict, repr=False)
     _folded: dict[str, list] = field(default_factory=dict, repr=False)
     _joined: dict[tuple, list] = field(default_factory=dict, repr=False)
+    _orders: dict[tuple, list] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, catalog: Catalog, project_id: int) -> DatasetTable:
@@ -493,26 +497,34 @@ class DatasetTable:
     # ---- sort ----------------------------------------------------------------------------
     def order(self, name: str, ascending: bool = True, rows: Iterable[int] | None = None) -> list[int]:
         """Row indices sorted by column *name*: typed (numbers as numbers, dates as dates),
-        missing values last in both directions, ties in name order."""
-        acc = self._access[name]
-        vals = self.values(name)
-        idx = range(len(self.records)) if rows is None else rows
-        present, missing = [], []
-        keyf = acc.sort_key
-        keyed = []
-        for i in idx:
-            k = keyf(vals[i])
+        missing values last in both directions, ties in name order.  With *rows*, only
+        those rows (a search result), in the same order.  Each order is computed once per
+        snapshot, so re-sorting and searching a sorted table cost a filter, not a sort."""
+        key = (name, bool(ascending))
+        full = self._orders.get(key)
+        if full is None:
+            full = self._orders[key] = self._sorted(name, bool(ascending))
+        if rows is None:
+            return list(full)
+        want = set(rows)
+        return [i for i in full if i in want]
+
+    def _sorted(self, name: str, ascending: bool) -> list[int]:
+        keyf = self._access[name].sort_key
+        missing, keyed = [], []
+        for i, v in enumerate(self.values(name)):
+            k = keyf(v)
             if k is None:
                 missing.append(i)
             else:
                 keyed.append((k, i))
+        # reverse=True keeps equal keys in their original (name) order, unlike reversing.
         try:
             keyed.sort(key=lambda t: t[0], reverse=not ascending)
         except TypeError:
             # Values of mixed kinds in one column (a date and a number): compare as text.
             keyed.sort(key=lambda t: str(t[0]), reverse=not ascending)
-        present = [i for _, i in keyed]
-        return present + missing
+        return [i for _, i in keyed] + missing
 
     # ---- search --------------------------------------------------------------------------
     def _row_texts(self, names: Sequence[str]) -> list[str]:

@@ -294,3 +294,11 @@ def test_last_sync_and_source(cat, project):
 def test_format_size():
     assert format_size(0) == "0 B" and format_size(999) == "999 B"
     assert format_size(1_500) == "1.5 kB" and format_size(2_000_000_000) == "2.0 GB"
+
+
+def test_default_order_is_case_insensitive_by_name(cat, project):
+    project.datasets.create("Zebra")
+    project.datasets.create("apple")
+    t = _table(cat, project)
+    assert [r.name for r in t.records][:2] == ["apple", "bikes"] and t.records[-1].name == "Zebra"
+    assert [t.records[i].name for i in t.order("name", False)][0] == "Zebra"
