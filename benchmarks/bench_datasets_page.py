@@ -3,8 +3,8 @@
     python -m benchmarks.bench_datasets_page                 # 5,000 datasets, 10 custom columns
     python -m benchmarks.bench_datasets_page --datasets 20000 --repeat 3
 
-Targets (issue 7): the page is shown (catalog read, model filled, header laid out, first
-frame painted) in ≤ 300 ms; a sort and a search answer (model updated and the view
+Targets (issue 7): the page is shown (catalog read on the page's worker, model filled,
+header laid out, first frame painted) in ≤ 300 ms; a sort and a search answer (model updated and the view
 repainted) in ≤ 100 ms.  Each figure is the median of --repeat runs.  After the first
 frame the page prepares the visible columns' search text in idle time (one column per
 event-loop turn); that time is reported on its own line, and searches are measured after it.
@@ -92,6 +92,7 @@ def _ms(t0) -> tuple[float, float]:
 
 
 def run(n: int, repeat: int) -> list[tuple[str, float, float]]:
+    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
     from dsdesk.ui.datasets.page import DatasetsPage
@@ -109,8 +110,11 @@ def run(n: int, repeat: int) -> list[tuple[str, float, float]]:
         page.resize(1600, 900)
         app.processEvents()
         t0 = _Clock()
-        page.set_project(project.id)
+        loop = QEventLoop()
+        page.table_loaded.connect(loop.quit)
+        page.set_project(project.id)  # read on the page's worker thread
         page.show()
+        loop.exec()  # waits without spinning, so the CPU time is the page's own
         page.repaint()  # the first frame, painted now rather than at the next event loop turn
         show.append(_ms(t0))
         assert page.model.rowCount() == n

@@ -9,6 +9,11 @@ as numbers, missing values last); the search box takes words or the query syntax
 Wiring for the main window: ``set_project(project_id)``, the ``refresh()`` slot (call it
 after a job finished; F5 does it too), and the signals ``open_dataset_requested(int)``
 (double-click, Enter) and ``dataset_action_requested(str, list)`` (the row menu).
+
+Threading: the catalog is read on the page's own worker (``self.tasks``); the snapshot
+arrives on the GUI thread, where everything else happens.  Only small writes (the column
+layout, a dialog's OK) and a search in the query syntax (one indexed query) run on the GUI
+thread.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from dsdesk.errors import DsdeskError
 from dsdesk.ui.datasets.delegates import LinkDelegate
 from dsdesk.ui.datasets.model import DATASET_ID_ROLE, LINK_ROLE, DatasetTableModel
 from dsdesk.ui.icons import icon
+from dsdesk.ui.tasks import TaskRunner
 
 #: The row menu: (action name, text, minimum selected, maximum selected or None).
 DATASET_ACTIONS: tuple[tuple[str, str, int, int | None], ...] = (
@@ -68,12 +74,19 @@ class DatasetsPage(QWidget):
     open_dataset_requested = Signal(int)
     dataset_action_requested = Signal(str, list)
     selection_changed = Signal(list)  # the selected dataset ids, in row order
+    table_loaded = Signal()  # new rows from the catalog are shown
+    load_failed = Signal(str)  # reading the catalog failed (the message)
 
     def __init__(self, catalog, parent: QWidget | None = None):
         super().__init__(parent)
         self._cat = catalog
         self._project_id: int | None = None
         self._applying_layout = False
+        self._loading = False
+        self._pending_keep = True
+        # Reads of the catalog run here, off the GUI thread; one thread is enough and a
+        # newer read replaces an older one (same key).
+        self.tasks = TaskRunner(self, threads=1)
         self._link_delegate = LinkDelegate(self.open_url, self)
         self._plain_delegate = None  # the view's default delegate, set below
 
@@ -193,20 +206,38 @@ class DatasetsPage(QWidget):
         """The project shown, or None."""
         return self._project_id
 
-    def set_project(self, project_id: int | None) -> None:
-        """Show the datasets of *project_id* (None: an empty page)."""
+    def set_project(self, project_id: int | None, *, wait: bool = False) -> None:
+        """Show the datasets of *project_id* (None: an empty page).
+
+        The catalog is read on a worker thread and ``table_loaded`` is emitted once the
+        rows are shown; with ``wait=True`` the read happens here, before returning.
+        """
         self._flush_layout_save()
+        if project_id != self._project_id:
+            self.model.set_table(None)  # never show (and act on) another project's rows
         self._project_id = project_id
         self.model.sort_by(None)
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self._reload(keep_view_state=False)
+        self._reload(keep_view_state=False, wait=wait or project_id is None)
 
     @Slot()
     def refresh(self) -> None:
-        """Reload the datasets and columns from the catalog, keeping the selection, the
-        current row, the sort, the search and the scroll position."""
+        """Reload the datasets and columns from the catalog (on a worker thread), keeping
+        the selection, the current row, the sort, the search and the scroll position as
+        they are when the new rows arrive.  ``table_loaded`` tells when they are shown."""
         self._flush_layout_save()
         self._reload(keep_view_state=True)
+
+    @property
+    def loading(self) -> bool:
+        """True while a read of the catalog is under way."""
+        return self._loading
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop background reads (the window is closing); False if one did not end in time."""
+        self._warm_timer.stop()
+        self._save_timer.stop()
+        return self.tasks.shutdown(timeout_ms)
 
     def selected_dataset_ids(self) -> list[int]:
         """The selected datasets' ids, in row order."""
@@ -263,7 +294,7 @@ class DatasetsPage(QWidget):
             return
         self._save_timer.stop()
         self._project().columns.restore_default()
-        self._reload(keep_view_state=True)
+        self._reload(keep_view_state=True, wait=True)
 
     def open_column_settings(self):
         """Open the column settings dialog (window-modal, not blocking); the page reloads
@@ -302,13 +333,45 @@ class DatasetsPage(QWidget):
     def _project(self):
         return self._cat.projects.get(project_id=self._project_id)
 
-    def _reload(self, keep_view_state: bool) -> None:
+    def _reload(self, keep_view_state: bool, wait: bool = False) -> None:
+        pid = self._project_id
+        # A read already under way for a new project must not turn into a "keep the view"
+        # one: the selection and scroll it would keep belong to the previous project.
+        keep = keep_view_state and not (self._loading and not self._pending_keep)
+        if wait or pid is None:
+            table = DatasetTable.load(self._cat, pid) if pid is not None else None
+            self._loading = False
+            self._show_table(table, keep)
+            return
+        self._loading, self._pending_keep = True, keep
+        self._update_count()
+        cat = self._cat
+        self.tasks.run(lambda: DatasetTable.load(cat, pid),
+                       lambda table: self._on_table_loaded(pid, table, keep),
+                       lambda error: self._on_table_load_failed(pid, error), key="datasets-table")
+
+    def _on_table_loaded(self, pid: int, table: DatasetTable, keep: bool) -> None:
+        if pid != self._project_id:
+            return  # the user switched projects meanwhile
+        self._loading = False
+        self._show_table(table, keep)
+
+    def _on_table_load_failed(self, pid: int, error: BaseException) -> None:
+        if pid != self._project_id:
+            return
+        self._loading = False
+        self._update_count()
+        msg = str(error) if isinstance(error, DsdeskError) else f"{type(error).__name__}: {error}"
+        self.count_label.setText("Could not read the datasets")
+        self.count_label.setToolTip(msg)
+        self.load_failed.emit(msg)
+
+    def _show_table(self, table: DatasetTable | None, keep_view_state: bool) -> None:
         selected = self.selected_dataset_ids() if keep_view_state else []
         cur = self.view.currentIndex()
         current = self.model.dataset_id(cur.row()) if keep_view_state and cur.isValid() else None
         vscroll = self.view.verticalScrollBar().value()
         hscroll = self.view.horizontalScrollBar().value()
-        table = DatasetTable.load(self._cat, self._project_id) if self._project_id is not None else None
         self.model.set_table(table)
         self._apply_layout()
         self._apply_sort_indicator()
@@ -317,8 +380,10 @@ class DatasetsPage(QWidget):
             self.select_datasets(selected, current)
             self.view.verticalScrollBar().setValue(vscroll)
             self.view.horizontalScrollBar().setValue(hscroll)
+        self.count_label.setToolTip("")
         self._update_count()
         self._start_warm_up()
+        self.table_loaded.emit()
 
     def _start_warm_up(self) -> None:
         t = self.model.table
@@ -426,7 +491,9 @@ class DatasetsPage(QWidget):
 
     def _update_count(self) -> None:
         total, shown = self.model.total, self.model.rowCount()
-        if self._project_id is None:
+        if self._loading and self.model.table is None:
+            self.count_label.setText("Loading…")
+        elif self._project_id is None:
             self.count_label.setText("")
         elif total == shown:
             self.count_label.setText(f"{total:,} dataset{'s' if total != 1 else ''}")

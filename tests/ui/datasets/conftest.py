@@ -65,7 +65,14 @@ def page(qtbot, cat, project):
     w = DatasetsPage(cat)
     qtbot.addWidget(w)
     w.resize(1400, 500)
-    w.set_project(project.id)
+    with qtbot.waitSignal(w.table_loaded, timeout=10000):
+        w.set_project(project.id)  # read on the page's worker thread
     w.show()
     qtbot.waitExposed(w)
     return w
+
+
+def reload(qtbot, page) -> None:
+    """Refresh the page and wait until the new rows are shown."""
+    with qtbot.waitSignal(page.table_loaded, timeout=10000):
+        page.refresh()

@@ -7,11 +7,12 @@ import json
 from PySide6.QtCore import Qt
 
 from dsdesk.ui.datasets.properties import DatasetPropertiesDialog
+from tests.ui.datasets.conftest import reload
 
 
 def test_edit_user_metadata_and_see_it_in_the_table(qtbot, page, project):
     project.columns.add("owner", "Owner", "user.owner")
-    page.refresh()
+    reload(qtbot, page)
     cars = project.datasets.get("cars")
     dlg = page.open_properties(cars.id)
     qtbot.waitExposed(dlg)
@@ -20,7 +21,7 @@ def test_edit_user_metadata_and_see_it_in_the_table(qtbot, page, project):
     assert user["owner"] == "vision-team"
     user["owner"] = "perception"
     dlg.user_edit.setPlainText(json.dumps(user))
-    with qtbot.waitSignal(dlg.accepted):
+    with qtbot.waitSignals([dlg.accepted, page.table_loaded], timeout=10000):
         dlg.accept()
     assert project.datasets.get("cars").metadata["user"]["owner"] == "perception"
     col = page.model.column_index("owner")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from dsdesk.api.catalog import Catalog
 from dsdesk.ui.datasets.model import DATASET_ID_ROLE
 from dsdesk.ui.datasets.page import DatasetsPage
+from tests.ui.datasets.conftest import reload
 
 
 def column_texts(page: DatasetsPage, name: str) -> list[str]:
@@ -46,7 +47,7 @@ def test_add_a_custom_column_through_the_dialog_and_see_its_values(qtbot, page, 
     dlg.field_edit.selectAll()
     qtbot.keyClicks(dlg.field_edit, "user.owner")
     assert dlg.error is None
-    with qtbot.waitSignal(dlg.accepted):
+    with qtbot.waitSignals([dlg.accepted, page.table_loaded], timeout=10000):
         qtbot.mouseClick(dlg.button_box.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     col = project.columns.get("owner")
     assert (col.custom, col.label, col.field) == (True, "Owner", "user.owner")
@@ -81,7 +82,7 @@ def test_the_field_completes_from_the_datasets_metadata(qtbot, page):
 
 def test_invalid_names_are_refused_in_the_dialog_with_a_message(qtbot, page, project):
     project.columns.add("owner", "Owner", "user.owner")
-    page.refresh()
+    reload(qtbot, page)
     before = project.columns.list()
     dlg = page.open_column_settings()
     qtbot.waitExposed(dlg)
@@ -111,9 +112,10 @@ def test_invalid_names_are_refused_in_the_dialog_with_a_message(qtbot, page, pro
     dlg.field_edit.selectAll()
     qtbot.keyClicks(dlg.field_edit, "user.stats.f1")
     assert dlg.message.isHidden() and ok.isEnabled()
-    with qtbot.waitSignal(dlg.accepted):
+    with qtbot.waitSignals([dlg.accepted, page.table_loaded], timeout=10000):
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert project.columns.get("f1").field == "user.stats.f1"
+    assert page.model.column_index("f1") >= 0
 
 
 def test_hide_reorder_resize_then_restart_finds_the_same_layout(qtbot, page, project, catalog_path):
@@ -133,7 +135,8 @@ def test_hide_reorder_resize_then_restart_finds_the_same_layout(qtbot, page, pro
         page2 = DatasetsPage(cat2)
         qtbot.addWidget(page2)
         page2.resize(1400, 500)
-        page2.set_project(project.id)
+        with qtbot.waitSignal(page2.table_loaded, timeout=10000):
+            page2.set_project(project.id)
         page2.show()
         assert page2.current_layout() == layout
         hh2 = page2.view.horizontalHeader()
@@ -173,7 +176,7 @@ def test_header_menu_shows_and_hides_columns(qtbot, page, project):
 
 def test_sort_a_numeric_custom_field_with_missing_values_last(qtbot, page, project):
     project.columns.add("f1", "F1", "user.stats.f1", value_type="number")
-    page.refresh()
+    reload(qtbot, page)
     hh = page.view.horizontalHeader()
     col = page.model.column_index("f1")
     x = hh.sectionViewportPosition(col) + 5
@@ -187,7 +190,7 @@ def test_sort_a_numeric_custom_field_with_missing_values_last(qtbot, page, proje
 
 def test_a_column_that_is_not_sortable_does_not_sort(qtbot, page, project):
     project.columns.add("owner", "Owner", "user.owner", sortable=False)
-    page.refresh()
+    reload(qtbot, page)
     before = names(page)
     page._on_header_section_clicked(page.model.column_index("owner"))
     assert names(page) == before and page.model.sort_state is None
@@ -195,7 +198,7 @@ def test_a_column_that_is_not_sortable_does_not_sort(qtbot, page, project):
 
 def test_search_hits_a_custom_column_value(qtbot, page, project):
     project.columns.add("owner", "Owner", "user.owner")
-    page.refresh()
+    reload(qtbot, page)
     qtbot.keyClicks(page.search, "ml-op")
     qtbot.waitUntil(lambda: names(page) == ["bikes"], timeout=2000)
     assert page.count_label.text() == "1 of 5 datasets"
@@ -227,7 +230,7 @@ def test_a_link_column_opens_the_url(qtbot, page, project, monkeypatch):
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toString()) or True))
     project.columns.add("wiki", "Wiki", "user.wiki", link=True)
     project.columns.save_layout(["name", "wiki", "items"])
-    page.refresh()
+    reload(qtbot, page)
     col = page.model.column_index("wiki")
     row = names(page).index("cars")
     idx = page.model.index(row, col)
@@ -243,7 +246,7 @@ def test_a_link_column_opens_the_url(qtbot, page, project, monkeypatch):
 
 def test_a_field_path_that_does_not_exist_shows_empty_cells(qtbot, page, project):
     project.columns.add("ghost", "Ghost", "user.no.such.path", value_type="number")
-    page.refresh()
+    reload(qtbot, page)
     assert column_texts(page, "ghost") == [""] * 5
     page._on_header_section_clicked(page.model.column_index("ghost"))  # sorting it is fine too
     assert len(names(page)) == 5
@@ -255,7 +258,7 @@ def test_refresh_keeps_selection_and_scroll(qtbot, cat, project):
     page = DatasetsPage(cat)
     qtbot.addWidget(page)
     page.resize(900, 300)
-    page.set_project(project.id)
+    page.set_project(project.id, wait=True)
     page.show()
     qtbot.waitExposed(page)
     target = page.model.dataset_id(40)
@@ -263,7 +266,8 @@ def test_refresh_keeps_selection_and_scroll(qtbot, cat, project):
     page.view.verticalScrollBar().setValue(25)
     project.datasets.create("aaa-new")  # sorts first: every row moves down by one
     page.view.setFocus()
-    qtbot.keyClick(page.view, Qt.Key.Key_F5)
+    with qtbot.waitSignal(page.table_loaded, timeout=10000):
+        qtbot.keyClick(page.view, Qt.Key.Key_F5)
     assert names(page)[0] == "aaa-new"
     assert page.selected_dataset_ids() == [target]
     assert page.model.dataset_id(page.view.currentIndex().row()) == target
@@ -316,3 +320,13 @@ def test_properties_without_a_listener_opens_the_dialog(qtbot, page, monkeypatch
 def test_rows_carry_their_dataset_ids(page, project):
     ids = [page.model.index(r, 0).data(DATASET_ID_ROLE) for r in range(page.model.rowCount())]
     assert ids == [project.datasets.get(n).id for n in names(page)]
+
+
+def test_switching_projects_never_shows_the_old_rows(qtbot, page, cat):
+    from tests.ui.datasets.conftest import fill_project
+
+    other = fill_project(cat, "other", {"solo": ({}, 1, 0)})
+    page.set_project(other.id)
+    assert page.model.rowCount() == 0 and page.loading and page.count_label.text() == "Loading…"
+    qtbot.waitUntil(lambda: not page.loading, timeout=10000)
+    assert names(page) == ["solo"]
