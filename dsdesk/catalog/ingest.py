@@ -10,6 +10,7 @@ annotations and user metadata unless new metadata is given).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from dsdesk.catalog import paths
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Blob, Folder, Item
 from dsdesk.catalog.namesearch import deferred_name_index
-from dsdesk.catalog.sql import chunked, insert_ignore, lookup_ids
+from dsdesk.catalog.sql import allocate_ids, chunked, id_in, insert_ignore, lookup_ids, raw_insert_sql
 
 BATCH = 10_000
 
@@ -94,62 +95,66 @@ def ingest(session: Session, dataset_id: int, driver_id: int, records: Iterable[
 
 def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, on_batch) -> IngestResult:
     res = IngestResult()
-    blob_t, item_t = Blob.__table__, Item.__table__
     done = 0
+    item_sql = raw_insert_sql(session, "item", ITEM_COLS, conflict=("dataset_id", "dir", "name"))
+    dumps = json.dumps
     for part in chunked(records, batch):
         res.folders_created += ensure_folders(session, dataset_id, {r.dir for r in part})
-        blob_ids = _ensure_blobs(session, driver_id, part, blob_t)
-        rows = [{
-            "dataset_id": dataset_id, "dir": r.dir, "name": r.name,
-            "blob_id": blob_ids[r.storage_key],
-            "meta_user": r.meta_user or {}, "meta_system": r.meta_system or {},
-            "description": r.description,
-        } for r in part]
-        stmt = insert_ignore(session, item_t, ["dataset_id", "dir", "name"])
-        if collect_ids or mode == "overwrite":
-            inserted = session.execute(stmt.returning(item_t.c.id, item_t.c.dir, item_t.c.name), rows).all()
-            res.created += len(inserted)
-            if collect_ids:
-                res.item_ids.extend(r[0] for r in inserted)
-            if len(inserted) < len(rows):
+        blob_ids = _ensure_blobs(session, driver_id, part)
+        new_ids = allocate_ids(session, "item", len(part))
+        # Pre-built tuples through the driver's executemany: the per-row cost of ORM or Core
+        # parameter processing would be most of an ingest's time.
+        rows = [(new_ids[i], dataset_id, r.dir, r.name, blob_ids[r.storage_key], dumps(r.meta_user or {}),
+                 dumps(r.meta_system or {}), r.description) for i, r in enumerate(part)]
+        session.connection().exec_driver_sql(item_sql, rows)
+        inserted = (session.execute(select(Item.id, Item.dir, Item.name)
+                                    .where(id_in(Item.id, new_ids))).all()
+                    if collect_ids or mode == "overwrite" else None)
+        n = len(inserted) if inserted is not None else _count_ids(session, new_ids)
+        res.created += n
+        if collect_ids:
+            res.item_ids.extend(r[0] for r in inserted)
+        if n < len(part):
+            if mode == "overwrite":
                 got = {(r[1], r[2]) for r in inserted}
-                rest = [r for r in rows if (r["dir"], r["name"]) not in got]
-                if mode == "overwrite":
-                    ids = _overwrite(session, dataset_id, rest)
-                    res.overwritten += len(ids)
-                    if collect_ids:
-                        res.item_ids.extend(ids)
-                else:
-                    res.skipped += len(rest)
-        else:
-            r = session.execute(stmt, rows)
-            n = r.rowcount if r.rowcount is not None and r.rowcount >= 0 else len(rows)
-            res.created += n
-            res.skipped += len(rows) - n
+                rest = [{"dir": r[2], "name": r[3], "blob_id": r[4], "meta_user": part[i].meta_user}
+                        for i, r in enumerate(rows) if (r[2], r[3]) not in got]
+                ids = _overwrite(session, dataset_id, rest)
+                res.overwritten += len(ids)
+                if collect_ids:
+                    res.item_ids.extend(ids)
+            else:
+                res.skipped += len(part) - n
         done += len(part)
         if on_batch is not None:
             on_batch(done)
     return res
 
 
-def _ensure_blobs(session: Session, driver_id: int, part: list[Record], blob_t) -> dict[str, int]:
+ITEM_COLS = ("id", "dataset_id", "dir", "name", "blob_id", "meta_user", "meta_system", "description")
+BLOB_COLS = ("id", "driver_id", "storage_key", "size", "etag", "content_hash", "mimetype", "width", "height",
+             "last_modified")
+
+
+def _count_ids(session: Session, ids) -> int:
+    return session.execute(select(func.count()).select_from(Item).where(id_in(Item.id, ids))).scalar()
+
+
+def _ensure_blobs(session: Session, driver_id: int, part: list[Record]) -> dict[str, int]:
+    blob_t = Blob.__table__
     keys = list({r.storage_key: None for r in part})
     ids = lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, keys, blob_t.c.driver_id == driver_id)
-    new = {}
+    new: dict[str, Record] = {}
     for r in part:
         if r.storage_key not in ids and r.storage_key not in new:
-            new[r.storage_key] = {
-                "driver_id": driver_id, "storage_key": r.storage_key, "size": r.size, "etag": r.etag,
-                "content_hash": r.content_hash, "mimetype": r.mimetype, "width": r.width,
-                "height": r.height, "last_modified": r.last_modified,
-            }
+            new[r.storage_key] = r
     if new:
-        stmt = insert_ignore(session, blob_t, ["driver_id", "storage_key"])
-        got = session.execute(stmt.returning(blob_t.c.storage_key, blob_t.c.id), list(new.values())).all()
-        ids.update(tuple(r) for r in got)
-        if len(got) < len(new):  # another client inserted some of them meanwhile
-            missing = [k for k in new if k not in ids]
-            ids.update(lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, missing, blob_t.c.driver_id == driver_id))
+        blob_ids = allocate_ids(session, "blob", len(new))
+        rows = [(blob_ids[i], driver_id, r.storage_key, r.size, r.etag, r.content_hash, r.mimetype, r.width,
+                 r.height, r.last_modified) for i, r in enumerate(new.values())]
+        sql = raw_insert_sql(session, "blob", BLOB_COLS, conflict=("driver_id", "storage_key"))
+        session.connection().exec_driver_sql(sql, rows)
+        ids.update(lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, list(new), blob_t.c.driver_id == driver_id))
     return ids
 
 

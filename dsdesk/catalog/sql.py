@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,3 +32,37 @@ def lookup_ids(session: Session, id_col, key_col, keys: Sequence[Any], *where, s
         q = select(key_col, id_col).where(key_col.in_(part), *where)
         out.update(tuple(r) for r in session.execute(q))
     return out
+
+
+def raw_insert_sql(session: Session, table: str, cols: Sequence[str], conflict: Sequence[str] | None = None) -> str:
+    """``INSERT INTO table (cols) VALUES (?, ...) [ON CONFLICT (...) DO NOTHING]`` in the
+    driver's parameter style, for ``exec_driver_sql`` with pre-built tuples (bulk paths)."""
+    ph = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})"
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    return sql
+
+
+def allocate_ids(session: Session, table: str, n: int) -> Sequence[int]:
+    """Reserve *n* primary keys of *table* for rows about to be inserted.
+
+    SQLite has a single writer: once this transaction holds the write lock (taken here),
+    ``max(id) + 1`` onwards is ours, so a ``range`` comes back.  PostgreSQL draws them
+    from the table's sequence (a list, not necessarily consecutive under concurrency).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        seq = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar()
+        return list(session.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
+                                    {"s": seq, "n": n}).scalars())
+    session.execute(text(f"UPDATE {table} SET id = id WHERE 0"))  # take the write lock
+    first = (session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar() or 0) + 1
+    return range(first, first + n)
+
+
+def id_in(col, ids: Sequence[int]):
+    """``col`` among *ids*: a BETWEEN for a range, an IN list otherwise."""
+    if isinstance(ids, range):
+        return col.between(ids.start, ids.stop - 1)
+    return col.in_(list(ids))
