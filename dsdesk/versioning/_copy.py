@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog.models import Annotation, Item, TaskStatus
-from dsdesk.versioning._common import Reporter, pause_point
+from dsdesk.versioning._common import Reporter, pause_point, written
 
 ITEM_T = Item.__table__
 ANN_T = Annotation.__table__
@@ -88,23 +88,20 @@ def copy_rows(session: Session, plan: CopyPlan, ranges: list[tuple[int, int]], r
         where = [s.c.dataset_id == plan.src, _in_range(s.c.id, lo, hi)]
         if plan.item_filter is not None:
             where.append(s.c.id.in_(plan.item_filter))
-        r = session.execute(insert(ITEM_T).from_select(item_cols, select(*item_exprs).where(*where)))
-        counts.items += max(r.rowcount or 0, 0)
+        counts.items += written(session, insert(ITEM_T).from_select(item_cols, select(*item_exprs).where(*where)))
         if plan.annotations:
             aw = [a.c.dataset_id == plan.src, _in_range(a.c.item_id, lo, hi)]
             if plan.item_filter is not None:
                 aw.append(a.c.item_id.in_(plan.item_filter))
-            r = session.execute(insert(ANN_T).from_select(ann_cols, select(*ann_exprs).where(*aw)))
-            counts.annotations += max(r.rowcount or 0, 0)
+            counts.annotations += written(session, insert(ANN_T).from_select(ann_cols, select(*ann_exprs).where(*aw)))
         if plan.tasks:
             src_items = select(ITEM_T.c.id).where(ITEM_T.c.dataset_id == plan.src,
                                                   _in_range(ITEM_T.c.id, lo, hi))
             if plan.item_filter is not None:
                 src_items = src_items.where(ITEM_T.c.id.in_(plan.item_filter))
-            r = session.execute(insert(TASK_T).from_select(
+            counts.task_statuses += written(session, insert(TASK_T).from_select(
                 task_cols, select(*task_exprs).where(_in_range(t.c.item_id, lo, hi),
                                                      t.c.item_id.in_(src_items))))
-            counts.task_statuses += max(r.rowcount or 0, 0)
         rep.progress(counts.items, total, f"{plan.op}: {counts.items} items")
         pause_point(plan.op, f"batch{n}")
     return counts

@@ -52,7 +52,7 @@ from dsdesk.catalog.ingest import ensure_folders
 from dsdesk.catalog.models import Dataset, Driver, Folder, Label, Recipe, utcnow
 from dsdesk.catalog.sql import insert_ignore
 from dsdesk.errors import AlreadyExistsError, InvalidInputError
-from dsdesk.versioning._common import Reporter, dialect_of, pause_point, reserve_ids
+from dsdesk.versioning._common import Reporter, dialect_of, pause_point, reserve_ids, written
 from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T
 
 FOLDER_T = Folder.__table__
@@ -284,9 +284,8 @@ class _Merger:
         if pos:
             clashes = self.s.execute(select(i.c.id, i.c.dir, i.c.name).where(i.c.dataset_id == d, is_new, taken)
                                      .order_by(i.c.id)).all()
-        r = self.s.execute(insert(ITEM_T).from_select(cols, sel(i.c.name).where(i.c.dataset_id == d, is_new,
-                                                                                   ~taken)))
-        self.res.items += max(r.rowcount or 0, 0)
+        self.res.items += written(self.s, insert(ITEM_T).from_select(
+            cols, sel(i.c.name).where(i.c.dataset_id == d, is_new, ~taken)))
         if clashes:
             self._insert_renamed(pos, clashes, sel, i, cols)
         pause_point("merge", f"items{pos}")
@@ -334,8 +333,7 @@ class _Merger:
                                                 .where(ANN_T.c.dataset_id == d)).scalar()
         if pos:  # the first input cannot meet a copy already merged
             q = q.where(~exists().where(mm.c.src_annotation_id == root, mm.c.item_id == target))
-        r = self.s.execute(insert(ANN_T).from_select(cols, q))
-        self.res.annotations += max(r.rowcount or 0, 0)
+        self.res.annotations += written(self.s, insert(ANN_T).from_select(cols, q))
         self.rep.check_cancelled()
 
     def tasks(self, pos: int) -> None:
@@ -345,9 +343,8 @@ class _Merger:
         i = ITEM_T.alias("i")
         q = (select(self.key(i) + self.off, t.c.task, t.c.status, t.c.creator, t.c.at)
              .select_from(t.join(i, i.c.id == t.c.item_id)).where(i.c.dataset_id == d))
-        r = self.s.execute(insert_ignore(self.s, TASK_T, ["item_id", "task"])
-                           .from_select(["item_id", "task", "status", "creator", "at"], q))
-        self.res.task_statuses += max(r.rowcount or 0, 0)
+        self.res.task_statuses += written(self.s, insert_ignore(self.s, TASK_T, ["item_id", "task"])
+                                          .from_select(["item_id", "task", "status", "creator", "at"], q))
 
     def user_metadata(self, pos: int) -> None:
         """Unite input *pos*'s user metadata into merged items an earlier input brought.
