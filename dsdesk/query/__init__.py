@@ -67,6 +67,8 @@ def to_query(filters: Any, resource: str = "items") -> ast.Query:
 
 
 def _where(dataset_id: int, q: ast.Query, comp: Compiler):
+    for field, _asc in q.sort:
+        comp.field(field)  # an unknown sort field is an error even where the order is unused
     return and_(ITEM.c.dataset_id == dataset_id, comp.compile(q.filter))
 
 

@@ -47,7 +47,8 @@ def parse(dql: dict | str) -> ast.Query:
     resource = dql.get("resource", "items")
     if resource not in ("items", "annotations", "datasets"):
         raise QueryError(f"unknown DQL resource {resource!r}; expected items, annotations or datasets")
-    node = parse_filter(dql.get("filter", {}) or {})
+    flt = dql.get("filter")
+    node = parse_filter({} if flt is None else flt)
     if "join" in dql and dql["join"] is not None:
         if resource != "items":
             raise QueryError("DQL 'join' is only supported on items (items joined with annotations)")
@@ -86,7 +87,8 @@ def _parse_join(join: Any) -> ast.Node:
     foreign = on.get("forigen", on.get("foreign", "id"))  # "forigen" (sic) is the wire spelling
     if local != "itemId" or foreign != "id":
         raise QueryError(f"DQL 'join' must link annotations.itemId to items.id, got {on!r}")
-    return ast.HasAnnotation(parse_filter(join.get("filter", {}) or {}))
+    jf = join.get("filter")
+    return ast.HasAnnotation(parse_filter({} if jf is None else jf))
 
 
 def _parse_sort(sort: Any) -> tuple[tuple[str, bool], ...]:

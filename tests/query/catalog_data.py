@@ -1,11 +1,11 @@
-"""Fixtures for the query engine's tests: a real SQLite catalog filled with Core inserts."""
+"""Test data for the query engine: a real SQLite catalog filled with Core inserts
+(no dependency on the API layer)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-import pytest
 from sqlalchemy import insert
 
 from dsdesk.catalog.engine import open_database
@@ -48,10 +48,3 @@ def add_items(db, ids, specs):
                     creator=a.get("creator")))
             out.append(iid)
     return out
-
-
-@pytest.fixture
-def catalog(tmp_path):
-    db, ids = make_catalog(tmp_path / "c.sqlite")
-    yield db, ids
-    db.close()

@@ -11,8 +11,8 @@ import dsdesk.query as q
 from dsdesk.query import dql
 from dsdesk.query.filters import Filters
 
-from conftest import add_items, make_catalog
-from pyeval import evaluate
+from tests.query.catalog_data import add_items, make_catalog
+from tests.query.pyeval import evaluate
 
 ITEMS = [
     dict(dir="/train", name="a1.jpg", size=1000, mimetype="image/jpeg", width=640, height=480,
