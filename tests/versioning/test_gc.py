@@ -71,3 +71,20 @@ def test_gc_removes_old_orphan_files_only(cat, master):
     assert [os.path.basename(p) for p in rep.orphan_files] == [old_key]
     gc(cat.db, dry_run=False)
     assert not store.exists(old_key) and store.exists(new_key)
+
+
+def test_purging_the_master_keeps_binaries_a_clone_uses(cat, master):
+    project, ds, _ = master
+    store = BlobStore(cat.db.blob_root)
+    c = ds.clone(clone_name="keep", filters={"filter": {"dir": "/a"}})
+    kept = [_blob(cat.db, c.id, n) for n in ("img2.png", "img3.png")]
+    gone = _blob(cat.db, ds.id, "img0.png")
+    ds.snapshot("v1")
+    ds.delete()
+    project.datasets.purge(ds.id)
+    assert all(store.exists(b.storage_key) for b in kept)
+    assert c.items.get("/a/img2.png").open().read()[:4] == b"\x89PNG"
+    # what only the master (and its snapshot) used is released by the purge or by gc
+    gc(cat.db, dry_run=False)
+    assert not store.exists(gone.storage_key)
+    assert gc(cat.db, dry_run=True).candidate_count == 0
