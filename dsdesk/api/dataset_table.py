@@ -619,6 +619,10 @@ class DatasetTable:
         prefix = "metadata.user."
         if node.field.startswith(prefix):
             key = node.field[len(prefix):]
+            if key.startswith(("user.", "system.")):
+                # A field path as the column settings write it (user.stats.f1); the search
+                # bar's datasets keys take it as a user key named "user".
+                return ast.Cond("metadata." + key, node.op, node.value)
             col = self._column_for_key(key)
             if col is not None and col.custom:
                 return ast.Cond("metadata." + col.field, node.op, node.value)

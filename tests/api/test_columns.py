@@ -270,6 +270,7 @@ def test_search_query_syntax_on_dataset_fields(cat, project):
     assert names(t.search("owner:vision-team truc")) == []
     assert names(t.search("owner:vision-team or tru")) == ["cars", "people", "trucks"]
     assert names(t.search("recipe:bikes*")) == ["bikes"]
+    assert names(t.search("user.stats.f1>=0.91")) == ["cars", "trucks"]  # a field path as a key
     assert names(t.search("size>100MB")) == []  # a bad number compares as text: no error, no match
 
 

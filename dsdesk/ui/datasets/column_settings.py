@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -126,7 +127,6 @@ class ColumnSettingsDialog(QDialog):
         self.sortable_check = QCheckBox("Sortable", self)
         self.kind_label = QLabel(self)
         self.kind_label.setWordWrap(True)
-        self.kind_label.setStyleSheet("color: palette(mid);")
         suggestions = self._project.columns.field_suggestions()
         self._completer = QCompleter(QStringListModel(suggestions, self), self)
         self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -432,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--project", help="project name (default: the first)")
     p.add_argument("--screenshot", metavar="PNG", help="save a picture of the dialog and exit")
     args = p.parse_args(argv)
+    if "://" not in args.catalog and not Path(args.catalog).exists():
+        print(f"no catalog at {args.catalog}", file=sys.stderr)  # do not create one by a typo
+        return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     cat = Catalog.open(args.catalog)
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -156,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", required=True, help="dataset name")
     p.add_argument("--screenshot", metavar="PNG", help="save a picture of the dialog and exit")
     args = p.parse_args(argv)
+    if "://" not in args.catalog and not Path(args.catalog).exists():
+        print(f"no catalog at {args.catalog}", file=sys.stderr)  # do not create one by a typo
+        return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     cat = Catalog.open(args.catalog)
     try:

@@ -330,3 +330,48 @@ def test_switching_projects_never_shows_the_old_rows(qtbot, page, cat):
     assert page.model.rowCount() == 0 and page.loading and page.count_label.text() == "Loading…"
     qtbot.waitUntil(lambda: not page.loading, timeout=10000)
     assert names(page) == ["solo"]
+
+
+def test_a_column_that_is_not_resizable_has_a_fixed_width(qtbot, page, project):
+    from PySide6.QtWidgets import QHeaderView
+
+    project.columns.add("owner", "Owner", "user.owner", resizable=False)
+    reload(qtbot, page)
+    hh = page.view.horizontalHeader()
+    assert hh.sectionResizeMode(page.model.column_index("owner")) == QHeaderView.ResizeMode.Fixed
+    assert hh.sectionResizeMode(page.model.column_index("name")) == QHeaderView.ResizeMode.Interactive
+
+
+def test_typed_custom_columns_display(qtbot, page, project):
+    ds = project.datasets.get("cars")
+    ds.metadata["user"].update({"ok": True, "tags": ["city", "night"], "due": "2025-03-01"})
+    ds.update()
+    project.columns.add("ok", "OK", "user.ok", value_type="bool")
+    project.columns.add("tags", "Tags", "user.tags", value_type="list")
+    project.columns.add("due", "Due", "user.due", value_type="date")
+    reload(qtbot, page)
+    row = names(page).index("cars")
+    m = page.model
+    assert m.index(row, m.column_index("ok")).data() == "✓"
+    assert m.index(row, m.column_index("tags")).data() == "city, night"
+    assert m.index(row, m.column_index("due")).data() == "2025-03-01"
+    page.apply_search_now("night")
+    assert names(page) == ["cars"]
+
+
+def test_the_dialog_runs_by_hand(tmp_path, cat, project):
+    import subprocess
+    import sys
+
+    shot = tmp_path / "dialog.png"
+    cat.close()  # the child process opens the catalog itself
+    r = subprocess.run([sys.executable, "-m", "dsdesk.ui.datasets.column_settings", "--catalog",
+                        str(tmp_path / "catalog.sqlite"), "--screenshot", str(shot)],
+                       capture_output=True, text=True, timeout=120, env={**__import__("os").environ,
+                                                                         "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0, r.stderr
+    assert shot.stat().st_size > 10_000
+    r = subprocess.run([sys.executable, "-m", "dsdesk.ui.datasets.column_settings", "--catalog",
+                        str(tmp_path / "typo.sqlite")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no catalog" in r.stderr
+    assert not (tmp_path / "typo.sqlite").exists()
