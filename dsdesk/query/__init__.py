@@ -160,6 +160,7 @@ def page_items(session: Session, dataset_id: int, filters: Any = None, page_size
     stmt = (select(ITEM).select_from(_from(comp)).where(where)
             .order_by(ITEM.c.dir, ITEM.c.name, ITEM.c.id).limit(page_size + 1))
     rows = session.execute(stmt).all()
+    _note(session, dataset_id, q)
     more = len(rows) > page_size
     rows = rows[:page_size]
     last = rows[-1] if rows and more else None
@@ -171,7 +172,17 @@ def count_items(session: Session, dataset_id: int, filters: Any = None) -> int:
     q = to_query(filters)
     comp = Compiler("items", dataset_id=dataset_id)
     where = _where(dataset_id, q, comp)
-    return session.execute(select(func.count()).select_from(_from(comp)).where(where)).scalar_one()
+    n = session.execute(select(func.count()).select_from(_from(comp)).where(where)).scalar_one()
+    _note(session, dataset_id, q)
+    return n
+
+
+def _note(session: Session, dataset_id: int, q: ast.Query) -> None:
+    # A metadata field filtered on once will likely be filtered on again: ask for its
+    # expression index (built in the background, see dsdesk.query.indexes).
+    from dsdesk.query.indexes import note_query
+
+    note_query(session, dataset_id, q.filter)
 
 
 def annotations_select(dataset_id: int, filters: Any = None) -> Select:

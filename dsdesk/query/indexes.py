@@ -1,0 +1,201 @@
+"""Expression indexes on metadata fields, created when a field is first filtered on.
+
+A filter on ``metadata.user.split`` reads a JSON path of every item in the dataset; with
+an index on ``(dataset_id, <the path's expression>)`` it is a range scan.  dsdesk cannot
+know in advance which of the user's keys matter, so the first query that filters on a
+key asks for its index; the index is built on its own connection in a background thread
+(the asking query is never held up, and a read session never turns into a writer), and
+the ``metadata_key`` row of (dataset, scope ``item``, path) gets ``indexed = true``.
+The same call is what a new custom column uses (:func:`ensure_index`).
+
+The index expression is exactly what :mod:`dsdesk.query.sqlexpr` renders for the path,
+so the query planner matches it: SQLite ``json_extract(meta_user, '$."split"')``;
+PostgreSQL the ``#>>`` text and the numeric CASE form (built CONCURRENTLY, so writers
+are not blocked).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from dsdesk.catalog.models import MetadataKey
+from dsdesk.errors import QueryError
+from dsdesk.query import ast
+from dsdesk.query.compile import BLOB_COLUMNS
+from dsdesk.query.sqlexpr import _pg_path, _sqlite_path, check_path_segment
+
+log = logging.getLogger(__name__)
+
+#: Each index costs every insert and update of an item; stop creating them beyond this.
+MAX_AUTO_INDEXES = 24
+
+_lock = threading.Lock()
+_done: set[tuple[str, str]] = set()  # (engine url, index name) known to exist
+_running: dict[tuple[str, str], threading.Thread] = {}
+
+
+def indexable_fields(node: ast.Node) -> list[str]:
+    """The item metadata fields (JSON paths) *node* filters on, outside annotation joins."""
+    out: list[str] = []
+
+    def walk(n):
+        if isinstance(n, ast.Cond):
+            parts = n.field.split(".")
+            if (len(parts) >= 3 and parts[0] == "metadata" and parts[1] in ("user", "system")
+                    and not (parts[1] == "system" and len(parts) == 3 and parts[2] in BLOB_COLUMNS)
+                    and n.op != "contains" and n.field not in out):
+                out.append(n.field)
+        elif isinstance(n, (ast.And, ast.Or)):
+            for c in n.children:
+                walk(c)
+        elif isinstance(n, ast.Not):
+            walk(n.child)
+
+    walk(node)
+    return out
+
+
+def _split(field: str) -> tuple[str, tuple[str, ...]]:
+    parts = field.split(".")
+    if len(parts) < 3 or parts[0] != "metadata" or parts[1] not in ("user", "system"):
+        raise QueryError(f"only item metadata fields (metadata.user.* / metadata.system.*) are indexed, not {field!r}")
+    return ("meta_user" if parts[1] == "user" else "meta_system"), tuple(check_path_segment(p, field) for p in parts[2:])
+
+
+def index_name(field: str) -> str:
+    """The index's name for *field*: stable, short, and free of the path's characters."""
+    return "ix_item_meta_" + hashlib.sha1(field.encode()).hexdigest()[:16]
+
+
+def index_ddl(dialect: str, field: str) -> list[str]:
+    """The CREATE INDEX statements for *field* on *dialect* (paths validated, so literal)."""
+    col, path = _split(field)
+    name = index_name(field)
+    if dialect == "sqlite":
+        return [f"CREATE INDEX IF NOT EXISTS {name} ON item (dataset_id, json_extract({col}, {_sqlite_path(path)}))"]
+    p = _pg_path(path)
+    return [
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON item (dataset_id, (({col})::json #>> {p}))",
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name}_n ON item (dataset_id, (CASE WHEN json_typeof(({col})::json "
+        f"#> {p}) = 'number' THEN CAST(({col})::json #>> {p} AS DOUBLE PRECISION) END))",
+    ]
+
+
+def _existing(con, dialect: str) -> set[str]:
+    if dialect == "sqlite":
+        q = "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix\\_item\\_meta\\_%' ESCAPE '\\'"
+    else:
+        q = "SELECT indexname FROM pg_indexes WHERE tablename = 'item' AND indexname LIKE 'ix\\_item\\_meta\\_%'"
+    return {r[0] for r in con.execute(text(q))}
+
+
+def _record(engine: Engine, dataset_id: int | None, field: str, value_type: str) -> None:
+    if dataset_id is None:
+        return
+    t = MetadataKey.__table__
+    with engine.begin() as con:
+        hit = con.execute(select(t.c.id).where(t.c.dataset_id == dataset_id, t.c.scope == "item",
+                                               t.c.path == field)).first()
+        if hit:
+            con.execute(update(t).where(t.c.id == hit[0]).values(indexed=True))
+        else:
+            con.execute(t.insert().values(dataset_id=dataset_id, scope="item", path=field,
+                                          value_type=value_type, indexed=True))
+
+
+def ensure_index(engine: Engine, field: str, dataset_id: int | None = None, value_type: str = "text") -> bool:
+    """Create the expression index for item metadata *field* now (idempotent).
+
+    Returns True when the index exists afterwards.  Records ``metadata_key.indexed`` for
+    *dataset_id*.  Refuses (False) once :data:`MAX_AUTO_INDEXES` metadata indexes exist.
+    """
+    key = (str(engine.url), index_name(field))
+    if key in _done:
+        return True
+    dialect = engine.dialect.name
+    statements = index_ddl(dialect, field)
+    try:
+        if dialect == "sqlite":
+            with engine.begin() as con:
+                have = _existing(con, dialect)
+                if key[1] not in have:
+                    if len(have) >= MAX_AUTO_INDEXES:
+                        return False
+                    for stmt in statements:
+                        con.execute(text(stmt))
+        else:
+            # CONCURRENTLY cannot run inside a transaction block.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:
+                have = _existing(con, dialect)
+                if key[1] not in have and len({h for h in have if not h.endswith("_n")}) >= MAX_AUTO_INDEXES:
+                    return False
+                for stmt in statements:
+                    con.execute(text(stmt))
+        _record(engine, dataset_id, field, value_type)
+    except SQLAlchemyError as e:
+        log.warning("could not create the index for %s: %s", field, e)
+        return False
+    _done.add(key)
+    return True
+
+
+def _value_type(node: ast.Node, field: str) -> str:
+    if isinstance(node, ast.Cond) and node.field == field:
+        v = node.value[0] if isinstance(node.value, tuple) and node.value else node.value
+        if isinstance(v, bool):
+            return "bool"
+        if isinstance(v, (int, float)):
+            return "number"
+        return "text"
+    for c in getattr(node, "children", ()) or ([node.child] if isinstance(node, ast.Not) else []):
+        t = _value_type(c, field)
+        if t != "text":
+            return t
+    return "text"
+
+
+def request_indexes(engine: Engine, dataset_id: int, node: ast.Node, wait: bool = False) -> list[str]:
+    """Ask for the indexes of the metadata fields *node* filters on; built in the background
+    (or now, with *wait*).  Returns the fields asked for."""
+    fields = [f for f in indexable_fields(node) if (str(engine.url), index_name(f)) not in _done]
+    threads = []
+    for f in fields:
+        key = (str(engine.url), index_name(f))
+        with _lock:
+            th = _running.get(key)
+            if th is None or not th.is_alive():
+                th = threading.Thread(target=_build, args=(engine, f, dataset_id, _value_type(node, f), key),
+                                      name=f"dsdesk-index-{key[1]}", daemon=True)
+                _running[key] = th
+                th.start()
+        threads.append(th)
+    if wait:
+        for th in threads:
+            th.join()
+    return fields
+
+
+def _build(engine: Engine, field: str, dataset_id: int, value_type: str, key) -> None:
+    try:
+        ensure_index(engine, field, dataset_id, value_type)
+    finally:
+        with _lock:
+            _running.pop(key, None)
+
+
+def note_query(session: Any, dataset_id: int, node: ast.Node) -> None:
+    """Called by the listing helpers after a query ran: request indexes for its metadata
+    fields.  Never raises: an index is an optimisation."""
+    try:
+        if not indexable_fields(node):
+            return
+        request_indexes(session.get_bind(), dataset_id, node)
+    except Exception as e:  # noqa: BLE001 - a failed optimisation must not fail the listing
+        log.warning("index request failed: %s", e)

@@ -1,0 +1,57 @@
+"""On-demand metadata indexes: created once, recorded, and used by the planner."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+import dsdesk.query as q
+from dsdesk.catalog.models import MetadataKey
+from dsdesk.query import indexes
+
+from tests.query.catalog_data import add_items, make_catalog
+
+
+def _plan(db, stmt) -> str:
+    with db.engine.connect() as con:
+        compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={})
+        rows = con.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), tuple(compiled.params.values())).all()
+    return " | ".join(r[-1] for r in rows)
+
+
+def test_index_is_created_recorded_and_used(tmp_path):
+    db, ids = make_catalog(tmp_path / "c.sqlite")
+    add_items(db, ids, [dict(dir="/", name=f"i{i}.jpg", user={"split": ["train", "val"][i % 2], "score": i / 10})
+                        for i in range(20)])
+    ds = ids["dataset"]
+    stmt = q.item_ids_select(ds, "split:train score>0.5")
+    assert "ix_item_meta_" not in _plan(db, stmt)
+    with db.session() as s:
+        assert q.count_items(s, ds, "split:train score>0.5") == 7
+    node = q.to_query("split:train score>0.5").filter
+    assert indexes.request_indexes(db.engine, ds, node, wait=True) in ([], ["metadata.user.split", "metadata.user.score"])
+    for f in ("metadata.user.split", "metadata.user.score"):
+        assert indexes.ensure_index(db.engine, f, ds)
+    with db.engine.connect() as con:
+        names = {r[0] for r in con.execute(text("SELECT name FROM sqlite_master WHERE type='index'"))}
+        assert {indexes.index_name("metadata.user.split"), indexes.index_name("metadata.user.score")} <= names
+        keys = {(r.path, r.indexed, r.value_type) for r in con.execute(select(MetadataKey.__table__))}
+        assert ("metadata.user.split", True, "text") in keys and ("metadata.user.score", True, "number") in keys
+    with db.engine.connect() as con:
+        con.exec_driver_sql("ANALYZE")
+    plan = _plan(db, q.item_ids_select(ds, "split:train"))
+    assert indexes.index_name("metadata.user.split") in plan, plan
+    plan = _plan(db, q.item_ids_select(ds, {"filter": {"metadata.user.score": {"$gt": 0.5}}}))
+    assert indexes.index_name("metadata.user.score") in plan, plan
+    with db.session() as s:  # results unchanged with the index
+        assert q.count_items(s, ds, "split:train score>0.5") == 7
+    db.close()
+
+
+def test_index_ddl_is_safe_and_portable():
+    assert indexes.index_ddl("sqlite", "metadata.user.a b") == [
+        f"CREATE INDEX IF NOT EXISTS {indexes.index_name('metadata.user.a b')} ON item "
+        "(dataset_id, json_extract(meta_user, '$.\"a b\"'))"]
+    pg = indexes.index_ddl("postgresql", "metadata.system.tags.train")
+    assert len(pg) == 2 and all("CONCURRENTLY" in s for s in pg)
+    assert indexes.indexable_fields(q.to_query("split:train size>3 label:car user.x.y:1 \"abc\"").filter) == [
+        "metadata.user.split", "metadata.user.x.y"]
