@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.orm import Session
 
-from dsdesk.catalog.models import Item
+from dsdesk.catalog.models import Dataset, Item
 
 BATCH = int(os.environ.get("DSDESK_VERSIONING_BATCH", "50000"))
 
@@ -118,17 +118,33 @@ def boundaries(session: Session, dataset_id: int, size: int = BATCH,
     """Split a dataset's item ids (or *table*'s ids by ``dataset_id``) into ranges
     ``[lo, hi]`` of about *size* rows each, with one pass over the index."""
     t = (table if table is not None else Item.__table__)
+    n, lo, hi = session.execute(select(func.count(), func.min(t.c.id), func.max(t.c.id))
+                                .where(t.c.dataset_id == dataset_id)).one()
+    if not n:
+        return []
+    if n <= size:  # one batch: no need to number the rows
+        return [(lo, hi)]
     rn = func.row_number().over(order_by=t.c.id).label("rn")
     inner = select(t.c.id.label("id"), rn).where(t.c.dataset_id == dataset_id).subquery()
     starts = [r[0] for r in session.execute(
         select(inner.c.id).where((inner.c.rn - 1) % size == 0).order_by(inner.c.id))]
-    if not starts:
-        return []
-    hi = session.execute(select(func.max(t.c.id)).where(t.c.dataset_id == dataset_id)).scalar()
-    out = []
-    for i, lo in enumerate(starts):
-        out.append((lo, (starts[i + 1] - 1) if i + 1 < len(starts) else hi))
-    return out
+    return [(a, (starts[i + 1] - 1) if i + 1 < len(starts) else hi) for i, a in enumerate(starts)]
+
+
+def copy_stats(session: Session, src_id: int, dst_id: int, annotations: bool = True) -> None:
+    """Give *dst* the cached statistics of *src*, for a copy of all of src's content.
+
+    The statistics are kept exact by every operation that changes a dataset (see
+    :mod:`dsdesk.catalog.stats`), so a full copy has the same ones; recomputing them would
+    scan every copied row once more.
+    """
+    src = select(Dataset.item_count, Dataset.annotated_count, Dataset.annotation_count, Dataset.folder_count,
+                 Dataset.bytes_total).where(Dataset.id == src_id)
+    n, annotated, ann, folders, size = session.execute(src).one()
+    session.execute(update(Dataset).where(Dataset.id == dst_id).values(
+        item_count=n, annotated_count=annotated if annotations else 0, annotation_count=ann if annotations else 0,
+        folder_count=folders, bytes_total=size, updated_at=func.current_timestamp())
+        .execution_options(synchronize_session=False))
 
 
 def rebase_dir_expr(dir_col, target: str):

@@ -23,6 +23,7 @@ from dsdesk.errors import AlreadyExistsError, InvalidInputError
 from dsdesk.versioning._common import (
     Reporter,
     boundaries,
+    copy_stats,
     dialect_of,
     id_range,
     pause_point,
@@ -182,7 +183,10 @@ def clone(session: Session, src_dataset_id: int, clone_name: str | None = None, 
             counts.items, counts.annotations, counts.task_statuses)
 
     result.folders = _copy_folders(session, src.id, dst.id, target, flt)
-    stats.refresh(session, dst.id)
+    if dst_dataset_id is None and flt is None:
+        copy_stats(session, src.id, dst.id, annotations=with_items_annotations)
+    else:
+        stats.refresh(session, dst.id)
     pause_point("clone", "end")
     rep.progress(result.items, total, f"cloned {result.items} items into '{dst.name}'")
     return result

@@ -17,11 +17,18 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from dsdesk.catalog import stats
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.models import Dataset, Folder, Snapshot, utcnow
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from dsdesk.versioning._common import Reporter, boundaries, dialect_of, id_range, pause_point, reserve_ids
+from dsdesk.versioning._common import (
+    Reporter,
+    boundaries,
+    copy_stats,
+    dialect_of,
+    id_range,
+    pause_point,
+    reserve_ids,
+)
 from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T, CopyPlan, copy_rows, count_items
 
 FOLDER_T = Folder.__table__
@@ -112,7 +119,7 @@ def snapshot(session: Session, dataset_id: int, name: str, description: str = ""
                     description=description or "", auto=auto, created_at=utcnow())
     session.add(snap)
     session.flush()
-    stats.refresh(session, frozen.id)
+    copy_stats(session, src.id, frozen.id)
     session.refresh(frozen)
     pause_point("snapshot", "end")
     return _info(session, snap)
@@ -198,7 +205,7 @@ def rollback(session: Session, dataset_id: int, name_or_id: str | int, *, ctx=No
         select(literal(ds.id), FOLDER_T.c.path, FOLDER_T.c.created_at).where(FOLDER_T.c.dataset_id == frozen.id)))
     ds.meta_user = dict(frozen.meta_user or {})
     session.flush()
-    stats.refresh(session, ds.id)
+    copy_stats(session, frozen.id, ds.id)
     session.refresh(ds)
     pause_point("rollback", "end")
     return RollbackResult(ds.id, snap.name, safety, counts.items, counts.annotations, counts.task_statuses,
