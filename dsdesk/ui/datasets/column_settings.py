@@ -39,7 +39,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dsdesk.api.columns import STANDARD_BY_NAME, VALUE_TYPES, Column, default_columns, normalize, validate_columns
+from dsdesk.api.columns import (
+    STANDARD_BY_NAME,
+    VALUE_TYPES,
+    Column,
+    default_columns,
+    normalize,
+    validate_columns,
+)
 from dsdesk.errors import DsdeskError
 
 _UID = Qt.ItemDataRole.UserRole + 1

@@ -18,7 +18,18 @@ thread.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QMetaMethod, QPoint, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QMetaMethod,
+    QPoint,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -372,8 +383,15 @@ class DatasetsPage(QWidget):
         current = self.model.dataset_id(cur.row()) if keep_view_state and cur.isValid() else None
         vscroll = self.view.verticalScrollBar().value()
         hscroll = self.view.horizontalScrollBar().value()
-        self.model.set_table(table)
+        was_saving = self._save_timer.isActive()
+        self._applying_layout = True  # a model reset re-lays out the header: not the user's doing
+        try:
+            self.model.set_table(table)
+        finally:
+            self._applying_layout = False
         self._apply_layout()
+        if not was_saving:
+            self._save_timer.stop()
         self._apply_sort_indicator()
         self._show_search_state()
         if keep_view_state:
@@ -412,7 +430,7 @@ class DatasetsPage(QWidget):
         self._applying_layout = True
         try:
             cols = self.model.columns
-            for logical, c in enumerate(cols):
+            for logical in range(len(cols)):
                 # The model's column order is the saved order: undo any earlier header move.
                 v = hh.visualIndex(logical)
                 if v != logical:

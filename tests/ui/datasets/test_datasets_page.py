@@ -128,6 +128,9 @@ def test_hide_reorder_resize_then_restart_finds_the_same_layout(qtbot, page, pro
     layout = page.current_layout()
     assert layout[0]["name"] == "size"
     assert not next(e for e in layout if e["name"] == "kind")["visible"]
+    reload(qtbot, page)  # the same page reloaded from the catalog keeps it too
+    assert page.current_layout() == layout
+    assert not page._save_timer.isActive()  # and reloading wrote nothing back
 
     # "Restart": a new catalog connection and a new page.
     cat2 = Catalog.open(catalog_path)
