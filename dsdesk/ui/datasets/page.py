@@ -30,7 +30,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -183,14 +183,9 @@ class DatasetsPage(QWidget):
         self._warm_timer.setInterval(0)
         self._warm_steps = None
 
-        self.refresh_action = QAction("Refresh", self)
-        self.refresh_action.setShortcuts([QKeySequence(Qt.Key.Key_F5), QKeySequence(QKeySequence.StandardKey.Refresh)])
-        self.refresh_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.addAction(self.refresh_action)
-        self.find_action = QAction("Find", self)
-        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
-        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.addAction(self.find_action)
+        # F5 and Ctrl+F are handled in keyPressEvent, not as shortcuts: inside the main window,
+        # which has window-wide Refresh and Find actions on the same keys, two shortcuts
+        # would be ambiguous and Qt would fire neither.
 
         self.search.textChanged.connect(self._on_search_text_changed)
         self.search.returnPressed.connect(self._on_search_timer_timeout)
@@ -199,8 +194,6 @@ class DatasetsPage(QWidget):
         self._warm_timer.timeout.connect(self._on_warm_timer_timeout)
         self.columns_button.clicked.connect(self.open_column_settings)
         self.refresh_button.clicked.connect(self.refresh)
-        self.refresh_action.triggered.connect(self.refresh)
-        self.find_action.triggered.connect(self._on_find_triggered)
         hh.sectionClicked.connect(self._on_header_section_clicked)
         hh.sectionMoved.connect(self._on_header_layout_changed)
         hh.sectionResized.connect(self._on_header_layout_changed)
@@ -641,8 +634,11 @@ class DatasetsPage(QWidget):
     # ---- events ----------------------------------------------------------------------------
     def keyPressEvent(self, event) -> None:  # noqa: N802
         key = event.key()
-        if key == Qt.Key.Key_F5:
+        if key == Qt.Key.Key_F5 or event.matches(QKeySequence.StandardKey.Refresh):
             self.refresh()
+            return
+        if event.matches(QKeySequence.StandardKey.Find):
+            self._on_find_triggered()
             return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view.hasFocus():
             cur = self.view.currentIndex()

@@ -378,3 +378,13 @@ def test_the_dialog_runs_by_hand(tmp_path, cat, project):
                         str(tmp_path / "typo.sqlite")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "no catalog" in r.stderr
     assert not (tmp_path / "typo.sqlite").exists()
+
+
+def test_ctrl_f_focuses_the_search_and_escape_clears_it(qtbot, page):
+    page.view.setFocus()
+    qtbot.keyClick(page.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.search.hasFocus() or page.focusWidget() is page.search
+    qtbot.keyClicks(page.search, "cars")
+    page.apply_search_now(page.search.text())
+    qtbot.keyClick(page.search, Qt.Key.Key_Escape)
+    assert page.search.text() == ""
