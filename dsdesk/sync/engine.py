@@ -350,10 +350,14 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
     files = and_(L.dataset_id == d, L.is_dir.is_(False), L.error.is_(None))
     listed_key = select(L.storage_key).where(L.dataset_id == d, L.is_dir.is_(False), L.error.is_(None))
 
-    # The catalog side: items of this dataset and the blobs of this driver they point at.
-    def item_with_key(key_col):
-        return (select(Item.id).join(Blob, Blob.id == Item.blob_id)
-                .where(Item.dataset_id == d, Blob.driver_id == drv, Blob.storage_key == key_col).exists())
+    # The catalog side: the keys (and blob ids) this dataset's items point at.  Written as
+    # uncorrelated IN (subquery) so the database materialises each set once; a correlated
+    # EXISTS lets SQLite (without ANALYZE statistics) scan the dataset's items per row.
+    ds_keys = (select(Blob.storage_key).join(Item, Item.blob_id == Blob.id)
+               .where(Item.dataset_id == d, Blob.driver_id == drv))
+    # "+ 0" keeps SQLite from using this IN list as an index constraint next to another
+    # IN on (driver_id, storage_key): it would probe the cross product of both lists.
+    in_ds = (Blob.id + 0).in_(select(Item.blob_id).where(Item.dataset_id == d))
 
     # --- renames: vanished (item's key not listed) x new (listed key with no item), same etag+size
     vb = aliased(Blob)
@@ -368,7 +372,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                 .subquery())
     new = (select(L.storage_key, L.dir, L.name, L.etag, L.size, L.last_modified,
                   func.row_number().over(partition_by=(L.etag, L.size), order_by=L.storage_key).label("rn"))
-           .where(files, L.etag.is_not(None), ~item_with_key(L.storage_key))
+           .where(files, L.etag.is_not(None), ~L.storage_key.in_(ds_keys))
            .subquery())
     pairs = s.execute(
         select(vanished.c.item_id, vanished.c.dir, vanished.c.name, vanished.c.blob_id, vanished.c.old_key,
@@ -407,7 +411,6 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                   lk.size != Blob.size,
                   and_(lk.last_modified.is_not(None), Blob.last_modified.is_not(None),
                        lk.last_modified != Blob.last_modified))
-    in_ds = select(Item.id).where(Item.dataset_id == d, Item.blob_id == Blob.id).exists()
     changed_q = (select(Blob.id, Blob.storage_key, Blob.etag)
                  .join(lk, and_(lk.dataset_id == d, lk.storage_key == Blob.storage_key,
                                 lk.is_dir.is_(False), lk.error.is_(None)))
@@ -458,7 +461,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
             .values(missing_since=now).execution_options(synchronize_session=False)).rowcount or 0
 
     # --- new keys: blobs (insert or refresh), items, folders
-    newk = and_(files, ~item_with_key(L.storage_key))
+    newk = and_(files, ~L.storage_key.in_(ds_keys))
     blob_exists = select(Blob.id).where(Blob.driver_id == drv, Blob.storage_key == L.storage_key).exists()
     s.execute(update(Blob).where(
         Blob.driver_id == drv,
