@@ -157,6 +157,14 @@ class DatasetsPage(QWidget):
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.setMinimumSectionSize(32)
 
+        # What an empty table means, said over it: no datasets yet, or none matches.
+        self.empty_label = QLabel(self.view.viewport())
+        self.empty_label.setObjectName("datasetsEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.empty_label.hide()
+
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.search, 1)
@@ -500,7 +508,29 @@ class DatasetsPage(QWidget):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
+    def _update_empty_label(self) -> None:
+        total, shown = self.model.total, self.model.rowCount()
+        text = ""
+        if self._project_id is not None and not self._loading and shown == 0:
+            if total == 0:
+                text = "No datasets in this project yet.\nCreate one, or sync a storage driver, from the Dataset menu."
+            else:
+                text = f"No dataset matches “{self.search.text().strip()}”."
+                res = self.model.search_result
+                if res is not None and res.error:
+                    text += f"\nThe query syntax was not understood ({res.error}), so its words were searched."
+        self.empty_label.setText(text)
+        self.empty_label.setVisible(bool(text))
+        if text:
+            self.empty_label.setGeometry(self.view.viewport().rect().adjusted(20, 20, -20, -20))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.empty_label.isVisible():
+            self.empty_label.setGeometry(self.view.viewport().rect().adjusted(20, 20, -20, -20))
+
     def _update_count(self) -> None:
+        self._update_empty_label()
         total, shown = self.model.total, self.model.rowCount()
         if self._loading and self.model.table is None:
             self.count_label.setText("Loading…")

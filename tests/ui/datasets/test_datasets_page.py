@@ -388,3 +388,29 @@ def test_ctrl_f_focuses_the_search_and_escape_clears_it(qtbot, page):
     page.apply_search_now(page.search.text())
     qtbot.keyClick(page.search, Qt.Key.Key_Escape)
     assert page.search.text() == ""
+
+
+def test_an_empty_table_says_why(qtbot, page, cat):
+    page.apply_search_now("zzz-nothing")
+    assert page.empty_label.isVisible() and "No dataset matches" in page.empty_label.text()
+    page.apply_search_now("")
+    assert not page.empty_label.isVisible()
+    empty = cat.projects.create("empty-project")
+    page.set_project(empty.id, wait=True)
+    assert page.empty_label.isVisible() and "No datasets in this project yet" in page.empty_label.text()
+
+
+def test_order_and_visibility_from_the_dialog_are_applied(qtbot, page, project):
+    dlg = page.open_column_settings()
+    tree = dlg.tree
+    row = next(i for i in range(tree.topLevelItemCount()) if tree.topLevelItem(i).text(1) == "items")
+    tree.setCurrentItem(tree.topLevelItem(row))
+    dlg.move_current(-1)
+    dlg.move_current(-1)  # now first
+    src = next(i for i in range(tree.topLevelItemCount()) if tree.topLevelItem(i).text(1) == "source")
+    tree.topLevelItem(src).setCheckState(0, Qt.CheckState.Checked)
+    with qtbot.waitSignals([dlg.accepted, page.table_loaded], timeout=10000):
+        qtbot.mouseClick(dlg.button_box.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert header_visual_names(page)[0] == "items"
+    assert "source" in header_visual_names(page)
+    assert project.columns.list()[0].name == "items"
