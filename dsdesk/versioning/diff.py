@@ -78,23 +78,43 @@ def diff(session: Session, dataset_id: int, a=None, b=None, limit: int = DEFAULT
     report = DiffReport(a=a if a is not None else "(current)", b=b if b is not None else "(current)")
 
     x, y = ITEM_T.alias("x"), ITEM_T.alias("y")
-    # key = the item's id in the live dataset
+    # An item's key is its id in the live dataset; a version's row for key k has id k + delta.
     join_xy = and_(y.c.dataset_id == vb.id, y.c.id == x.c.id - da + db_)
-
-    removed = (select(x.c.id - da, x.c.dir, x.c.name).select_from(x.outerjoin(y, join_xy))
-               .where(x.c.dataset_id == va.id, y.c.id.is_(None)))
     join_yx = and_(x.c.dataset_id == va.id, x.c.id == y.c.id - db_ + da)
-    added = (select(y.c.id - db_, y.c.dir, y.c.name).select_from(y.outerjoin(x, join_yx))
-             .where(y.c.dataset_id == vb.id, x.c.id.is_(None)))
 
+    def count(t, ds_id):
+        return session.execute(select(func.count()).select_from(t).where(t.c.dataset_id == ds_id)).scalar()
+
+    # ONE pass over a's items finds the removed ones (no counterpart) and the changed ones;
+    # how many were added follows from the counts, and b is scanned only when there are any.
     p_path = or_(x.c.dir != y.c.dir, x.c.name != y.c.name)
     p_bin = x.c.blob_id != y.c.blob_id
     p_meta = or_(_txt(x.c.meta_user) != _txt(y.c.meta_user), _txt(x.c.meta_system) != _txt(y.c.meta_system),
                  func.coalesce(x.c.description, "") != func.coalesce(y.c.description, ""))
-    changed = (select(y.c.id - db_, y.c.dir, y.c.name, p_path, p_bin, p_meta).select_from(x.join(y, join_xy))
-               .where(x.c.dataset_id == va.id, or_(p_path, p_bin, p_meta)))
+    pass_a = (select(x.c.id - da, x.c.dir, x.c.name, y.c.id, y.c.dir, y.c.name, p_path, p_bin, p_meta)
+              .select_from(x.outerjoin(y, join_xy))
+              .where(x.c.dataset_id == va.id, or_(y.c.id.is_(None), p_path, p_bin, p_meta)))
+    added = (select(y.c.id - db_, y.c.dir, y.c.name).select_from(y.outerjoin(x, join_yx))
+             .where(y.c.dataset_id == vb.id, x.c.id.is_(None)).order_by(y.c.id))
 
-    # Items whose annotations differ: an annotation only on one side, or one that changed.
+    n_rem = 0
+    chg: dict[int, dict] = {}
+    for r in session.execute(pass_a.order_by(x.c.id).execution_options(yield_per=5000)):
+        if r[3] is None:
+            n_rem += 1
+            if n_rem <= limit:
+                report.removed.append({"id": r[0], "filename": _filename(r[1], r[2])})
+        else:
+            chg[r[0]] = {"id": r[0], "filename": _filename(r[4], r[5]),
+                         "changes": [w for w, f in (("path", r[6]), ("binary", r[7]), ("metadata", r[8])) if f]}
+    n_add = count(ITEM_T, vb.id) - (count(ITEM_T, va.id) - n_rem)
+    if n_add:
+        for i, r in enumerate(session.execute(added.execution_options(yield_per=5000))):
+            if i >= limit:
+                break
+            report.added.append({"id": r[0], "filename": _filename(r[1], r[2])})
+
+    # Annotations: one pass over a's (gone or changed), b's scanned only when it has new ones.
     p, q = ANN_T.alias("p"), ANN_T.alias("q")
     same_ann = and_(q.c.dataset_id == vb.id, q.c.id == p.c.id - aa + ab)
     ann_diff = or_(q.c.id.is_(None), p.c.item_id - da != q.c.item_id - db_, p.c.type != q.c.type,
@@ -103,51 +123,45 @@ def diff(session: Session, dataset_id: int, a=None, b=None, limit: int = DEFAULT
                    _txt(p.c.attributes) != _txt(q.c.attributes), _txt(p.c.meta) != _txt(q.c.meta),
                    func.coalesce(p.c.status, "") != func.coalesce(q.c.status, ""),
                    func.coalesce(p.c.object_id, "") != func.coalesce(q.c.object_id, ""))
-    from_a = (select((p.c.item_id - da).label("k")).select_from(p.outerjoin(q, same_ann))
-              .where(p.c.dataset_id == va.id, ann_diff))
-    same_ann_b = and_(p.c.dataset_id == va.id, p.c.id == q.c.id - ab + aa)
-    from_b = (select((q.c.item_id - db_).label("k")).select_from(q.outerjoin(p, same_ann_b))
-              .where(q.c.dataset_id == vb.id, p.c.id.is_(None)))
-    ann_keys = union(from_a, from_b).subquery()
-    # Only items present on both sides count as "changed"; added/removed items are listed as such.
-    ann_changed = (select(y.c.id - db_, y.c.dir, y.c.name)
-                   .select_from(ann_keys.join(y, and_(y.c.dataset_id == vb.id, y.c.id == ann_keys.c.k + db_))
-                                .join(x, join_xy)))
+    ann_keys: set[int] = set()
+    gone = 0
+    for k, qid, qk in session.execute(
+            select(p.c.item_id - da, q.c.id, q.c.item_id - db_).select_from(p.outerjoin(q, same_ann))
+            .where(p.c.dataset_id == va.id, ann_diff).execution_options(yield_per=5000)):
+        ann_keys.add(k)
+        if qid is None:
+            gone += 1
+        elif qk != k:
+            ann_keys.add(qk)  # moved to another item: both changed
+    if count(ANN_T, vb.id) - (count(ANN_T, va.id) - gone):
+        same_ann_b = and_(p.c.dataset_id == va.id, p.c.id == q.c.id - ab + aa)
+        ann_keys.update(session.scalars(select(q.c.item_id - db_).select_from(q.outerjoin(p, same_ann_b))
+                                        .where(q.c.dataset_id == vb.id, p.c.id.is_(None))))
 
-    # Items whose task statuses differ: a (task, status) present on one side only.
+    # Task statuses: a (task, status) present on one side only.
     t1, t2 = TASK_T.alias("t1"), TASK_T.alias("t2")
 
-    def one_sided(ta, tb, va_id, vb_id, d_a, d_b):
+    def one_sided(ta, tb, va_id, d_a, d_b):
+        # Driven by the task_status table (usually small), not by the items.
+        own = ITEM_T.alias()
         match = and_(tb.c.item_id == ta.c.item_id - d_a + d_b, tb.c.task == ta.c.task, tb.c.status == ta.c.status)
-        return (select((ta.c.item_id - d_a).label("k")).select_from(ta.outerjoin(tb, match))
-                .where(ta.c.item_id.in_(select(ITEM_T.c.id).where(ITEM_T.c.dataset_id == va_id)),
-                       tb.c.id.is_(None)))
+        return (select((ta.c.item_id - d_a).label("k"))
+                .select_from(ta.join(own, and_(own.c.id == ta.c.item_id, own.c.dataset_id == va_id))
+                             .outerjoin(tb, match))
+                .where(tb.c.id.is_(None)))
 
-    task_keys = union(one_sided(t1, t2, va.id, vb.id, da, db_), one_sided(t2, t1, vb.id, va.id, db_, da)).subquery()
-    task_changed = (select(y.c.id - db_, y.c.dir, y.c.name)
-                    .select_from(task_keys.join(y, and_(y.c.dataset_id == vb.id, y.c.id == task_keys.c.k + db_))
-                                 .join(x, join_xy)))
+    task_keys = set(session.scalars(union(one_sided(t1, t2, va.id, da, db_), one_sided(t2, t1, vb.id, db_, da))))
 
-    def stream(q):
-        # Streamed: only the first *limit* rows are kept, the rest are only counted.
-        kept, n = [], 0
-        for r in session.execute(q.execution_options(yield_per=5000)):
-            n += 1
-            if n <= limit:
-                kept.append({"id": r[0], "filename": _filename(r[1], r[2])})
-        return kept, n
-
-    report.removed, n_rem = stream(removed.order_by(x.c.id))
-    report.added, n_add = stream(added.order_by(y.c.id))
-    chg = {r[0]: {"id": r[0], "filename": _filename(r[1], r[2]),
-                  "changes": [w for w, f in (("path", r[3]), ("binary", r[4]), ("metadata", r[5])) if f]}
-           for r in session.execute(changed)}
-    for r in session.execute(ann_changed):
-        e = chg.setdefault(r[0], {"id": r[0], "filename": _filename(r[1], r[2]), "changes": []})
-        e["changes"].append("annotations")
-    for r in session.execute(task_changed):
-        e = chg.setdefault(r[0], {"id": r[0], "filename": _filename(r[1], r[2]), "changes": []})
-        e["changes"].append("status")
+    # Only items present in both versions are "changed"; the others are listed as added/removed.
+    for what, keys in (("annotations", ann_keys), ("status", task_keys)):
+        todo = sorted(keys)
+        for i in range(0, len(todo), 5000):
+            part = [k + db_ for k in todo[i:i + 5000]]
+            rows = session.execute(select(y.c.id - db_, y.c.dir, y.c.name).select_from(y.join(x, join_xy))
+                                   .where(y.c.dataset_id == vb.id, y.c.id.in_(part)))
+            for r in rows:
+                e = chg.setdefault(r[0], {"id": r[0], "filename": _filename(r[1], r[2]), "changes": []})
+                e["changes"].append(what)
     report.counts = {"added": n_add, "removed": n_rem, "changed": len(chg)}
     report.changed = sorted(chg.values(), key=lambda e: e["id"])[:limit]
     report.truncated = max(n_add, n_rem, len(chg)) > limit
