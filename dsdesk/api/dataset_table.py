@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import aliased
 
-from dsdesk.api.columns import Column, load_columns
+from dsdesk.api.columns import Column, check_field, load_columns
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.catalog.models import Recipe as RecipeRow
 from dsdesk.catalog.models import SyncState
-from dsdesk.errors import QueryError
+from dsdesk.errors import ConflictError, InvalidInputError, QueryError
 
 if TYPE_CHECKING:
     from dsdesk.api.catalog import Catalog
@@ -483,6 +483,20 @@ class DatasetTable:
             f = self._folded[name] = [t.casefold() for t in self.texts(name)]
         return f
 
+    def replace_user_metadata(self, row: int, user: dict, row_version: int) -> None:
+        """Put an edited dataset's user metadata into the snapshot and drop what was
+        computed from the old values (the page shows the edit without a reload)."""
+        rec = self.records[row]
+        rec._user, rec.row_version = user, row_version
+        for c in self.columns:
+            if c.custom:
+                self._values.pop(c.name, None)
+                self._texts.pop(c.name, None)
+                self._folded.pop(c.name, None)
+                for k in [k for k in self._orders if k[0] == c.name]:
+                    del self._orders[k]
+        self._joined.clear()
+
     def warm_up_steps(self, columns: Sequence[str] | None = None):
         """A generator that computes, one column per step, what sorting and searching the
         visible columns need (values, texts, the per-row search text).  The page runs it
@@ -692,3 +706,92 @@ def metadata_fields(catalog: Catalog, project_id: int) -> list[str]:
             DatasetRow.project_id == project_id, DatasetRow.deleted_at.is_(None),
             DatasetRow.kind != "snapshot")).scalars().all()
     return _paths_of(metas)
+
+
+# ---- editing -----------------------------------------------------------------------------
+
+_TRUE = {"true", "yes", "y", "1", "✓", "on"}
+_FALSE = {"false", "no", "n", "0", "✗", "off"}
+
+
+def edit_text(value: Any, value_type: str) -> str:
+    """The text a cell editor starts from (what :func:`parse_cell_text` reads back)."""
+    if value is None:
+        return ""
+    if value_type == "list" and isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    if value_type == "bool" and isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return repr(value)
+    return _text(value)
+
+
+def parse_cell_text(text: str, value_type: str) -> Any:
+    """A value typed in a cell, converted by the column's type; None (an empty text)
+    removes the field.  InvalidInputError names what was expected."""
+    t = (text or "").strip()
+    if not t:
+        return None
+    if value_type == "number":
+        try:
+            return int(t)
+        except ValueError:
+            pass
+        try:
+            f = float(t.replace(",", ""))
+        except ValueError:
+            raise InvalidInputError(f"{t!r} is not a number") from None
+        if math.isnan(f) or math.isinf(f):
+            raise InvalidInputError(f"{t!r} is not a finite number")
+        return f
+    if value_type == "bool":
+        low = t.casefold()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise InvalidInputError(f"{t!r} is not yes or no")
+    if value_type == "date":
+        if _to_datetime(t) is None:
+            raise InvalidInputError(f"{t!r} is not a date; write it as 2025-03-01 or 2025-03-01T14:30")
+        return t
+    if value_type == "list":
+        return [x.strip() for x in t.split(",") if x.strip()]
+    return t
+
+
+def set_user_field(catalog: Catalog, dataset_id: int, field: str, value: Any, row_version: int | None = None):
+    """Set (or with None remove) one field of a dataset's user metadata, like
+    ``ds.metadata["user"][...] = value; ds.update()``, and return the updated Dataset.
+
+    With *row_version* (the version the caller displayed) a newer edit by someone else is
+    refused with ConflictError instead of being overwritten.  Only ``user.*`` fields can be
+    set; a path through a value that is not an object is refused (it would erase it).
+    Read-only datasets raise ReadOnlyError.
+    """
+    path = check_field(field)
+    parts = path.split(".")
+    if parts[0] != "user":
+        raise InvalidInputError(f"{path!r} is in the system area of the metadata, which is read-only")
+    ds = catalog.dataset_by_id(dataset_id)
+    if row_version is not None and ds.row_version != row_version:
+        raise ConflictError(f"dataset '{ds.name}' was changed by someone else; refresh and try again")
+    d = ds.metadata["user"]
+    for i, p in enumerate(parts[1:-1], start=1):
+        nxt = d.get(p)
+        if nxt is None:
+            if value is None:
+                return ds  # removing something that is not there
+            nxt = d[p] = {}
+        elif not isinstance(nxt, dict):
+            raise InvalidInputError(f"user.{'.'.join(parts[1:i + 1])} holds a value, not an object: "
+                                    f"setting {path} would erase it")
+        d = nxt
+    if value is None:
+        if parts[-1] not in d:
+            return ds
+        del d[parts[-1]]
+    else:
+        d[parts[-1]] = value
+    return ds.update()

@@ -303,3 +303,41 @@ def test_default_order_is_case_insensitive_by_name(cat, project):
     t = _table(cat, project)
     assert [r.name for r in t.records][:2] == ["apple", "bikes"] and t.records[-1].name == "Zebra"
     assert [t.records[i].name for i in t.order("name", False)][0] == "Zebra"
+
+
+def test_parse_cell_text_by_type():
+    from dsdesk.api.dataset_table import parse_cell_text
+
+    assert parse_cell_text("42", "number") == 42 and parse_cell_text(" 0.5 ", "number") == 0.5
+    assert parse_cell_text("1,200.5", "number") == 1200.5
+    assert parse_cell_text("", "number") is None
+    assert parse_cell_text("Yes", "bool") is True and parse_cell_text("0", "bool") is False
+    assert parse_cell_text("a, b,,c", "list") == ["a", "b", "c"]
+    assert parse_cell_text("2025-03-01", "date") == "2025-03-01"
+    assert parse_cell_text("42", "text") == "42"
+    for text, t in [("abc", "number"), ("nan", "number"), ("maybe", "bool"), ("soon", "date")]:
+        with pytest.raises(InvalidInputError):
+            parse_cell_text(text, t)
+
+
+def test_set_user_field_nested_conflicts_and_guards(cat, project):
+    from dsdesk.api.dataset_table import set_user_field
+    from dsdesk.errors import ConflictError, ReadOnlyError
+
+    cars = project.datasets.get("cars")
+    set_user_field(cat, cars.id, "user.stats.recall", 0.8, cars.row_version)
+    got = project.datasets.get("cars")
+    assert got.metadata["user"]["stats"] == {"f1": 0.91, "recall": 0.8}
+    with pytest.raises(ConflictError):
+        set_user_field(cat, cars.id, "user.owner", "x", cars.row_version)  # the version shown is old
+    set_user_field(cat, cars.id, "user.owner", None, got.row_version)  # None removes the key
+    assert "owner" not in project.datasets.get("cars").metadata["user"]
+    with pytest.raises(InvalidInputError, match="erase"):
+        set_user_field(cat, cars.id, "user.wiki.url", "x")
+    with pytest.raises(InvalidInputError, match="system"):
+        set_user_field(cat, cars.id, "system.x", 1)
+    set_user_field(cat, cars.id, "user.new.deep.key", "v")
+    assert project.datasets.get("cars").metadata["user"]["new"] == {"deep": {"key": "v"}}
+    ro = project.datasets.get("bikes").set_readonly(True)
+    with pytest.raises(ReadOnlyError):
+        set_user_field(cat, ro.id, "user.owner", "x")

@@ -9,13 +9,15 @@ the catalog (except a search in the query syntax, one SQL query).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from dsdesk.api.columns import Column
-from dsdesk.api.dataset_table import DatasetTable, SearchResult
+from dsdesk.api.dataset_table import DatasetTable, SearchResult, edit_text, parse_cell_text, set_user_field
+from dsdesk.errors import DsdeskError
 from dsdesk.ui.icons import icon
 
 #: Custom roles.
@@ -29,6 +31,7 @@ _FONT = int(Qt.ItemDataRole.FontRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_EDIT = int(Qt.ItemDataRole.EditRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -60,6 +63,8 @@ class DatasetTableModel(QAbstractTableModel):
     """
 
     rows_changed = Signal()  # the visible row set or order changed (sort, search, new table)
+    dataset_edited = Signal(int)  # a cell edit was saved to this dataset
+    edit_failed = Signal(str)  # a cell edit was refused (the message)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -147,6 +152,7 @@ class DatasetTableModel(QAbstractTableModel):
         cols = self.columns
         self._names = [c.name for c in cols]
         self._links = [c.link for c in cols]
+        self._types = [c.value_type for c in cols]
         self._align = [_RIGHT if c.value_type == "number" else _CENTER if c.value_type == "bool" else _LEFT
                        for c in cols]
         self._name_col = self._names.index("name") if "name" in self._names else -1
@@ -219,7 +225,7 @@ class DatasetTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return c.label
         if role == Qt.ItemDataRole.ToolTipRole:
-            what = f"metadata field {c.field}" if c.custom else "standard column"
+            what = f"metadata field {c.field}; F2 edits a cell" if c.custom else "standard column"
             return f"{c.label} ({c.name}): {what}" + ("" if c.sortable else "; not sortable")
         if role == Qt.ItemDataRole.TextAlignmentRole:
             # Left for every column, numbers too: the styles draw the sort arrow at the
@@ -256,6 +262,8 @@ class DatasetTableModel(QAbstractTableModel):
             return text if len(text) > 30 else None
         if role == SORT_ROLE:
             return t.value(row, self._names[col])
+        if role == _EDIT:
+            return edit_text(t.value(row, self._names[col]), self._types[col])
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
@@ -274,7 +282,42 @@ class DatasetTableModel(QAbstractTableModel):
             rd = roleDataSpan[k]
             rd.setData(cell(row, col, rd.role()))
 
+    def is_editable(self, index) -> bool:
+        """A cell of a custom column on the user area of a writable dataset."""
+        if not index.isValid() or self._table is None:
+            return False
+        c = self.columns[index.column()]
+        return (c.custom and (c.field or "").startswith("user.")
+                and not self._table.records[self._rows[index.row()]].readonly)
+
     def flags(self, index):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if self.is_editable(index):
+            f |= Qt.ItemFlag.ItemIsEditable
+        return f
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        """Save an edited custom-column cell to the dataset's user metadata (``ds.update()``,
+        with the row version shown, so someone else's newer edit is not overwritten).
+        Refusals (a value of the wrong type, a read-only dataset, a conflict) emit
+        ``edit_failed`` with the message and return False."""
+        if role != Qt.ItemDataRole.EditRole or not self.is_editable(index):
+            return False
+        t = self._table
+        row, col = self._rows[index.row()], self.columns[index.column()]
+        rec = t.records[row]
+        try:
+            new = parse_cell_text("" if value is None else str(value), col.value_type)
+            old = t.value(row, col.name)
+            if new == old and type(new) is type(old):
+                return True
+            ds = set_user_field(t.catalog, rec.id, col.field, new, rec.row_version)
+        except DsdeskError as e:
+            self.edit_failed.emit(f"{rec.name}, {col.label}: {e}")
+            return False
+        t.replace_user_metadata(row, copy.deepcopy(ds.metadata["user"]), ds.row_version)
+        self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), self.columnCount() - 1))
+        self.dataset_edited.emit(rec.id)
+        return True

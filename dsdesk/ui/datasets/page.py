@@ -133,7 +133,8 @@ class DatasetsPage(QWidget):
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # F2 edits a custom column's cell (double-click opens the dataset instead).
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setMouseTracking(True)
@@ -210,6 +211,7 @@ class DatasetsPage(QWidget):
         self.view.doubleClicked.connect(self._on_view_double_clicked)
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.rows_changed.connect(self._update_count)
+        self.model.edit_failed.connect(self._on_model_edit_failed)
         self._update_count()
 
     # ---- public API ------------------------------------------------------------------------
@@ -653,6 +655,9 @@ class DatasetsPage(QWidget):
 
     def _has_action_listener(self) -> bool:
         return self.isSignalConnected(QMetaMethod.fromSignal(self.dataset_action_requested))
+
+    def _on_model_edit_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "Edit dataset metadata", message)
 
     def _on_view_double_clicked(self, index) -> None:
         if index.isValid():

@@ -414,3 +414,37 @@ def test_order_and_visibility_from_the_dialog_are_applied(qtbot, page, project):
     assert header_visual_names(page)[0] == "items"
     assert "source" in header_visual_names(page)
     assert project.columns.list()[0].name == "items"
+
+
+def test_f2_edits_a_custom_cell_with_its_type(qtbot, page, project, monkeypatch):
+    from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: warnings.append(a[2])))
+    project.columns.add("f1", "F1", "user.stats.f1", value_type="number")
+    reload(qtbot, page)
+    m = page.model
+    row = names(page).index("people")  # has no f1 yet
+    idx = m.index(row, m.column_index("f1"))
+    assert m.flags(idx) & Qt.ItemFlag.ItemIsEditable
+    assert not m.flags(m.index(row, m.column_index("items"))) & Qt.ItemFlag.ItemIsEditable
+    page.view.setFocus()
+    page.view.setCurrentIndex(idx)
+    qtbot.keyClick(page.view, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit)
+    qtbot.keyClicks(editor, "0.42")
+    with qtbot.waitSignal(m.dataset_edited):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert project.datasets.get("people").metadata["user"]["stats"] == {"f1": 0.42}
+    assert idx.data() == "0.42"
+    # A value of the wrong type is refused with a message and nothing is written.
+    assert not m.setData(idx, "high")
+    assert warnings and "not a number" in warnings[-1]
+    assert project.datasets.get("people").metadata["user"]["stats"] == {"f1": 0.42}
+    # Someone else edits meanwhile: the next edit here is refused, not lost.
+    other = project.datasets.get("people")
+    other.metadata["user"]["stats"]["f1"] = 0.1
+    other.update()
+    assert not m.setData(idx, "0.5")
+    assert "changed by someone else" in warnings[-1]
