@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -22,6 +22,7 @@ class LinkDelegate(QStyledItemDelegate):
     def __init__(self, open_url: Callable[[str], None], parent=None):
         super().__init__(parent)
         self._open_url = open_url
+        self._pressed: QPersistentModelIndex | None = None  # where the left button went down
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
         super().initStyleOption(option, index)
@@ -33,9 +34,17 @@ class LinkDelegate(QStyledItemDelegate):
 
     def editorEvent(self, event, model, option, index) -> bool:  # noqa: N802
         url = index.data(LINK_ROLE)
-        if (url and event.type() == QEvent.Type.MouseButtonRelease
-                and event.button() == Qt.MouseButton.LeftButton
-                and not event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)):
-            self._open_url(url)
-            return False  # let the view select the row as well
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            self._pressed = QPersistentModelIndex(index)
+        elif kind == QEvent.Type.MouseButtonDblClick:
+            # The release that ends a double click must not open the link a second time.
+            self._pressed = None
+        elif (kind == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton):
+            pressed, self._pressed = self._pressed, None
+            if (url and pressed is not None and pressed == QPersistentModelIndex(index)
+                    and not event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                                 | Qt.KeyboardModifier.ShiftModifier)):
+                self._open_url(url)
+                return False  # let the view select the row as well
         return super().editorEvent(event, model, option, index)

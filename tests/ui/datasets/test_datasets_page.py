@@ -245,6 +245,11 @@ def test_a_link_column_opens_the_url(qtbot, page, project, monkeypatch):
     empty = page.model.index(names(page).index("empty"), col)
     qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=page.view.visualRect(empty).center())
     assert opened == ["https://wiki.example.org/cars"]
+    # Pressing on one cell and releasing on another is not a click on a link.
+    bikes = page.model.index(names(page).index("bikes"), col)
+    qtbot.mousePress(page.view.viewport(), Qt.MouseButton.LeftButton, pos=page.view.visualRect(empty).center())
+    qtbot.mouseRelease(page.view.viewport(), Qt.MouseButton.LeftButton, pos=page.view.visualRect(bikes).center())
+    assert opened == ["https://wiki.example.org/cars"]
 
 
 def test_a_field_path_that_does_not_exist_shows_empty_cells(qtbot, page, project):
