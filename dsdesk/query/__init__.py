@@ -19,9 +19,10 @@ Malformed input raises :class:`dsdesk.errors.QueryError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, tuple_
+from sqlalchemy import Select, and_, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from dsdesk.errors import QueryError
@@ -38,32 +39,40 @@ def to_query(filters: Any, resource: str = "items") -> ast.Query:
     from dsdesk.query import dql
     from dsdesk.query.filters import Filters
 
-    if filters is None:
-        q = dql.parse(Filters(resource=resource).prepare())
+    if filters is None or isinstance(filters, str):
+        q = _parse_cached(filters, resource)
     elif isinstance(filters, ast.Query):
         q = filters
     elif isinstance(filters, Filters):
         q = dql.parse(filters.prepare())
     elif isinstance(filters, dict):
         q = dql.parse({"resource": resource, **filters})
-    elif isinstance(filters, str):
-        s = filters.strip()
-        if s.startswith("{"):
-            d = dql.parse(s)
-            q = d
-        else:
-            from dsdesk.query import searchbar
-
-            node = searchbar.parse(s, resource=resource)
-            if resource == "items" and not ast.mentions(node, "hidden"):
-                node = ast.and_(ast.Cond("hidden", "eq", False), node)
-            q = ast.Query(resource=resource, filter=node)
     else:
         raise QueryError(f"filters must be a Filters, a DQL dict, a query string or None, "
                          f"not {type(filters).__name__}")
     if q.resource != resource:
         raise QueryError(f"expected a query on {resource}, got one on {q.resource}")
     return q
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(filters: str | None, resource: str) -> ast.Query:
+    # Text and "no filter" are hashable and the AST is immutable: the grid asks for the
+    # same query page after page, so parse it once.
+    from dsdesk.query import dql
+    from dsdesk.query.filters import Filters
+
+    if filters is None:
+        return dql.parse(Filters(resource=resource).prepare())
+    s = filters.strip()
+    if s.startswith("{"):
+        return dql.parse(s)
+    from dsdesk.query import searchbar
+
+    node = searchbar.parse(s, resource=resource)
+    if resource == "items" and not ast.mentions(node, "hidden"):
+        node = ast.and_(ast.Cond("hidden", "eq", False), node)
+    return ast.Query(resource=resource, filter=node)
 
 
 def _where(dataset_id: int, q: ast.Query, comp: Compiler):
@@ -137,34 +146,61 @@ class ItemPage:
 
 
 def page_items(session: Session, dataset_id: int, filters: Any = None, page_size: int = 100,
-               after: tuple | int | None = None) -> ItemPage:
+               after: tuple | int | None = None, columns: tuple[str, ...] | None = None) -> ItemPage:
     """A page of item rows in the grid order (dir, name, id), by keyset, never OFFSET.
 
     *after* is the previous page's ``ItemPage.after`` (a ``(dir, name, id)`` tuple) or an
     item id; None starts at the top.  Cost is independent of how deep the page is.
+    *columns* limits the row to those ``item`` columns (``id``, ``dir`` and ``name`` always
+    come too): a grid that holds ids skips decoding two JSON columns per row.
     """
     if not isinstance(page_size, int) or page_size < 1:
         raise QueryError(f"page_size must be a positive integer, got {page_size!r}")
     q = to_query(filters)
-    comp = Compiler("items", dataset_id=dataset_id)
-    where = _where(dataset_id, q, comp)
     if after is not None:
-        if isinstance(after, int):
+        if isinstance(after, int) and not isinstance(after, bool):
             row = session.execute(select(ITEM.c.dir, ITEM.c.name, ITEM.c.id).where(ITEM.c.id == after)).first()
             if row is None:
                 raise QueryError(f"page_items: no item with id {after}")
             after = tuple(row)
         if not (isinstance(after, (tuple, list)) and len(after) == 3):
             raise QueryError(f"page_items: after must be (dir, name, id) or an item id, got {after!r}")
-        where = and_(where, tuple_(ITEM.c.dir, ITEM.c.name, ITEM.c.id) > tuple_(*after))
-    stmt = (select(ITEM).select_from(_from(comp)).where(where)
-            .order_by(ITEM.c.dir, ITEM.c.name, ITEM.c.id).limit(page_size + 1))
-    rows = session.execute(stmt).all()
+    cols = tuple(dict.fromkeys(("id", "dir", "name", *columns))) if columns is not None else None
+    try:
+        hash(q)
+    except TypeError:  # an AST built by hand with a list inside: build without the cache
+        stmt = _page_statement.__wrapped__(dataset_id, q, page_size, cols, after is not None)
+    else:
+        stmt = _page_statement(dataset_id, q, page_size, cols, after is not None)
+    params = {} if after is None else {"after_dir": after[0], "after_name": after[1], "after_id": after[2]}
+    rows = session.execute(stmt, params).all()
     _note(session, dataset_id, q)
     more = len(rows) > page_size
     rows = rows[:page_size]
     last = rows[-1] if rows and more else None
     return ItemPage(rows, (last.dir, last.name, last.id) if last is not None else None)
+
+
+@lru_cache(maxsize=128)
+def _page_statement(dataset_id: int, q: ast.Query, page_size: int, cols: tuple[str, ...] | None,
+                    keyset: bool) -> Select:
+    # Built once per query and page size, the cursor bound at execution: the grid asks
+    # for page after page of one query, and building the statement costs more than
+    # running it.
+    comp = Compiler("items", dataset_id=dataset_id)
+    where = _where(dataset_id, q, comp)
+    if keyset:
+        where = and_(where, tuple_(ITEM.c.dir, ITEM.c.name, ITEM.c.id)
+                     > tuple_(bindparam("after_dir"), bindparam("after_name"), bindparam("after_id")))
+    if cols is None:
+        selected = list(ITEM.c)
+    else:
+        try:
+            selected = [ITEM.c[c] for c in cols]
+        except KeyError as e:
+            raise QueryError(f"page_items: no item column {e.args[0]!r}") from None
+    return (select(*selected).select_from(_from(comp)).where(where)
+            .order_by(ITEM.c.dir, ITEM.c.name, ITEM.c.id).limit(page_size + 1))
 
 
 def count_items(session: Session, dataset_id: int, filters: Any = None) -> int:

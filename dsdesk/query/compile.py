@@ -23,13 +23,14 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, false, literal, not_, or_, select, true
+from sqlalchemy import String, and_, bindparam, case, false, literal, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from dsdesk.catalog.models import Annotation, Blob, Dataset, Item
 from dsdesk.errors import QueryError
 from dsdesk.query import ast
 from dsdesk.query.sqlexpr import (
+    FolderRange,
     FtsNeedleType,
     GlobMatch,
     GlobPatternType,
@@ -318,7 +319,10 @@ class Compiler:
                 prefix = v[:-3].rstrip("/")
                 if not prefix:
                     return true()  # everything below the root
-                return or_(d == prefix, GlobMatch(d, bindparam(None, prefix + "/*", type_=GlobPatternType())))
+                # "/a" and everything below it lie in ["/a", "/a0") ("0" follows "/").
+                return and_(FolderRange(d, bindparam(None, prefix, type_=String()),
+                                        bindparam(None, prefix + "0", type_=String())),
+                            or_(d == prefix, GlobMatch(d, bindparam(None, prefix + "/*", type_=GlobPatternType()))))
             if f.kind == "dir":
                 v2 = v.rstrip("/") or "/"
                 if _is_wild(v2):

@@ -1,7 +1,9 @@
 """Expression indexes on metadata fields, created when a field is first filtered on.
 
 A filter on ``metadata.user.split`` reads a JSON path of every item in the dataset; with
-an index on ``(dataset_id, <the path's expression>)`` it is a range scan.  dsdesk cannot
+an index on ``(<the path's expression>, dataset_id)`` it is a range scan.  The expression
+comes first so the planner never picks the index for a query that does not constrain
+the path (with ``dataset_id`` first, every such index looks as good as any other).  dsdesk cannot
 know in advance which of the user's keys matter, so the first query that filters on a
 key asks for its index; the index is built on its own connection in a background thread
 (the asking query is never held up, and a read session never turns into a writer), and
@@ -79,12 +81,12 @@ def index_ddl(dialect: str, field: str) -> list[str]:
     col, path = _split(field)
     name = index_name(field)
     if dialect == "sqlite":
-        return [f"CREATE INDEX IF NOT EXISTS {name} ON item (dataset_id, json_extract({col}, {_sqlite_path(path)}))"]
+        return [f"CREATE INDEX IF NOT EXISTS {name} ON item (json_extract({col}, {_sqlite_path(path)}), dataset_id)"]
     p = _pg_path(path)
     return [
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON item (dataset_id, (({col})::json #>> {p}))",
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name}_n ON item (dataset_id, (CASE WHEN json_typeof(({col})::json "
-        f"#> {p}) = 'number' THEN CAST(({col})::json #>> {p} AS DOUBLE PRECISION) END))",
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON item ((({col})::json #>> {p}), dataset_id)",
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name}_n ON item ((CASE WHEN json_typeof(({col})::json "
+        f"#> {p}) = 'number' THEN CAST(({col})::json #>> {p} AS DOUBLE PRECISION) END), dataset_id)",
     ]
 
 
@@ -123,13 +125,23 @@ def ensure_index(engine: Engine, field: str, dataset_id: int | None = None, valu
     statements = index_ddl(dialect, field)
     try:
         if dialect == "sqlite":
-            with engine.begin() as con:
+            with engine.connect() as con:
                 have = _existing(con, dialect)
-                if key[1] not in have:
-                    if len(have) >= MAX_AUTO_INDEXES:
-                        return False
+            if key[1] not in have:
+                if len(have) >= MAX_AUTO_INDEXES:
+                    return False
+                # The CREATE is the transaction's first statement: it takes the write lock
+                # (waiting out the busy timeout) instead of upgrading a read snapshot,
+                # which SQLite refuses at once with "database is locked".
+                with engine.begin() as con:
                     for stmt in statements:
                         con.execute(text(stmt))
+                # Without statistics SQLite prefers "dataset_id = ?" on any index over a
+                # range on the new expression; a sampled ANALYZE (a few hundred rows per
+                # index) is enough for it to choose well, and costs milliseconds.
+                with engine.begin() as con:
+                    con.exec_driver_sql("PRAGMA analysis_limit=400")
+                    con.exec_driver_sql("ANALYZE item")
         else:
             # CONCURRENTLY cannot run inside a transaction block.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:
@@ -138,6 +150,7 @@ def ensure_index(engine: Engine, field: str, dataset_id: int | None = None, valu
                     return False
                 for stmt in statements:
                     con.execute(text(stmt))
+                con.execute(text("ANALYZE item"))  # statistics for the new expression
         _record(engine, dataset_id, field, value_type)
     except SQLAlchemyError as e:
         log.warning("could not create the index for %s: %s", field, e)
@@ -182,9 +195,13 @@ def request_indexes(engine: Engine, dataset_id: int, node: ast.Node, wait: bool 
     return fields
 
 
+_build_lock = threading.Lock()  # one index build at a time: they would only contend
+
+
 def _build(engine: Engine, field: str, dataset_id: int, value_type: str, key) -> None:
     try:
-        ensure_index(engine, field, dataset_id, value_type)
+        with _build_lock:
+            ensure_index(engine, field, dataset_id, value_type)
     finally:
         with _lock:
             _running.pop(key, None)

@@ -283,3 +283,36 @@ def _name_contains_sqlite(el, compiler, **kw):
 @compiles(NameContains)
 def _name_contains_pg(el, compiler, **kw):
     return f"({compiler.process(el.name_col, **kw)} ILIKE {compiler.process(el.needle, **kw)} ESCAPE '\\')"
+
+
+class FolderRange(ColumnElement):
+    """A byte-order range ``lo <= dir < hi`` that holds every folder at or below a prefix.
+
+    Only a hint for SQLite's planner, which cannot turn ``dir = '/a' OR dir GLOB '/a/*'``
+    into one index range; the exact test stays next to it.  SQLite compares text
+    bytewise, so the range is exact there; PostgreSQL's collations need not be bytewise,
+    so it renders as ``true`` and the exact test alone decides.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True
+    _traverse_internals = [
+        ("col", InternalTraversal.dp_clauseelement),
+        ("lo", InternalTraversal.dp_clauseelement),
+        ("hi", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, col, lo, hi):
+        self.col, self.lo, self.hi = col, lo, hi
+
+
+@compiles(FolderRange, "sqlite")
+def _folder_range_sqlite(el, compiler, **kw):
+    c = compiler.process(el.col, **kw)
+    return f"({c} >= {compiler.process(el.lo, **kw)} AND {c} < {compiler.process(el.hi, **kw)})"
+
+
+@compiles(FolderRange)
+def _folder_range_other(el, compiler, **kw):
+    return "true"
