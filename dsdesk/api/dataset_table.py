@@ -365,7 +365,8 @@ class ColumnAccess:
         return lambda v: "" if v is None else v if isinstance(v, str) else _text(v)
 
     def sort_key(self, v: Any) -> Any:
-        """A key that orders present values; None means "missing" (sorted last)."""
+        """A key that orders present values (a float, a str or a datetime, never a tuple:
+        20,000 tuples per sort wake the garbage collector); None means "missing"."""
         if v is None:
             return None
         t = self.col.value_type
@@ -374,15 +375,14 @@ class ColumnAccess:
         if t == "date":
             return _to_datetime(v)
         if t == "bool":
-            return int(v) if isinstance(v, bool) else _to_number(v)
+            return float(v) if isinstance(v, bool) else _to_number(v)
         if t == "list" and isinstance(v, (list, tuple)):
-            return (1, _text(v).casefold())
-        # Text: numbers first and numerically, then strings case-insensitively, so a text
-        # column that holds numbers still sorts 2 before 10.
+            return _text(v).casefold()
+        # Text: numbers stay numbers (sorted before the words, see DatasetTable._sorted),
+        # so a text column that holds numbers still sorts 2 before 10.
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return (0, float(v), "")
-        s = _text(v)
-        return (1, s.casefold())
+            return float(v)
+        return _text(v).casefold()
 
 
 # ---- the table ---------------------------------------------------------------------------
@@ -525,20 +525,21 @@ class DatasetTable:
 
     def _sorted(self, name: str, ascending: bool) -> list[int]:
         keyf = self._access[name].sort_key
-        missing, keyed = [], []
-        for i, v in enumerate(self.values(name)):
-            k = keyf(v)
-            if k is None:
-                missing.append(i)
-            else:
-                keyed.append((k, i))
-        # reverse=True keeps equal keys in their original (name) order, unlike reversing.
+        keys = [keyf(v) for v in self.values(name)]
+        missing = [i for i, k in enumerate(keys) if k is None]
+        # Numbers and words apart (a text column may hold both): numbers first when
+        # ascending, last when descending.  reverse=True keeps equal keys in their
+        # original (name) order, unlike reversing a list.
+        nums = [i for i, k in enumerate(keys) if isinstance(k, float)]
+        rest = [i for i, k in enumerate(keys) if k is not None and not isinstance(k, float)]
+        desc = not ascending
+        nums.sort(key=keys.__getitem__, reverse=desc)
         try:
-            keyed.sort(key=lambda t: t[0], reverse=not ascending)
+            rest.sort(key=keys.__getitem__, reverse=desc)
         except TypeError:
-            # Values of mixed kinds in one column (a date and a number): compare as text.
-            keyed.sort(key=lambda t: str(t[0]), reverse=not ascending)
-        return [i for _, i in keyed] + missing
+            # Values of mixed kinds (a date and a word): compare as text.
+            rest.sort(key=lambda i: str(keys[i]), reverse=desc)
+        return (rest + nums if desc else nums + rest) + missing
 
     # ---- search --------------------------------------------------------------------------
     def _row_texts(self, names: Sequence[str]) -> list[str]:
