@@ -1,0 +1,106 @@
+"""The same queries on PostgreSQL: a throw-away server is started for this module.
+
+Skipped when PostgreSQL's binaries are missing (or, as root, there is no ``postgres``
+user to run them as).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import pytest
+from sqlalchemy import select, text
+
+import dsdesk.query as q
+from dsdesk.catalog.models import Item
+from dsdesk.query import indexes
+
+from tests.query.catalog_data import add_items, make_catalog
+from tests.query.test_table import CASES, ITEMS
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory):
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL is not installed")
+    prefix = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        if not shutil.which("runuser"):
+            pytest.skip("running as root without runuser")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    base = tempfile.mkdtemp(prefix="dsdesk-query-pg-")
+    os.chmod(base, 0o777)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = os.path.join(base, "data")
+    try:
+        subprocess.run([*prefix, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
+                       check=True, capture_output=True)
+        subprocess.run([*prefix, pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"), "-o",
+                        f"-p {port} -k {base} -c listen_addresses='' -c fsync=off", "start"],
+                       check=True, capture_output=True)
+        subprocess.run([*prefix, "createdb", "-h", base, "-p", str(port), "-U", "postgres", "q"],
+                       check=True, capture_output=True)
+    except (subprocess.CalledProcessError, FileNotFoundError) as e:
+        pytest.skip(f"cannot start PostgreSQL: {getattr(e, 'stderr', e)}")
+    db, ids = make_catalog(f"postgresql+psycopg://postgres@/q?host={base}&port={port}")
+    add_items(db, ids, ITEMS)
+    yield db, ids
+    db.close()
+    subprocess.run([*prefix, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("query,expected", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_query_on_postgres(pg, query, expected):
+    db, ids = pg
+    with db.session() as s:
+        assert {r.name for r in s.execute(q.items_select(ids["dataset"], query))} == expected
+        assert q.count_items(s, ids["dataset"], query) == len(expected)
+
+
+def test_sort_keyset_and_bulk_update_on_postgres(pg):
+    db, ids = pg
+    ds = ids["dataset"]
+    with db.session() as s:
+        rows = s.execute(q.items_select(ds, {"sort": {"metadata.user.n": "descending"},
+                                             "filter": {"metadata.user.n": {"$gt": 0}}})).all()
+        assert [r.name for r in rows] == ["deep.jpg", "a2.jpg", "a1.jpg"]
+        full = [r.id for r in s.execute(q.items_select(ds, {}))]
+        got, after = [], None
+        while True:
+            page = q.page_items(s, ds, {}, 4, after=after, columns=("id",))
+            got += [r.id for r in page]
+            if page.after is None:
+                break
+            after = page.after
+        assert got == full
+    with db.session() as s:
+        n = q.bulk_update_user_metadata(s, ds, {"filter": {"name": "d.txt"}}, {"split": "x", "flag": True})
+        assert n == 1
+    with db.session() as s:
+        row = s.execute(select(Item.meta_user, Item.row_version).where(Item.name == "d.txt",
+                                                                      Item.dataset_id == ds)).one()
+        assert row.meta_user == {"split": "x", "flag": True} and row.row_version == 2
+        q.bulk_update_user_metadata(s, ds, {"filter": {"name": "d.txt"}}, {"flag": None})
+    with db.session() as s:
+        assert s.execute(select(Item.meta_user).where(Item.name == "d.txt")).scalar_one() == {"split": "x"}
+
+
+def test_expression_index_on_postgres(pg):
+    db, ids = pg
+    assert indexes.ensure_index(db.engine, "metadata.user.split", ids["dataset"])
+    with db.engine.connect() as con:
+        names = {r[0] for r in con.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'item'"))}
+    assert indexes.index_name("metadata.user.split") in names
+    assert indexes.index_name("metadata.user.split") + "_n" in names
+    with db.session() as s:
+        assert q.count_items(s, ids["dataset"], "split:train") == 3
