@@ -75,11 +75,13 @@ _SAVE_DELAY_MS = 400  # resizing fires many events: save once the user let go
 
 
 class DatasetsPage(QWidget):
-    """The datasets page (GUI thread only).
+    """The datasets page.  Use it from the GUI thread only; it reads the catalog on its
+    own worker (``self.tasks``) and never touches widgets there.
 
     Reads the catalog through :class:`dsdesk.api.dataset_table.DatasetTable` (two queries,
-    cached counts, never an item scan) and writes only the column layout and, from the
-    properties dialog, a dataset's user metadata.
+    cached counts, never an item scan) and writes only the column layout and a dataset's
+    user metadata (F2 on a custom column's cell, or the properties dialog).  Call
+    :meth:`shutdown` when the window closes.
     """
 
     open_dataset_requested = Signal(int)
