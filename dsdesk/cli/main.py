@@ -148,7 +148,8 @@ def _ls_filters(args):
 
         folder = paths.normalize_dir(args.path)
         clauses.append(f"dir:{folder}/**" if args.recursive else f"dir:{folder}")
-    elif not args.recursive:
+    elif not args.recursive and not args.query:
+        # A search with no folder searches the whole dataset, as the GUI's search bar does.
         clauses.append("dir:/")
     if not clauses:
         return None
