@@ -122,8 +122,21 @@ class Datasets:
                 raise NotFoundError(f"dataset {dataset_name or dataset_id!r} not found in project '{self._project.name}'")
             return Dataset._from_row(self._cat, row)
 
-    def list(self, name: str | None = None) -> list[Dataset]:
-        """Live datasets of the project (snapshots excluded), by name."""
+    def list(self, name: str | None = None, filters=None) -> list[Dataset]:
+        """Live datasets of the project (snapshots excluded), by name.
+
+        *filters*: a datasets query (``dd.Filters(resource="datasets")``, a DQL dict or a
+        search string such as ``"kind:clone items>1000"``), in its sort order.
+        """
+        if filters is not None:
+            from dsdesk.query import datasets_select
+
+            stmt = datasets_select(self._project.id, filters)
+            if name is not None:
+                stmt = stmt.where(DatasetRow.name == name)
+            with self._cat.db.session() as s:
+                rows = s.execute(select(DatasetRow).from_statement(stmt)).scalars()
+                return [Dataset._from_row(self._cat, r) for r in rows]
         with self._cat.db.session() as s:
             q = select(DatasetRow).where(DatasetRow.project_id == self._project.id, DatasetRow.deleted_at.is_(None),
                                          DatasetRow.kind != "snapshot").order_by(DatasetRow.name)

@@ -86,3 +86,12 @@ def test_cli_ls_query_and_dql(ds, catalog, tmp_path, capsys):
     assert cli_main(["--catalog", url.replace("sqlite:///", ""), "ls", "cars", "--dql", str(dql_file)]) == 0
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ".jpg" in ln]
     assert [ln.split()[1] for ln in lines] == ["/train/c.jpg", "/train/b.jpg", "/train/a.jpg"]
+
+
+def test_datasets_list_with_filters(project, ds):
+    project.datasets.create("other")
+    assert [d.name for d in project.datasets.list(filters="name:o*")] == ["other"]
+    f = dd.Filters(resource="datasets")
+    f.sort_by(field="name", value="descending")
+    assert [d.name for d in project.datasets.list(filters=f)] == ["other", "cars"]
+    assert [d.name for d in project.datasets.list(filters={"filter": {"itemsCount": {"$gte": 5}}})] == ["cars"]
