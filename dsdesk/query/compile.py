@@ -23,7 +23,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, false, literal, not_, or_, select, true
+from sqlalchemy import String, and_, bindparam, case, exists, false, literal, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from dsdesk.catalog.models import Annotation, Blob, Dataset, Item
@@ -122,12 +122,16 @@ class Compiler:
     """Compiles AST nodes for one resource against given tables (or their aliases)."""
 
     def __init__(self, resource: str = "items", *, item=ITEM, blob=BLOB, annotation=ANNOTATION,
-                 dataset=DATASET, dataset_id: int | None = None):
+                 dataset=DATASET, dataset_id: int | None = None, join_style: str = "in"):
         if resource not in RESOURCES:
             raise QueryError(f"unknown resource {resource!r}; expected one of {', '.join(RESOURCES)}")
         self.resource = resource
         self.item, self.blob, self.annotation, self.dataset = item, blob, annotation, dataset
         self.dataset_id = dataset_id
+        # "in": item.id IN (matching annotations' item ids) - best for counts, sets and rare
+        # labels; "exists": a correlated EXISTS per item - best for the first page of an
+        # ordered listing when many items match (the scan stops after a page).
+        self.join_style = join_style
         self.needs_blob = False  # set when a filter or sort reads a blob column
 
     # ---- fields ---------------------------------------------------------------------------
@@ -220,6 +224,8 @@ class Compiler:
         a = self.annotation.alias()
         sub = Compiler("annotations", annotation=a)
         cond = sub.compile(node.filter)
+        if self.join_style == "exists":
+            return exists(select(literal(1)).select_from(a).where(a.c.item_id == self.item.c.id, cond))
         q = select(a.c.item_id).where(cond)
         if self.dataset_id is not None:
             # The (dataset_id, label) index makes label joins a range scan.

@@ -336,3 +336,22 @@ def test_filters_prepare_matches_sdk():
     assert f.prepare()["filter"]["$and"] == [{"hidden": False}, {"type": "dir"}]
     f.pop("type")
     assert not f.has_field("type")
+
+
+def test_join_styles_agree(cat):
+    """The EXISTS form the grid uses for common labels gives the IN form's answers."""
+    from dsdesk.query.compile import Compiler
+
+    db, ids = cat
+    ds = ids["dataset"]
+    for text in ("label:car", "label:car -label:person", "(label:dog or annotation.type:polygon) split:val,train",
+                 "not attribute:occluded"):
+        query = q.to_query(text)
+        with db.session() as s:
+            res = []
+            for style in ("in", "exists"):
+                comp = Compiler("items", dataset_id=ds, join_style=style)
+                res.append({r.id for r in s.execute(q.select(q.ITEM.c.id).where(q._where(ds, query, comp)))})
+            assert res[0] == res[1], text
+            page = q.page_items(s, ds, text, 100)
+            assert {r.id for r in page} == res[0]
