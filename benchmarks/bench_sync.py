@@ -131,7 +131,7 @@ def bench_s3(n: int, rows: list) -> None:
 # ============================================================================= local
 def make_tree(root: Path, n: int) -> None:
     """n empty files, 1,000 per folder, two levels deep (made once, reused)."""
-    stamp = root / ".complete"
+    stamp = root.with_name(root.name + ".complete")  # beside the tree, not in it
     if stamp.exists() and stamp.read_text() == str(n):
         return
     shutil.rmtree(root, ignore_errors=True)
@@ -151,7 +151,7 @@ def local_child(mode: str, root: str, n: int) -> None:
         t = time.perf_counter()
         found = LocalFileSystem().find(root, detail=True)
         dt_ = time.perf_counter() - t
-        count = len(found) - 1  # the .complete stamp
+        count = len(found)
     else:
         import dsdesk
 
@@ -260,12 +260,13 @@ def main() -> int:
         return 0
     rows: list = []
     only = set(a.only.split(","))
-    if "s3" in only:
-        bench_s3(a.objects, rows)
-    if "local" in only:
-        bench_local(a.files, rows)
-    if "thumbs" in only:
-        bench_thumbs(a.images, rows)
+    for name, fn, n in (("s3", bench_s3, a.objects), ("local", bench_local, a.files),
+                        ("thumbs", bench_thumbs, a.images)):
+        if name in only:
+            before = len(rows)
+            fn(n, rows)
+            for r in rows[before:]:
+                print("  ", " | ".join(map(str, r)), flush=True)
     head = ("case", "bare s", "dsdesk s", "ratio", "target", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print()

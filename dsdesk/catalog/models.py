@@ -342,7 +342,6 @@ class SyncListing(Base):
     where it stopped and keeps the listing out of Python memory."""
 
     __tablename__ = "sync_listing"
-    __table_args__ = (Index("ix_sync_listing_etag", "dataset_id", "etag", "size"),)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True)
     storage_key: Mapped[str] = mapped_column(String(2048), primary_key=True)
     run_id: Mapped[str] = mapped_column(String(64), nullable=False)

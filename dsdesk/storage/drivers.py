@@ -22,6 +22,7 @@ import base64
 import datetime as dt
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -88,6 +89,9 @@ def normalize_prefix(prefix: str | None) -> str:
     if any(s in ("", ".", "..") for s in parts) or "\\" in p:
         raise InvalidInputError(f"illegal driver path {prefix!r}: empty, '.' or '..' segments or backslashes")
     return p + "/"
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
 
 
 def _utc(t: Any) -> dt.datetime | None:
@@ -337,11 +341,12 @@ class LocalDriver(BaseDriver):
                     continue
                 try:
                     st = d.stat()
-                except FileNotFoundError:  # vanished while listing
+                except FileNotFoundError:  # vanished while listing, or a dangling link
                     continue
-                if not os.path.isfile(d.path):
-                    continue  # sockets, fifos, dangling links
-                yield Entry(key, st.st_size, self._etag(st), _utc(st.st_mtime_ns / 1e9))
+                if not stat.S_ISREG(st.st_mode):
+                    continue  # sockets, fifos, devices
+                yield Entry(key, st.st_size, f"{st.st_ino:x}-{st.st_mtime_ns:x}",
+                            _EPOCH + dt.timedelta(microseconds=st.st_mtime_ns // 1000))
 
     def read(self, key, start=None, end=None):
         try:
@@ -365,7 +370,7 @@ class LocalDriver(BaseDriver):
             st = self._path(key).stat()
         except FileNotFoundError as e:
             raise NotFoundError(f"{key!r} not found in {self.label}") from e
-        return Entry(key, st.st_size, self._etag(st), _utc(st.st_mtime_ns / 1e9))
+        return Entry(key, st.st_size, self._etag(st), _EPOCH + dt.timedelta(microseconds=st.st_mtime_ns // 1000))
 
     def put_file(self, local_path, key):
         dest = self._path(key)

@@ -38,12 +38,13 @@ from sqlalchemy.orm import Session, aliased
 from dsdesk.catalog import paths, stats
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.models import Blob, Dataset, Driver, Folder, Item, SyncListing, SyncState, utcnow
+from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import chunked, insert_ignore
 from dsdesk.errors import DsdeskError, InvalidInputError, InvalidPathError, StorageError
 from dsdesk.storage.drivers import GENERATED_PREFIX, open_driver
 
 PAGE_SIZE = 1000
-LOCAL_PAGE_SIZE = 5000
+LOCAL_PAGE_SIZE = 20000
 MAX_REPORTED_ERRORS = 200
 STALE_RUN = dt.timedelta(hours=6)  # an interrupted listing older than this is restarted, not resumed
 _DIR_MEMO_LIMIT = 200_000
@@ -261,47 +262,100 @@ def _pages(driver, cursor, page_size):
         stop.set()
 
 
+_COLS = ("dataset_id", "storage_key", "run_id", "size", "etag", "last_modified", "is_dir", "dir", "name",
+         "error", "mimetype")
+
+
+class _KeyMapper:
+    """:func:`map_key` with memory of the folders already seen: a folder is validated and
+    its ancestors staged once per run, not once per file (bounded, see _DIR_MEMO_LIMIT)."""
+
+    def __init__(self):
+        self.dirs: dict[str, str | None] = {}  # "a/b/" -> error (None when legal)
+        self.mimes: dict[str, str] = {}
+
+    def mimetype(self, name: str) -> str:
+        ext = name[name.rfind("."):].lower() if "." in name else ""
+        m = self.mimes.get(ext)
+        if m is None:
+            m = self.mimes[ext] = _guess_mimetype(name)
+        return m
+
+    def folder(self, rel_dir: str) -> tuple[bool, str | None]:
+        """(first time seen, error) for a folder part ``a/b/`` of a key."""
+        if rel_dir in self.dirs:
+            return False, self.dirs[rel_dir]
+        if len(self.dirs) > _DIR_MEMO_LIMIT:
+            self.dirs.clear()  # memory stays bounded; duplicates are ignored by the insert
+        _, _, err = map_key(rel_dir) if rel_dir else (None, None, None)
+        self.dirs[rel_dir] = err
+        return True, err
+
+
 def _stage(db, dataset_id, driver, prefix, run_id, cursor, ctx, report, page_size) -> None:
     gen = prefix + GENERATED_PREFIX
-    seen_dirs: set[str] = set()
-    ins = None
+    plen = len(prefix)
+    km = _KeyMapper()
+    fast = db.dialect == "sqlite"
+    if fast:
+        # SQLite: plain tuples through the DB-API (SQLAlchemy's per-row parameter handling
+        # costs more than the insert itself at a million rows); datetimes converted once
+        # with the dialect's own processor so the ORM reads them back unchanged.
+        from sqlalchemy import DateTime
+
+        to_db = DateTime().dialect_impl(db.engine.dialect).bind_processor(db.engine.dialect) or (lambda v: v)
+        sql = (f"INSERT OR IGNORE INTO sync_listing ({', '.join(_COLS)}) "
+               f"VALUES ({', '.join('?' for _ in _COLS)})")
+    else:
+        def to_db(v):
+            return v
     for page in _pages(driver, cursor, page_size):
         ctx.check_cancelled()
-        rows = []
+        rows: list[tuple] = []
+        add = rows.append
         for e in page.entries:
             key = e.key
             if key.startswith(gen) or not key.startswith(prefix) or key == prefix:
                 continue
-            d, n, err = map_key(key[len(prefix):])
+            rel = key[plen:]
+            cut = rel.rfind("/", 0, len(rel) - 1) + 1  # the folder part, "" at the top
+            rel_dir, last = rel[:cut], rel[cut:]
+            first, err = km.folder(rel_dir)
+            if first and err is None and rel_dir:
+                # Every folder of every key, ancestors included, is staged as a folder row
+                # (keyed like the marker it would have) so the apply step makes them in SQL.
+                parts = rel_dir[:-1].split("/")
+                for i in range(1, len(parts) + 1):
+                    sub = "/".join(parts[:i]) + "/"
+                    if i == len(parts) or km.folder(sub)[0]:
+                        add((dataset_id, prefix + sub, run_id, 0, None, None, True, "/" + sub[:-1], None, None, None))
+            if err is None:
+                if e.is_dir:
+                    name_err = map_key(last)[2]
+                else:
+                    try:
+                        paths.check_name(last)
+                        name_err = None
+                    except InvalidPathError as ex:
+                        name_err = str(ex)
+                err = name_err
+            elif e.is_dir or last:
+                err = f"{err} (in {rel!r})"
+            lm = to_db(e.last_modified) if e.last_modified is not None else None
             if err:
-                rows.append({"dataset_id": dataset_id, "storage_key": key, "run_id": run_id, "size": e.size,
-                             "etag": e.etag, "last_modified": e.last_modified, "is_dir": e.is_dir,
-                             "dir": None, "name": None, "error": err, "mimetype": None})
-                continue
-            if e.is_dir:
-                rows.append({"dataset_id": dataset_id, "storage_key": key, "run_id": run_id, "size": 0,
-                             "etag": None, "last_modified": e.last_modified, "is_dir": True,
-                             "dir": d, "name": None, "error": None, "mimetype": None})
-                seen_dirs.add(d)
+                add((dataset_id, key, run_id, e.size, e.etag, lm, e.is_dir, None, None, err, None))
+            elif e.is_dir:
+                add((dataset_id, key, run_id, 0, None, lm, True, "/" + rel[:-1], None, None, None))
             else:
-                rows.append({"dataset_id": dataset_id, "storage_key": key, "run_id": run_id, "size": e.size,
-                             "etag": e.etag, "last_modified": e.last_modified, "is_dir": False,
-                             "dir": d, "name": n, "error": None, "mimetype": _guess_mimetype(n)})
-            # Folders of every key, ancestors included, staged as folder rows (their key is
-            # the marker key the folder would have), so the apply step creates them in SQL.
-            for a in paths.ancestors(d):
-                if a not in seen_dirs:
-                    seen_dirs.add(a)
-                    rows.append({"dataset_id": dataset_id, "storage_key": prefix + a[1:] + "/", "run_id": run_id,
-                                 "size": 0, "etag": None, "last_modified": None, "is_dir": True,
-                                 "dir": a, "name": None, "error": None, "mimetype": None})
-        if len(seen_dirs) > _DIR_MEMO_LIMIT:
-            seen_dirs.clear()  # memory stays bounded; duplicates are ignored by the insert
+                add((dataset_id, key, run_id, e.size, e.etag, lm, False, "/" + rel_dir[:-1] if rel_dir else "/",
+                     last, None, km.mimetype(last)))
         with db.session() as s:
-            if ins is None:
-                ins = insert_ignore(s, SyncListing.__table__, ["dataset_id", "storage_key"])
             if rows:
-                s.execute(ins, rows)
+                if fast:
+                    s.connection().exec_driver_sql(sql, rows)
+                else:
+                    s.execute(insert_ignore(s, SyncListing.__table__, ["dataset_id", "storage_key"]),
+                              [dict(zip(_COLS, r)) for r in rows])
             # The cursor moves in the same transaction as the rows it covers: a kill
             # between pages loses nothing and repeats nothing.
             s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id).values(cursor=page.cursor))
@@ -374,7 +428,13 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                   func.row_number().over(partition_by=(L.etag, L.size), order_by=L.storage_key).label("rn"))
            .where(files, L.etag.is_not(None), ~L.storage_key.in_(ds_keys))
            .subquery())
-    pairs = s.execute(
+    # Cheap probe first: with no vanished key (a first sync, most re-syncs) there is
+    # nothing to pair, and the windowed pairing query would rank every new key for nothing.
+    any_vanished = s.execute(
+        select(Item.id).join(Blob, Blob.id == Item.blob_id)
+        .where(Item.dataset_id == d, Blob.driver_id == drv, Blob.etag.is_not(None),
+               ~Blob.storage_key.in_(listed_key)).limit(1)).first() is not None
+    pairs = [] if not any_vanished else s.execute(
         select(vanished.c.item_id, vanished.c.dir, vanished.c.name, vanished.c.blob_id, vanished.c.old_key,
                new.c.storage_key, new.c.dir.label("new_dir"), new.c.name.label("new_name"), new.c.last_modified)
         .join(new, and_(new.c.etag == vanished.c.etag, new.c.size == vanished.c.size, new.c.rn == vanished.c.rn))
@@ -463,7 +523,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
     # --- new keys: blobs (insert or refresh), items, folders
     newk = and_(files, ~L.storage_key.in_(ds_keys))
     blob_exists = select(Blob.id).where(Blob.driver_id == drv, Blob.storage_key == L.storage_key).exists()
-    s.execute(update(Blob).where(
+    refreshed = s.execute(update(Blob).where(
         Blob.driver_id == drv,
         Blob.storage_key.in_(select(L.storage_key).where(newk)))
         .values(etag=select(L.etag).where(L.dataset_id == d, L.storage_key == Blob.storage_key).scalar_subquery(),
@@ -472,28 +532,31 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                 .scalar_subquery(),
                 missing_since=None)
         .execution_options(synchronize_session=False))
-    s.execute(insert(Blob).from_select(
+    created = s.execute(insert(Blob).from_select(
         ["driver_id", "storage_key", "size", "etag", "last_modified", "mimetype", "created_at"],
         select(literal(drv), L.storage_key, L.size, L.etag, L.last_modified, L.mimetype, literal(now))
-        .where(newk, ~blob_exists)))
+        .where(newk, ~blob_exists))).rowcount or 0
+    candidates = created + (refreshed.rowcount or 0)
     ins_items = insert_ignore(s, Item.__table__, ["dataset_id", "dir", "name"]).from_select(
         ["dataset_id", "dir", "name", "blob_id", "meta_system", "meta_user", "created_at", "updated_at"],
         select(literal(d), L.dir, L.name, Blob.id, literal({}, JSON), literal({}, JSON), literal(now), literal(now))
         .join(Blob, and_(Blob.driver_id == drv, Blob.storage_key == L.storage_key))
         .where(newk))
-    report.new = s.execute(ins_items).rowcount or 0
-    # Keys whose path is already taken by another item (one the user moved there): keep
-    # both, the newcomer under a visible suffix, and say so in the report.
-    leftovers = s.execute(select(L.storage_key, L.dir, L.name, Blob.id)
-                          .join(Blob, and_(Blob.driver_id == drv, Blob.storage_key == L.storage_key))
-                          .where(newk)).all()
-    for r in leftovers:
-        name = _free_name(s, d, r.dir, r.name)
-        s.execute(insert(Item).values(dataset_id=d, dir=r.dir, name=name, blob_id=r.id, meta_system={},
-                                      meta_user={}, created_at=now, updated_at=now))
-        report.new += 1
-        report.conflicts += 1
-        _add_error(report, r.storage_key, f"path {paths.join(r.dir, r.name)} was taken; created as {name}")
+    with deferred_name_index(s):
+        report.new = s.execute(ins_items).rowcount or 0
+        # Keys whose path is already taken by another item (one the user moved there): keep
+        # both, the newcomer under a visible suffix, and say so in the report.
+        leftovers = [] if report.new >= candidates else s.execute(
+            select(L.storage_key, L.dir, L.name, Blob.id)
+            .join(Blob, and_(Blob.driver_id == drv, Blob.storage_key == L.storage_key))
+            .where(newk)).all()
+        for r in leftovers:
+            name = _free_name(s, d, r.dir, r.name)
+            s.execute(insert(Item).values(dataset_id=d, dir=r.dir, name=name, blob_id=r.id, meta_system={},
+                                          meta_user={}, created_at=now, updated_at=now))
+            report.new += 1
+            report.conflicts += 1
+            _add_error(report, r.storage_key, f"path {paths.join(r.dir, r.name)} was taken; created as {name}")
 
     folder_rows = select(literal(d), L.dir, literal(now)).where(
         L.dataset_id == d, L.is_dir.is_(True), L.error.is_(None), L.dir != "/").distinct()
