@@ -32,6 +32,9 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _EDIT = int(Qt.ItemDataRole.EditRole)
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_EDITABLE_FLAGS = _FLAGS | Qt.ItemFlag.ItemIsEditable
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -153,6 +156,7 @@ class DatasetTableModel(QAbstractTableModel):
         self._names = [c.name for c in cols]
         self._links = [c.link for c in cols]
         self._types = [c.value_type for c in cols]
+        self._editable = [c.custom and (c.field or "").startswith("user.") for c in cols]
         self._align = [_RIGHT if c.value_type == "number" else _CENTER if c.value_type == "bool" else _LEFT
                        for c in cols]
         self._name_col = self._names.index("name") if "name" in self._names else -1
@@ -286,17 +290,14 @@ class DatasetTableModel(QAbstractTableModel):
         """A cell of a custom column on the user area of a writable dataset."""
         if not index.isValid() or self._table is None:
             return False
-        c = self.columns[index.column()]
-        return (c.custom and (c.field or "").startswith("user.")
-                and not self._table.records[self._rows[index.row()]].readonly)
+        return self._editable[index.column()] and not self._table.records[self._rows[index.row()]].readonly
 
     def flags(self, index):
+        # Called for every painted cell: precomputed flag values, since combining Python
+        # enum flags allocates new enum members each time.
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self.is_editable(index):
-            f |= Qt.ItemFlag.ItemIsEditable
-        return f
+            return _NO_FLAGS
+        return _EDITABLE_FLAGS if self.is_editable(index) else _FLAGS
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         """Save an edited custom-column cell to the dataset's user metadata (``ds.update()``,
