@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from dsdesk.catalog import paths, stats, tree
 from dsdesk.catalog.guards import live_dataset, writable_dataset
-from dsdesk.catalog.models import Blob, Item as ItemRow, TaskStatus, utcnow
+from dsdesk.catalog.models import Blob, TaskStatus, utcnow
+from dsdesk.catalog.models import Item as ItemRow
 from dsdesk.errors import ConflictError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:

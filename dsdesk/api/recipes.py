@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dsdesk.catalog.models import Label, Recipe as RecipeRow
+from dsdesk.catalog.models import Label
+from dsdesk.catalog.models import Recipe as RecipeRow
 from dsdesk.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:

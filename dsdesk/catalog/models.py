@@ -38,9 +38,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    true,
     func,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
