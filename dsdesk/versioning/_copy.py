@@ -90,7 +90,9 @@ def copy_rows(session: Session, plan: CopyPlan, ranges: list[tuple[int, int]], r
             where.append(s.c.id.in_(plan.item_filter))
         counts.items += written(session, insert(ITEM_T).from_select(item_cols, select(*item_exprs).where(*where)))
         if plan.annotations:
-            aw = [a.c.dataset_id == plan.src, _in_range(a.c.item_id, lo, hi)]
+            # "+ 0" keeps the planner off the (dataset_id, label) index: that one would read
+            # every annotation of the dataset for every batch; the item_id range is the batch.
+            aw = [a.c.dataset_id + 0 == plan.src, _in_range(a.c.item_id, lo, hi)]
             if plan.item_filter is not None:
                 aw.append(a.c.item_id.in_(plan.item_filter))
             counts.annotations += written(session, insert(ANN_T).from_select(ann_cols, select(*ann_exprs).where(*aw)))

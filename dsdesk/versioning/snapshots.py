@@ -89,12 +89,14 @@ def snapshot(session: Session, dataset_id: int, name: str, description: str = ""
         raise InvalidInputError(f"'{src.name}' is a snapshot; take snapshots of the dataset itself")
     if not name or not str(name).strip():
         raise InvalidInputError("a snapshot needs a name")
+    if len(name) > 255:
+        raise InvalidInputError(f"snapshot name too long ({len(name)} characters, 255 at most)")
     if session.execute(select(Snapshot.id).where(Snapshot.dataset_id == src.id, Snapshot.name == name)).first():
         raise AlreadyExistsError(f"dataset '{src.name}' already has a snapshot named '{name}'")
 
     ranges = boundaries(session, src.id)
     item_delta = ann_delta = 0
-    frozen = Dataset(project_id=src.project_id, name=f"{src.name}@{name}", kind="snapshot",
+    frozen = Dataset(project_id=src.project_id, name=f"{src.name}@{name}"[:255], kind="snapshot",
                      driver_id=src.driver_id, recipe_id=src.recipe_id, readonly=True,
                      src_dataset_id=src.id, meta_user=dict(src.meta_user or {}),
                      meta_system={}, description=description or "")
@@ -187,7 +189,7 @@ def rollback(session: Session, dataset_id: int, name_or_id: str | int, *, ctx=No
     frozen = session.get(Dataset, snap.frozen_dataset_id)
     item_delta, ann_delta = deltas(frozen)
     stamp = utcnow().strftime("%Y%m%d-%H%M%S-%f")
-    safety = snapshot(session, ds.id, f"before-rollback-to-{snap.name}-{stamp}",
+    safety = snapshot(session, ds.id, f"before-rollback-to-{snap.name[:200]}-{stamp}",
                       f"taken automatically before rolling back to '{snap.name}'", auto=True, ctx=ctx)
     rep.check_cancelled()
     pause_point("rollback", "after-safety")
