@@ -113,18 +113,25 @@ def _order(comp: Compiler, q: ast.Query, default: list) -> list:
     return order or default
 
 
+def _tie_break(id_col, q: ast.Query):
+    # The id runs the same way as the last sort key, so an index on (dataset_id, key) -
+    # whose entries end with the row id - is read backwards for a descending sort
+    # instead of being re-sorted.
+    return id_col.desc() if q.sort and not q.sort[-1][1] else id_col.asc()
+
+
 def items_select(dataset_id: int, filters: Any = None, *, paged: bool = False) -> Select:
     """Item rows (the ``item`` table's columns) matching *filters*, in the DQL sort order.
 
     Without a sort the order is the grid's (dir, name, id); ``item.id`` always breaks ties
-    so pages are stable.  With ``paged=True`` the DQL ``page``/``pageSize`` become
+    (in the direction of the last sort key) so pages are stable.  With ``paged=True`` the DQL ``page``/``pageSize`` become
     OFFSET/LIMIT (Dataloop compatibility; the grid uses :func:`page_items`).
     """
     q = to_query(filters)
     comp = Compiler("items", dataset_id=dataset_id)
     where = _where(dataset_id, q, comp)
     order = _order(comp, q, [ITEM.c.dir, ITEM.c.name])
-    stmt = select(ITEM).select_from(_from(comp)).where(where).order_by(*order, ITEM.c.id)
+    stmt = select(ITEM).select_from(_from(comp)).where(where).order_by(*order, _tie_break(ITEM.c.id, q))
     if paged:
         size = q.page_size or 1000
         stmt = stmt.limit(size).offset(q.page * size)
@@ -260,7 +267,7 @@ def annotations_select(dataset_id: int, filters: Any = None) -> Select:
     comp = Compiler("annotations")
     where = and_(ANNOTATION.c.dataset_id == dataset_id, comp.compile(q.filter))
     order = _order(comp, q, [ANNOTATION.c.item_id])
-    return select(ANNOTATION).where(where).order_by(*order, ANNOTATION.c.id)
+    return select(ANNOTATION).where(where).order_by(*order, _tie_break(ANNOTATION.c.id, q))
 
 
 def datasets_select(project_id: int, filters: Any = None) -> Select:
@@ -274,7 +281,7 @@ def datasets_select(project_id: int, filters: Any = None) -> Select:
     where = and_(DATASET.c.project_id == project_id, DATASET.c.deleted_at.is_(None),
                  DATASET.c.kind != "snapshot", comp.compile(q.filter))
     order = _order(comp, q, [DATASET.c.name])
-    return select(DATASET).where(where).order_by(*order, DATASET.c.id)
+    return select(DATASET).where(where).order_by(*order, _tie_break(DATASET.c.id, q))
 
 
 def bulk_update_user_metadata(session: Session, dataset_id: int, filters: Any, update_values: dict) -> int:

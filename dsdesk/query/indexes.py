@@ -1,9 +1,10 @@
 """Expression indexes on metadata fields, created when a field is first filtered on.
 
 A filter on ``metadata.user.split`` reads a JSON path of every item in the dataset; with
-an index on ``(<the path's expression>, dataset_id)`` it is a range scan.  The expression
-comes first so the planner never picks the index for a query that does not constrain
-the path (with ``dataset_id`` first, every such index looks as good as any other).  dsdesk cannot
+an index on ``(dataset_id, <the path's expression>)`` it is one index range, for
+equality and for ranges alike.  No ANALYZE is run: a sampled one misjudges how many rows
+``dataset_id = ?`` selects (few datasets, many items) and misleads the planner, and a
+full one costs seconds per million items.  dsdesk cannot
 know in advance which of the user's keys matter, so the first query that filters on a
 key asks for its index; the index is built on its own connection in a background thread
 (the asking query is never held up, and a read session never turns into a writer), and
@@ -81,12 +82,12 @@ def index_ddl(dialect: str, field: str) -> list[str]:
     col, path = _split(field)
     name = index_name(field)
     if dialect == "sqlite":
-        return [f"CREATE INDEX IF NOT EXISTS {name} ON item (json_extract({col}, {_sqlite_path(path)}), dataset_id)"]
+        return [f"CREATE INDEX IF NOT EXISTS {name} ON item (dataset_id, json_extract({col}, {_sqlite_path(path)}))"]
     p = _pg_path(path)
     return [
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON item ((({col})::json #>> {p}), dataset_id)",
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name}_n ON item ((CASE WHEN json_typeof(({col})::json "
-        f"#> {p}) = 'number' THEN CAST(({col})::json #>> {p} AS DOUBLE PRECISION) END), dataset_id)",
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON item (dataset_id, (({col})::json #>> {p}))",
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name}_n ON item (dataset_id, (CASE WHEN json_typeof(({col})::json "
+        f"#> {p}) = 'number' THEN CAST(({col})::json #>> {p} AS DOUBLE PRECISION) END))",
     ]
 
 
@@ -136,12 +137,7 @@ def ensure_index(engine: Engine, field: str, dataset_id: int | None = None, valu
                 with engine.begin() as con:
                     for stmt in statements:
                         con.execute(text(stmt))
-                # Without statistics SQLite prefers "dataset_id = ?" on any index over a
-                # range on the new expression; a sampled ANALYZE (a few hundred rows per
-                # index) is enough for it to choose well, and costs milliseconds.
-                with engine.begin() as con:
-                    con.exec_driver_sql("PRAGMA analysis_limit=400")
-                    con.exec_driver_sql("ANALYZE item")
+
         else:
             # CONCURRENTLY cannot run inside a transaction block.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:

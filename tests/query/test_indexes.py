@@ -48,7 +48,7 @@ def test_index_is_created_recorded_and_used(tmp_path):
 def test_index_ddl_is_safe_and_portable():
     assert indexes.index_ddl("sqlite", "metadata.user.a b") == [
         f"CREATE INDEX IF NOT EXISTS {indexes.index_name('metadata.user.a b')} ON item "
-        "(json_extract(meta_user, '$.\"a b\"'), dataset_id)"]
+        "(dataset_id, json_extract(meta_user, '$.\"a b\"'))"]
     pg = indexes.index_ddl("postgresql", "metadata.system.tags.train")
     assert len(pg) == 2 and all("CONCURRENTLY" in s for s in pg)
     assert indexes.indexable_fields(q.to_query("split:train size>3 label:car user.x.y:1 \"abc\"").filter) == [

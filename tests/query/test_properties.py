@@ -164,11 +164,11 @@ def test_sort_and_pages(cat, data, field, asc, page):
     # Python's sort is stable: sort by the id tie-break first, then by the key.
     expected = sorted(norm, key=lambda it: it["id"])
     expected = [it["id"] for it in sorted(expected, key=key, reverse=not asc)]
-    if not asc:  # descending on the key, ascending on id within equal keys
+    if not asc:  # descending on the key, and on id within equal keys (the tie-break follows)
         groups: dict = {}
         for it in norm:
             groups.setdefault(key(it), []).append(it["id"])
-        expected = [i for k in sorted(groups, reverse=True) for i in sorted(groups[k])]
+        expected = [i for k in sorted(groups, reverse=True) for i in sorted(groups[k], reverse=True)]
     with db.session() as s:
         got = [r.id for r in s.execute(q.items_select(ds, {"sort": {field: "ascending" if asc else "descending"}}))]
         assert got == expected
