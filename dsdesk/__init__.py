@@ -33,8 +33,8 @@ def open_catalog(path_or_url=None):
 
 def __getattr__(name):
     # Lazy so that ``import dsdesk`` stays cheap for the CLI's start-up.
-    if name == "Filters":
-        from dsdesk.query.filters import Filters
+    if name in ("Filters", "FiltersOperations", "FiltersMethod", "FiltersResource", "FiltersOrderByDirection"):
+        from dsdesk.query import filters
 
-        return Filters
+        return getattr(filters, name)
     raise AttributeError(name)

@@ -355,3 +355,15 @@ def test_join_styles_agree(cat):
             assert res[0] == res[1], text
             page = q.page_items(s, ds, text, 100)
             assert {r.id for r in page} == res[0]
+
+
+def test_sdk_enums_are_exposed():
+    import dsdesk as dd
+
+    f = dd.Filters()
+    f.add(field="metadata.system.size", values=5, operator=dd.FiltersOperations.GREATER_THAN,
+          method=dd.FiltersMethod.OR)
+    f.sort_by(field="name", value=dd.FiltersOrderByDirection.DESCENDING)
+    d = f.prepare()
+    assert d["filter"]["$or"] == [{"metadata.system.size": {"$gt": 5}}] and d["sort"] == {"name": "descending"}
+    assert dd.Filters(resource=dd.FiltersResource.DATASET).prepare()["resource"] == "datasets"
