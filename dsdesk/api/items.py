@@ -95,13 +95,15 @@ class PagedItems:
                     more = len(ids) > self.page_size
                     ids = ids[: self.page_size]
                 else:  # the grid order: keyset pages, as cheap at the end as at the start
-                    page = page_items(s, self._dataset_id, self._filters, self.page_size, after=after)
+                    page = page_items(s, self._dataset_id, self._filters, self.page_size, after=after,
+                                      columns=("id",))
                     if after is None and page_no:
                         for _ in range(page_no):  # page_offset: walk the keyset to the asked page
                             if page.after is None:
                                 page.rows = []
                                 break
-                            page = page_items(s, self._dataset_id, self._filters, self.page_size, after=page.after)
+                            page = page_items(s, self._dataset_id, self._filters, self.page_size,
+                                              after=page.after, columns=("id",))
                     ids = [r.id for r in page.rows]
                     after, more = page.after, page.after is not None
                 items = _load_in_order(self._cat, s, ids)

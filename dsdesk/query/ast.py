@@ -59,13 +59,6 @@ class HasAnnotation(Node):
 
 
 @dataclass(frozen=True)
-class InQuery(Node):
-    """The row is also a result of *query* (DQL ``intersect``; ``except`` is its negation)."""
-
-    query: "Query"
-
-
-@dataclass(frozen=True)
 class Query:
     """A whole query: the resource, its filter, the sort keys and the page."""
 

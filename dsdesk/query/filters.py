@@ -19,19 +19,19 @@ from __future__ import annotations
 import copy
 import json
 import posixpath
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from dsdesk.errors import QueryError
 
 
-class FiltersResource(str, Enum):
+class FiltersResource(StrEnum):
     ITEM = "items"
     ANNOTATION = "annotations"
     DATASET = "datasets"
 
 
-class FiltersOperations(str, Enum):
+class FiltersOperations(StrEnum):
     EQUAL = "eq"
     NOT_EQUAL = "ne"
     GREATER_THAN = "gt"
@@ -43,12 +43,12 @@ class FiltersOperations(str, Enum):
     EXISTS = "exists"
 
 
-class FiltersMethod(str, Enum):
+class FiltersMethod(StrEnum):
     AND = "and"
     OR = "or"
 
 
-class FiltersOrderByDirection(str, Enum):
+class FiltersOrderByDirection(StrEnum):
     ASCENDING = "ascending"
     DESCENDING = "descending"
 

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import insert
 
 from dsdesk.catalog.engine import open_database
-from dsdesk.catalog.models import Annotation, Blob, Dataset, Driver, Project, Item
+from dsdesk.catalog.models import Annotation, Blob, Dataset, Driver, Item, Project
 
 
 def make_catalog(path):

@@ -7,7 +7,6 @@ from sqlalchemy import select, text
 import dsdesk.query as q
 from dsdesk.catalog.models import MetadataKey
 from dsdesk.query import indexes
-
 from tests.query.catalog_data import add_items, make_catalog
 
 

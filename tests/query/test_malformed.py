@@ -9,7 +9,6 @@ import dsdesk.query as q
 from dsdesk.errors import QueryError
 from dsdesk.query import dql, searchbar
 from dsdesk.query.filters import Filters
-
 from tests.query.catalog_data import add_items, make_catalog
 
 BAD_DQL = [

@@ -18,7 +18,6 @@ from sqlalchemy import select, text
 import dsdesk.query as q
 from dsdesk.catalog.models import Item
 from dsdesk.query import indexes
-
 from tests.query.catalog_data import add_items, make_catalog
 from tests.query.test_table import CASES, ITEMS
 

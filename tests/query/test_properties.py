@@ -13,7 +13,6 @@ from sqlalchemy import insert
 import dsdesk.query as q
 from dsdesk.catalog.models import Dataset
 from dsdesk.query import ast
-
 from tests.query.catalog_data import add_items, make_catalog
 from tests.query.pyeval import evaluate, normalize
 
@@ -157,7 +156,7 @@ def test_sort_and_pages(cat, data, field, asc, page):
     db, ids = cat
     ds = _fresh_dataset(db, ids)
     new_ids = add_items(db, ids, [dict(it, dataset_id=ds) for it in data])
-    norm = [dict(it, id=i) for it, i in zip(normalize(data), new_ids)]
+    norm = [dict(it, id=i) for it, i in zip(normalize(data), new_ids, strict=True)]
     key = {"name": lambda it: (it["name"],), "metadata.system.size": lambda it: (it["size"],),
            "createdAt": lambda it: (it["created"],), "dir": lambda it: (it["dir"],),
            "filename": lambda it: (it["dir"], it["name"])}[field]

@@ -10,7 +10,6 @@ from sqlalchemy.dialects import postgresql
 import dsdesk.query as q
 from dsdesk.query import dql
 from dsdesk.query.filters import Filters
-
 from tests.query.catalog_data import add_items, make_catalog
 from tests.query.pyeval import evaluate
 
