@@ -299,11 +299,12 @@ def test_resume_after_kill_mid_sync(catalog, project, store, tmp_path):
         child.stderr.close()
     with catalog.db.session() as s:
         st = s.get(SyncState, ds.id)
+        # A first sync writes items page by page (no diff needed); later syncs stage keys.
+        done = s.execute(select(func.count()).select_from(Item).where(Item.dataset_id == ds.id)).scalar_one()
         staged = s.execute(select(func.count()).select_from(SyncListing)
                            .where(SyncListing.dataset_id == ds.id, SyncListing.is_dir.is_(False))).scalar_one()
         assert st.phase == "listing" and st.cursor is not None
-        assert 0 < staged < n
-        assert s.execute(select(func.count()).select_from(Item).where(Item.dataset_id == ds.id)).scalar_one() == 0
+        assert 0 < done + staged < n
     from dsdesk.jobs.runner import mark_interrupted
 
     mark_interrupted(catalog.db)
@@ -368,9 +369,10 @@ def test_cancel_stops_and_next_run_resumes(catalog, project, store):
     holder["ctx"] = ctx
     with pytest.raises(JobCancelledError):
         run_job(catalog.db, "sync", sync_job, ds.id, ctx=ctx, page_size=2)
-    assert items(catalog, ds) == {}
+    assert len(items(catalog, ds)) < 9
     r = ds.sync()
     assert r.resumed and r.new == 9
+    assert len(items(catalog, ds)) == 9
 
 
 # ---------------------------------------------------------------------- bad input
