@@ -283,6 +283,9 @@ class Compiler:
     def _in(self, name: str, f: Field, values: list) -> ColumnElement:
         if not values:
             return false()
+        if f.kind == "json" and all(isinstance(x, str) and _plain_text(x) and not _is_wild(x) for x in values):
+            # One IN over the indexed expression instead of an OR of equalities.
+            return and_(JsonValue(f.col, f.path).in_(list(values)), JsonIsType(f.col, f.path, "string", True))
         if f.kind == "col" and all(isinstance(x, (str, int, float)) and not isinstance(x, bool)
                                    and not _is_wild(x) for x in values):
             coerced = [_coerce(name, f.vtype, x) for x in values]
@@ -351,20 +354,22 @@ class Compiler:
                 return or_(not_(JsonIsType(col, path, "present")), JsonIsType(col, path, "null"))
             if isinstance(v, bool):
                 return JsonIsType(col, path, "true" if v else "false")
+            # The comparison comes before the type test: SQLite evaluates AND left to right,
+            # so a full scan parses the JSON twice only for the rows that compare equal.
             if isinstance(v, (int, float)):
-                return and_(JsonIsType(col, path, "number"), JsonValue(col, path, "num") == float(v))
+                return and_(JsonValue(col, path, "num") == float(v), JsonIsType(col, path, "number"))
             if isinstance(v, str):
                 if _is_wild(v):
-                    return and_(JsonIsType(col, path, "string"),
-                                GlobMatch(JsonValue(col, path), bindparam(None, v, type_=GlobPatternType())))
-                return and_(JsonIsType(col, path, "string"), JsonValue(col, path) == v)
+                    return and_(GlobMatch(JsonValue(col, path), bindparam(None, v, type_=GlobPatternType())),
+                                JsonIsType(col, path, "string"))
+                return and_(JsonValue(col, path) == v, JsonIsType(col, path, "string", _plain_text(v)))
             raise QueryError(f"{name!r}: cannot compare with {v!r}")
         if isinstance(v, bool) or v is None:
             return _order_type_error(name, v, op)
         if isinstance(v, (int, float)):
-            return and_(JsonIsType(col, path, "number"), _ordered(JsonValue(col, path, "num"), op, float(v)))
+            return and_(_ordered(JsonValue(col, path, "num"), op, float(v)), JsonIsType(col, path, "number"))
         if isinstance(v, str):
-            return and_(JsonIsType(col, path, "string"), _ordered(JsonValue(col, path), op, v))
+            return and_(_ordered(JsonValue(col, path), op, v), JsonIsType(col, path, "string"))
         raise QueryError(f"{name!r}: cannot compare with {v!r}")
 
     def _column(self, name, col, vtype, nullable, op, v) -> ColumnElement:
@@ -388,6 +393,11 @@ def _order_type_error(name, v, op):
 
 def _ordered(expr, op: str, v) -> ColumnElement:
     return {"gt": expr > v, "gte": expr >= v, "lt": expr < v, "lte": expr <= v, "eq": expr == v}[op]
+
+
+def _plain_text(v: str) -> bool:
+    """True when only a JSON string's SQLite value can equal *v* (see JsonIsType)."""
+    return not v.startswith(("[", "{"))
 
 
 def _is_wild(v: Any) -> bool:

@@ -88,6 +88,11 @@ class JsonIsType(ColumnElement):
 
     kind: ``string``, ``number``, ``true``, ``false``, ``null`` or ``present`` (any value,
     JSON null included, as Mongo's ``$exists``).
+
+    ``sqlite_implied``: the caller compares the SQLite value with a string that only a JSON
+    string can equal (json_extract gives numbers and booleans as numbers, and only arrays
+    and objects as text starting with "[" or "{"), so on SQLite the type test reduces to
+    "the value is there" on the indexed expression: no second JSON parse per row.
     """
 
     inherit_cache = True
@@ -99,12 +104,14 @@ class JsonIsType(ColumnElement):
         ("col", InternalTraversal.dp_clauseelement),
         ("path", InternalTraversal.dp_string_list),
         ("kind", InternalTraversal.dp_string),
+        ("sqlite_implied", InternalTraversal.dp_boolean),
     ]
 
-    def __init__(self, col, path: tuple[str, ...], kind: str):
+    def __init__(self, col, path: tuple[str, ...], kind: str, sqlite_implied: bool = False):
         self.col = col
         self.path = tuple(path)
         self.kind = kind
+        self.sqlite_implied = sqlite_implied
 
 
 _SQLITE_TYPES = {"string": "('text')", "number": "('integer', 'real')", "true": "('true')",
@@ -113,6 +120,9 @@ _SQLITE_TYPES = {"string": "('text')", "number": "('integer', 'real')", "true": 
 
 @compiles(JsonIsType, "sqlite")
 def _json_is_type_sqlite(el, compiler, **kw):
+    if el.sqlite_implied:
+        # Still false (not NULL) for a missing key, so NOT keeps Python's meaning.
+        return f"(json_extract({compiler.process(el.col, **kw)}, {_sqlite_path(el.path)}) IS NOT NULL)"
     t = f"json_type({compiler.process(el.col, **kw)}, {_sqlite_path(el.path)})"
     if el.kind == "present":
         return f"({t} IS NOT NULL)"
