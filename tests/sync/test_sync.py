@@ -273,11 +273,15 @@ def test_delete_keeps_object_a_snapshot_still_uses(catalog, project, store):
 
 
 # ------------------------------------------------------------------- interruptions
-def test_resume_after_kill_mid_sync(catalog, project, store, tmp_path):
+@pytest.mark.parametrize("mode", ["first", "resync"])
+def test_resume_after_kill_mid_sync(catalog, project, store, tmp_path, mode):
     n = 14
+    ds = make_ds(project, store)
+    if mode == "resync":  # a dataset with items: the listing is staged and diffed
+        store.put("already.bin", b"there before")
+        ds.sync()
     for i in range(n):
         store.put(f"k/{i:02d}.bin", f"object {i}".encode())
-    ds = make_ds(project, store)
     marker = tmp_path / "paused"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sync_child.py")),
@@ -304,7 +308,10 @@ def test_resume_after_kill_mid_sync(catalog, project, store, tmp_path):
         staged = s.execute(select(func.count()).select_from(SyncListing)
                            .where(SyncListing.dataset_id == ds.id, SyncListing.is_dir.is_(False))).scalar_one()
         assert st.phase == "listing" and st.cursor is not None
-        assert 0 < done + staged < n
+        if mode == "resync":
+            assert done == 1 and 0 < staged < n + 1
+        else:
+            assert 0 < done < n
     from dsdesk.jobs.runner import mark_interrupted
 
     mark_interrupted(catalog.db)
@@ -312,19 +319,24 @@ def test_resume_after_kill_mid_sync(catalog, project, store, tmp_path):
     assert r.resumed
     assert r.new == n
     got = items(catalog, ds)
-    assert set(got) == {f"/k/{i:02d}.bin" for i in range(n)}  # no loss, no duplicate
+    expect = {f"/k/{i:02d}.bin" for i in range(n)} | ({"/already.bin"} if mode == "resync" else set())
+    assert set(got) == expect  # no loss, no duplicate
     assert ds.sync().new == 0
 
 
-def test_resume_after_server_stops_mid_listing(catalog, project, cloud_store, emu):
+@pytest.mark.parametrize("mode", ["first", "resync"])
+def test_resume_after_server_stops_mid_listing(catalog, project, cloud_store, emu, mode):
     store = cloud_store
     n = 12
-    for i in range(n):
-        store.put(f"p/{i:02d}.bin", f"object {i}".encode())
     proxy = TcpProxy(emu.server(store.kind).port)
     proxy.start()
     try:
         ds = make_ds(project, store, endpoint=emu.endpoint(store.kind, port=proxy.port))
+        if mode == "resync":
+            store.put("already.bin", b"there before")
+            ds.sync()
+        for i in range(n):
+            store.put(f"p/{i:02d}.bin", f"object {i}".encode())
         pages = {"n": 0}
 
         def on_event(ev):
@@ -346,19 +358,24 @@ def test_resume_after_server_stops_mid_listing(catalog, project, cloud_store, em
         proxy.start()
         r = run_job(catalog.db, "sync", sync_job, ds.id, page_size=3)
         assert r.resumed and r.new == n
-        assert set(items(catalog, ds)) == {f"/p/{i:02d}.bin" for i in range(n)}
+        expect = {f"/p/{i:02d}.bin" for i in range(n)} | ({"/already.bin"} if mode == "resync" else set())
+        assert set(items(catalog, ds)) == expect
     finally:
         proxy.stop()
 
 
-def test_cancel_stops_and_next_run_resumes(catalog, project, store):
+@pytest.mark.parametrize("mode", ["first", "resync"])
+def test_cancel_stops_and_next_run_resumes(catalog, project, store, mode):
     from dsdesk.errors import JobCancelledError
     from dsdesk.jobs.runner import prepare, run_job
     from dsdesk.sync.engine import sync_job
 
+    ds = make_ds(project, store)
+    if mode == "resync":
+        store.put("already.bin", b"there before")
+        ds.sync()
     for i in range(9):
         store.put(f"c/{i}.bin", b"x%d" % i)
-    ds = make_ds(project, store)
     holder = {}
 
     def on_event(ev):
@@ -369,10 +386,11 @@ def test_cancel_stops_and_next_run_resumes(catalog, project, store):
     holder["ctx"] = ctx
     with pytest.raises(JobCancelledError):
         run_job(catalog.db, "sync", sync_job, ds.id, ctx=ctx, page_size=2)
-    assert len(items(catalog, ds)) < 9
+    extra = 1 if mode == "resync" else 0
+    assert len(items(catalog, ds)) < 9 + extra
     r = ds.sync()
     assert r.resumed and r.new == 9
-    assert len(items(catalog, ds)) == 9
+    assert len(items(catalog, ds)) == 9 + extra
 
 
 # ---------------------------------------------------------------------- bad input
