@@ -1,8 +1,8 @@
 """Expression indexes on metadata fields, created when a field is first filtered on.
 
 A filter on ``metadata.user.split`` reads a JSON path of every item in the dataset; with
-an index on ``(dataset_id, <the path's expression>)`` it is one index range, for
-equality and for ranges alike.  No ANALYZE is run: a sampled one misjudges how many rows
+an index on ``(dataset_id, <the path's expression>, hidden, <its JSON type>)`` it is one
+index range, for equality and for ranges alike, read from the index alone.  No ANALYZE is run: a sampled one misjudges how many rows
 ``dataset_id = ?`` selects (few datasets, many items) and misleads the planner, and a
 full one costs seconds per million items.  dsdesk cannot
 know in advance which of the user's keys matter, so the first query that filters on a
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 #: Each index costs every insert and update of an item; stop creating them beyond this.
 MAX_AUTO_INDEXES = 24
 
+_LAYOUT = 2  # part of the index name: a new column layout gets new indexes
 _lock = threading.Lock()
 _done: set[tuple[str, str]] = set()  # (engine url, index name) known to exist
 _running: dict[tuple[str, str], threading.Thread] = {}
@@ -74,7 +75,7 @@ def _split(field: str) -> tuple[str, tuple[str, ...]]:
 
 def index_name(field: str) -> str:
     """The index's name for *field*: stable, short, and free of the path's characters."""
-    return "ix_item_meta_" + hashlib.sha1(field.encode()).hexdigest()[:16]
+    return "ix_item_meta_" + hashlib.sha1(f"{_LAYOUT}:{field}".encode()).hexdigest()[:16]
 
 
 def index_ddl(dialect: str, field: str) -> list[str]:
@@ -82,7 +83,11 @@ def index_ddl(dialect: str, field: str) -> list[str]:
     col, path = _split(field)
     name = index_name(field)
     if dialect == "sqlite":
-        return [f"CREATE INDEX IF NOT EXISTS {name} ON item (dataset_id, json_extract({col}, {_sqlite_path(path)}))"]
+        # hidden and json_type() ride along so the usual filter (hidden = false, the
+        # value, its JSON type) is answered from the index alone, without a table row.
+        sp = _sqlite_path(path)
+        return [f"CREATE INDEX IF NOT EXISTS {name} ON item "
+                f"(dataset_id, json_extract({col}, {sp}), hidden, json_type({col}, {sp}))"]
     p = _pg_path(path)
     return [
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON item (dataset_id, (({col})::json #>> {p}))",
@@ -191,7 +196,8 @@ def request_indexes(engine: Engine, dataset_id: int, node: ast.Node, wait: bool 
     return fields
 
 
-_build_lock = threading.Lock()  # one index build at a time: they would only contend
+_build_LAYOUT = 2  # part of the index name: a new column layout gets new indexes
+_lock = threading.Lock()  # one index build at a time: they would only contend
 
 
 def _build(engine: Engine, field: str, dataset_id: int, value_type: str, key) -> None:

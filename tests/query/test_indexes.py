@@ -28,8 +28,8 @@ def test_index_is_created_recorded_and_used(tmp_path):
         assert q.count_items(s, ds, "split:train score>0.5") == 7
     node = q.to_query("split:train score>0.5").filter
     assert indexes.request_indexes(db.engine, ds, node, wait=True) in ([], ["metadata.user.split", "metadata.user.score"])
-    for f in ("metadata.user.split", "metadata.user.score"):
-        assert indexes.ensure_index(db.engine, f, ds)
+    for f, vt in (("metadata.user.split", "text"), ("metadata.user.score", "number")):
+        assert indexes.ensure_index(db.engine, f, ds, vt)
     with db.engine.connect() as con:
         names = {r[0] for r in con.execute(text("SELECT name FROM sqlite_master WHERE type='index'"))}
         assert {indexes.index_name("metadata.user.split"), indexes.index_name("metadata.user.score")} <= names
@@ -47,7 +47,7 @@ def test_index_is_created_recorded_and_used(tmp_path):
 def test_index_ddl_is_safe_and_portable():
     assert indexes.index_ddl("sqlite", "metadata.user.a b") == [
         f"CREATE INDEX IF NOT EXISTS {indexes.index_name('metadata.user.a b')} ON item "
-        "(dataset_id, json_extract(meta_user, '$.\"a b\"'))"]
+        "(dataset_id, json_extract(meta_user, '$.\"a b\"'), hidden, json_type(meta_user, '$.\"a b\"'))"]
     pg = indexes.index_ddl("postgresql", "metadata.system.tags.train")
     assert len(pg) == 2 and all("CONCURRENTLY" in s for s in pg)
     assert indexes.indexable_fields(q.to_query("split:train size>3 label:car user.x.y:1 \"abc\"").filter) == [
