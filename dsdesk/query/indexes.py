@@ -196,8 +196,7 @@ def request_indexes(engine: Engine, dataset_id: int, node: ast.Node, wait: bool 
     return fields
 
 
-_build_LAYOUT = 2  # part of the index name: a new column layout gets new indexes
-_lock = threading.Lock()  # one index build at a time: they would only contend
+_build_lock = threading.Lock()  # one index build at a time: they would only contend
 
 
 def _build(engine: Engine, field: str, dataset_id: int, value_type: str, key) -> None:

@@ -28,6 +28,10 @@ def test_index_is_created_recorded_and_used(tmp_path):
         assert q.count_items(s, ds, "split:train score>0.5") == 7
     node = q.to_query("split:train score>0.5").filter
     assert indexes.request_indexes(db.engine, ds, node, wait=True) in ([], ["metadata.user.split", "metadata.user.score"])
+    # count_items asked for them in the background; by now both exist
+    with db.engine.connect() as con:
+        names = {r[0] for r in con.execute(text("SELECT name FROM sqlite_master WHERE type='index'"))}
+    assert {indexes.index_name("metadata.user.split"), indexes.index_name("metadata.user.score")} <= names
     for f, vt in (("metadata.user.split", "text"), ("metadata.user.score", "number")):
         assert indexes.ensure_index(db.engine, f, ds, vt)
     with db.engine.connect() as con:
