@@ -28,7 +28,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dsdesk.catalog.models import MetadataKey
+from dsdesk.catalog.models import Dataset, MetadataKey
 from dsdesk.errors import QueryError
 from dsdesk.query import ast
 from dsdesk.query.compile import BLOB_COLUMNS
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 #: Each index costs every insert and update of an item; stop creating them beyond this.
 MAX_AUTO_INDEXES = 24
+#: Below this many items a scan is already fast: no index is worth its write cost (nor a
+#: background writer competing with the user's jobs).
+AUTO_INDEX_MIN_ITEMS = 20_000
 
 _LAYOUT = 2  # part of the index name: a new column layout gets new indexes
 _lock = threading.Lock()
@@ -213,6 +216,9 @@ def note_query(session: Any, dataset_id: int, node: ast.Node) -> None:
     fields.  Never raises: an index is an optimisation."""
     try:
         if not indexable_fields(node):
+            return
+        size = session.execute(select(Dataset.item_count).where(Dataset.id == dataset_id)).scalar()
+        if (size or 0) < AUTO_INDEX_MIN_ITEMS:
             return
         request_indexes(session.get_bind(), dataset_id, node)
     except Exception as e:  # noqa: BLE001 - a failed optimisation must not fail the listing

@@ -17,7 +17,8 @@ def _plan(db, stmt) -> str:
     return " | ".join(r[-1] for r in rows)
 
 
-def test_index_is_created_recorded_and_used(tmp_path):
+def test_index_is_created_recorded_and_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(indexes, "AUTO_INDEX_MIN_ITEMS", 0)  # the catalog here is tiny
     db, ids = make_catalog(tmp_path / "c.sqlite")
     add_items(db, ids, [dict(dir="/", name=f"i{i}.jpg", user={"split": ["train", "val"][i % 2], "score": i / 10})
                         for i in range(20)])
@@ -56,3 +57,14 @@ def test_index_ddl_is_safe_and_portable():
     assert len(pg) == 2 and all("CONCURRENTLY" in s for s in pg)
     assert indexes.indexable_fields(q.to_query("split:train size>3 label:car user.x.y:1 \"abc\"").filter) == [
         "metadata.user.split", "metadata.user.x.y"]
+
+
+def test_small_datasets_get_no_automatic_index(tmp_path):
+    db, ids = make_catalog(tmp_path / "c.sqlite")
+    add_items(db, ids, [dict(dir="/", name="a.jpg", user={"rare": 1})])
+    with db.session() as s:
+        assert q.count_items(s, ids["dataset"], "rare:1") == 1
+    with db.engine.connect() as con:
+        names = {r[0] for r in con.execute(text("SELECT name FROM sqlite_master WHERE type='index'"))}
+    assert indexes.index_name("metadata.user.rare") not in names
+    db.close()
