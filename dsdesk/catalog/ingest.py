@@ -97,15 +97,17 @@ def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, o
     res = IngestResult()
     done = 0
     item_sql = raw_insert_sql(session, "item", ITEM_COLS, conflict=("dataset_id", "dir", "name"))
-    dumps = json.dumps
+    def dumps(d, _dumps=json.dumps):
+        return _dumps(d) if d else "{}"
+
     for part in chunked(records, batch):
         res.folders_created += ensure_folders(session, dataset_id, {r.dir for r in part})
         blob_ids = _ensure_blobs(session, driver_id, part)
         new_ids = allocate_ids(session, "item", len(part))
         # Pre-built tuples through the driver's executemany: the per-row cost of ORM or Core
         # parameter processing would be most of an ingest's time.
-        rows = [(new_ids[i], dataset_id, r.dir, r.name, blob_ids[r.storage_key], dumps(r.meta_user or {}),
-                 dumps(r.meta_system or {}), r.description) for i, r in enumerate(part)]
+        rows = [(new_ids[i], dataset_id, r.dir, r.name, blob_ids[r.storage_key], dumps(r.meta_user),
+                 dumps(r.meta_system), r.description) for i, r in enumerate(part)]
         session.connection().exec_driver_sql(item_sql, rows)
         inserted = (session.execute(select(Item.id, Item.dir, Item.name)
                                     .where(id_in(Item.id, new_ids))).all()

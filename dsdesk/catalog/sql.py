@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,9 +28,11 @@ def chunked(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def lookup_ids(session: Session, id_col, key_col, keys: Sequence[Any], *where, size: int = 5000) -> dict:
     """``{key: id}`` for the rows whose *key_col* is in *keys* (queried in chunks)."""
     out: dict = {}
+    # One cached statement with an expanding parameter: compiling thousands of literal
+    # bind parameters per chunk would cost more than the lookup itself.
+    q = select(key_col, id_col).where(key_col.in_(bindparam("keys", expanding=True)), *where)
     for part in chunked(keys, size):
-        q = select(key_col, id_col).where(key_col.in_(part), *where)
-        out.update(tuple(r) for r in session.execute(q))
+        out.update(session.execute(q, {"keys": part}).tuples().all())
     return out
 
 
