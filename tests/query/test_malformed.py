@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 
 import dsdesk.query as q
@@ -159,3 +161,39 @@ def test_page_items_checks_cursor(tmp_path):
         with pytest.raises(QueryError, match="page_size"):
             q.page_items(s, ids["dataset"], None, 0)
     db.close()
+
+_SEARCH_ALPHABET = st.sampled_from(list('ab:=<>!-()" ,*?/.\\') + ["and", "or", "not", "label", "dir", "size",
+                                                                   "split", "1", "0.5", "true", "user."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SEARCH_ALPHABET, max_size=12).map("".join))
+def test_search_bar_fuzz_only_raises_query_error(text):
+    """Any string either compiles or gets a QueryError that names a position; nothing else."""
+    try:
+        stmt = q.item_ids_select(1, text)
+    except QueryError as e:
+        assert "position" in str(e) or "expects" in str(e) or "field" in str(e) or "search" in str(e), str(e)
+    else:
+        str(stmt.compile(dialect=sqlite.dialect()))
+        str(stmt.compile(dialect=postgresql.dialect()))
+
+
+_JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("ab*$.", max_size=4))
+_DQL = st.recursive(_JSON_LEAF, lambda kids: st.one_of(
+    st.lists(kids, max_size=3),
+    st.dictionaries(st.sampled_from(["$and", "$or", "$in", "$gt", "$exists", "$eq", "$nope", "name", "dir",
+                                     "metadata.user.a", "metadata.system.size", "hidden", "createdAt", "x"]),
+                    kids, max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DQL)
+def test_dql_fuzz_only_raises_query_error(flt):
+    """Any JSON as a DQL filter either compiles or gets a QueryError; nothing else."""
+    try:
+        stmt = q.item_ids_select(1, {"filter": flt})
+    except QueryError:
+        return
+    str(stmt.compile(dialect=sqlite.dialect()))
+    str(stmt.compile(dialect=postgresql.dialect()))
