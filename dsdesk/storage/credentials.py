@@ -58,7 +58,7 @@ def parse_ref(value: Any) -> dict[str, Any]:
         value = {"env": lambda r: {"kind": "env", "var": r},
                  "file": lambda r: {"kind": "file", "path": r},
                  "profile": lambda r: {"kind": "profile", "name": r},
-                 "keyring": lambda r: dict(zip(("service", "username"), r.split("/", 1)), kind="keyring"),
+                 "keyring": lambda r: dict(zip(("service", "username"), r.split("/", 1), strict=False), kind="keyring"),
                  }.get(kind, lambda r: None)(rest)
         if value is None:
             raise InvalidInputError(f"unknown credentials kind {kind!r}; expected one of {', '.join(KINDS)}")

@@ -629,7 +629,7 @@ def _quick_gcs_class(gcsfs):
             for attempt in range(RETRIES):
                 try:
                     return await raw(self, *args, **kwargs)
-                except (aiohttp.ClientError, asyncio.TimeoutError, HttpError) as e:
+                except (TimeoutError, aiohttp.ClientError, HttpError) as e:
                     code = getattr(e, "code", None) or getattr(e, "status", None)
                     transient = code is None or code in (408, 429, 500, 502, 503, 504)
                     if attempt == RETRIES - 1 or not transient:

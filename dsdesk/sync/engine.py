@@ -382,7 +382,7 @@ def _stage(db, dataset_id, driver, prefix, run_id, cursor, ctx, report, page_siz
                     s.connection().exec_driver_sql(sql, rows)
                 else:
                     s.execute(insert_ignore(s, SyncListing.__table__, ["dataset_id", "storage_key"]),
-                              [dict(zip(_COLS, r)) for r in rows])
+                              [dict(zip(_COLS, r, strict=True)) for r in rows])
             # The cursor moves in the same transaction as the rows it covers: a kill
             # between pages loses nothing and repeats nothing.
             s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id).values(cursor=page.cursor))
