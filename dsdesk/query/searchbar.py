@@ -282,6 +282,8 @@ class _Parser:
                 return _DATASET_FIELDS[low], ident
             if low.startswith("metadata."):
                 return key, ident
+            if low.startswith(("user.", "system.")):
+                return "metadata." + key, ident
             return "metadata.user." + key, ident
         if low in _ANN_FIELDS:
             return _ANN_FIELDS[low], ident

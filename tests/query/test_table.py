@@ -366,3 +366,17 @@ def test_sdk_enums_are_exposed():
     d = f.prepare()
     assert d["filter"]["$or"] == [{"metadata.system.size": {"$gt": 5}}] and d["sort"] == {"name": "descending"}
     assert dd.Filters(resource=dd.FiltersResource.DATASET).prepare()["resource"] == "datasets"
+
+
+def test_datasets_search_keys():
+    from dsdesk.query import searchbar
+
+    assert searchbar.parse("user.stats.f1>0.5", resource="datasets") == ast_cond("metadata.user.stats.f1", "gt", 0.5)
+    assert searchbar.parse("items>10 kind:clone", resource="datasets").children == (
+        ast_cond("itemsCount", "gt", 10), ast_cond("kind", "eq", "clone"))
+
+
+def ast_cond(field, op, value):
+    from dsdesk.query import ast
+
+    return ast.Cond(field, op, value)
