@@ -75,22 +75,28 @@ def mp_context() -> multiprocessing.context.BaseContext:
         return _ctx
 
 
-def warm_up() -> None:
-    """Start the fork server now, in the background, so the first job does not wait for
-    it to import dsdesk (a few seconds on a busy machine).  Safe to call many times."""
+def _noop() -> None:
+    """A worker that does nothing (starting it proves the fork server is ready)."""
+
+
+def warm_up(wait: bool = False) -> None:
+    """Start the fork server now, so the first job does not wait for it to import dsdesk
+    (seconds on a busy machine).  In the background unless *wait*; then this returns once
+    a worker could be started.  Safe to call many times."""
     ctx = mp_context()
-    if ctx.get_start_method() != "forkserver":
-        return
 
     def start() -> None:
-        from multiprocessing import forkserver
-
         try:
-            forkserver.ensure_running()
+            p = ctx.Process(target=_noop, name="dsdesk-warm-up", daemon=True)
+            p.start()
+            p.join()
         except OSError:
             pass  # the first job will try again and report a real error
 
-    threading.Thread(target=start, name="dsdesk-forkserver-warm-up", daemon=True).start()
+    if wait:
+        start()
+    elif ctx.get_start_method() == "forkserver":
+        threading.Thread(target=start, name="dsdesk-forkserver-warm-up", daemon=True).start()
 
 
 def function_path(fn: Callable) -> str | None:
@@ -138,6 +144,7 @@ class _WorkerSpec:
     dataset_id: int | None
     stderr_path: str
     event_interval: float = EVENT_INTERVAL
+    niceness: int = 0
 
 
 class _Sender:
@@ -206,6 +213,9 @@ def _worker_main(conn, cancel_event, w: _WorkerSpec) -> None:
     os.dup2(fd, 2)
     os.close(fd)
     faulthandler.enable()
+    if w.niceness > 0 and hasattr(os, "nice"):
+        # A background job yields the CPU to the window the user is working in.
+        os.nice(w.niceness)
     # The fork server's environment is the one it started with; the job must see the
     # parent's current one (credentials named by environment variables, data directories).
     os.environ.clear()
@@ -264,6 +274,7 @@ class ProcessJob:
     dataset_id: int | None = None
     on_event: Callable[[JobEvent], None] | None = None
     event_interval: float = EVENT_INTERVAL
+    niceness: int = 0  # added to the worker's nice value (POSIX): >0 lets interactive processes go first
     job_id: int | None = None
     last: JobEvent | None = None
     _process: Any = field(default=None, repr=False)
@@ -323,7 +334,7 @@ class ProcessJob:
         w = _WorkerSpec(url=self.db.url, blob_root=str(self.db.blob_root), cache_root=str(self.db.cache_root),
                         env=dict(os.environ), kind=self.kind, fn_path=self.fn_path, args=tuple(self.args),
                         kwargs=dict(self.kwargs), spec=self.spec, dataset_id=self.dataset_id,
-                        stderr_path=stderr_path, event_interval=self.event_interval)
+                        stderr_path=stderr_path, event_interval=self.event_interval, niceness=self.niceness)
         recv_conn, send_conn = ctx.Pipe(duplex=False)
         with self._lock:
             self._cancel = ctx.Event()

@@ -21,6 +21,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
+from operator import itemgetter
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -50,7 +51,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import func, select
 
 from dsdesk.query import item_condition
 from dsdesk.query.compile import BLOB, ITEM
@@ -61,6 +62,7 @@ from dsdesk.ui.thumbnails import ThumbKey, ThumbnailLoader
 FIRST_PAGE = 600  # ids in the first keyset page: enough for a full screen of small cells
 PAGE = 25_000  # ids per later page
 INFO_CAPACITY = 20_000
+INFO_PAGE = 256  # rows whose facts are read together: a painted cell brings its neighbours along
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +92,17 @@ class ItemInfo:
         return ThumbKey(self.id, self.blob_id, self.driver_id, self.storage_key, self.etag)
 
 
-def fetch_infos(db, ids: list[int]) -> dict[int, ItemInfo]:
+def fetch_infos(db, ids) -> dict[int, ItemInfo]:
     """Cell facts of *ids* (one query; Qt-free, runs on workers)."""
     q = (select(ITEM.c.id, ITEM.c.dir, ITEM.c.name, ITEM.c.annotated, BLOB.c.missing_since, ITEM.c.changed_at,
                 ITEM.c.blob_id, BLOB.c.driver_id, BLOB.c.storage_key, BLOB.c.etag, BLOB.c.mimetype)
-         .select_from(ITEM.join(BLOB, BLOB.c.id == ITEM.c.blob_id)).where(ITEM.c.id.in_(ids)))
+         .select_from(ITEM.join(BLOB, BLOB.c.id == ITEM.c.blob_id)).where(ITEM.c.id.in_(list(ids))))
     with db.session() as s:
-        return {r[0]: ItemInfo(r[0], r[1], r[2], bool(r[3]), r[4] is not None, r[5] is not None, r[6], r[7], r[8],
-                               r[9], r[10]) for r in s.execute(q)}
+        # The DB-API cursor's plain tuples: no Row object per item (the columns need no
+        # conversion: 0/1 becomes a bool here, and the two dates are only tested for None).
+        rows = s.execute(q).cursor.fetchall()
+    return {r[0]: ItemInfo(r[0], r[1], r[2], bool(r[3]), r[4] is not None, r[5] is not None, r[6], r[7], r[8],
+                           r[9], r[10]) for r in rows}
 
 
 def folder_filter(folder: str | None, include_subfolders: bool, search: str = "") -> str | None:
@@ -114,7 +119,14 @@ def folder_filter(folder: str | None, include_subfolders: bool, search: str = ""
 
 
 class _IdStream(QRunnable):
-    """Counts the matches, then streams their ids in keyset pages (grid order)."""
+    """Streams the matching ids in grid order (dir, name, id), then counts them.
+
+    One SELECT read through the DB-API cursor in one read transaction (a consistent
+    snapshot, no keyset re-query per page): each page of ids becomes an ``array`` in C
+    (``map``/``itemgetter``), so a million ids cost the GIL a few hundred milliseconds
+    spread over many short holds, instead of a Row object per id.  The first page goes
+    out before anything else, so the first screen does not wait for the count.
+    """
 
     def __init__(self, model: ItemGridModel, gen: int, dataset_id: int, filters):
         super().__init__()
@@ -125,32 +137,34 @@ class _IdStream(QRunnable):
         try:
             where, needs_blob = item_condition(self._ds, self._filters)
             frm = ITEM.join(BLOB, BLOB.c.id == ITEM.c.blob_id) if needs_blob else ITEM
-            order = (ITEM.c.dir, ITEM.c.name, ITEM.c.id)
-            after, size, first = None, FIRST_PAGE, True
-            while not m._stale(gen):
-                cond = where if after is None else and_(where, tuple_(*order) > tuple_(*after))
-                with m.db.session() as s:
-                    rows = s.execute(select(*order).select_from(frm).where(cond).order_by(*order).limit(size)).all()
-                    if first:
-                        # Count after the first page so the first screen is not behind a full scan.
-                        total = (len(rows) if len(rows) < size else
-                                 s.execute(select(func.count()).select_from(frm).where(where)).scalar_one())
-                if first:
+            stmt = select(ITEM.c.id).select_from(frm).where(where).order_by(ITEM.c.dir, ITEM.c.name, ITEM.c.id)
+            first_id = itemgetter(0)
+            with m.db.session() as s:
+                cur = s.execute(stmt).cursor
+                rows = cur.fetchmany(FIRST_PAGE)
+                m._ids_chunk.emit(gen, array("q", map(first_id, rows)).tobytes())
+                n = len(rows)
+                if n == FIRST_PAGE:
+                    # The count lets the view lay out every row at once (one insertion).
+                    total = s.execute(select(func.count()).select_from(frm).where(where)).scalar_one()
                     m._ids_counted.emit(gen, total)
-                    first = False
-                m._ids_chunk.emit(gen, array("q", (r[2] for r in rows)).tobytes())
-                if len(rows) < size:
-                    break
-                after, size = tuple(rows[-1]), PAGE
+                    while not m._stale(gen):
+                        rows = cur.fetchmany(PAGE)
+                        if not rows:
+                            break
+                        m._ids_chunk.emit(gen, array("q", map(first_id, rows)).tobytes())
+                cur.close()
             m._ids_done.emit(gen)
         except Exception as e:  # noqa: BLE001 - a bad query or a vanished dataset shows in the search bar
             m._ids_failed.emit(gen, str(e))
 
 
 class _InfoFetch(QRunnable):
-    def __init__(self, model: ItemGridModel, gen: int, ids: list[int]):
+    """Reads the cell facts of some ids (one page of rows, or single ids) on a worker."""
+
+    def __init__(self, model: ItemGridModel, gen: int, ids, page: int = -1):
         super().__init__()
-        self._m, self._gen, self._ids = model, gen, ids
+        self._m, self._gen, self._ids, self._page = model, gen, ids, page
 
     def run(self) -> None:  # worker thread
         if self._m._stale(self._gen):
@@ -159,7 +173,7 @@ class _InfoFetch(QRunnable):
             infos = fetch_infos(self._m.db, self._ids)
         except Exception:  # noqa: BLE001 - the cells stay placeholders; the next paint asks again
             infos = {}
-        self._m._infos_ready.emit(self._gen, self._ids, infos)
+        self._m._infos_ready.emit(self._gen, self._ids, infos, self._page)
 
 
 class ItemGridModel(QAbstractListModel):
@@ -182,7 +196,7 @@ class ItemGridModel(QAbstractListModel):
     _ids_chunk = Signal(int, object)
     _ids_done = Signal(int)
     _ids_failed = Signal(int, str)
-    _infos_ready = Signal(int, object, object)  # gen, ids, {id: ItemInfo} (object: no QVariant conversion)
+    _infos_ready = Signal(int, object, object, int)  # gen, ids, {id: ItemInfo}, row page or -1 (object: no QVariant conversion)
 
     def __init__(self, db, parent: QObject | None = None):
         super().__init__(parent)
@@ -201,6 +215,8 @@ class ItemGridModel(QAbstractListModel):
         self._info: OrderedDict[int, ItemInfo] = OrderedDict()
         self._want: set[int] = set()
         self._inflight: set[int] = set()
+        self._want_pages: set[int] = set()  # pages of INFO_PAGE rows to read
+        self._pages_inflight: set[int] = set()
         self._info_timer = QTimer(self)
         self._info_timer.setSingleShot(True)
         self._info_timer.setInterval(0)
@@ -225,6 +241,8 @@ class ItemGridModel(QAbstractListModel):
         self._info.clear()
         self._want.clear()
         self._inflight.clear()
+        self._want_pages.clear()
+        self._pages_inflight.clear()
         self.dataset_id, self.filters = dataset_id, filters
         self.endResetModel()
         self.count_changed.emit(0)
@@ -290,19 +308,38 @@ class ItemGridModel(QAbstractListModel):
                 self._info_timer.start()
         return got
 
+    def _info_at(self, row: int, item_id: int) -> ItemInfo | None:
+        """The facts of the item at *row*; on a miss its whole page of rows is queued."""
+        got = self._info.get(item_id)
+        if got is None:
+            page = row // INFO_PAGE
+            if page not in self._pages_inflight:
+                self._want_pages.add(page)
+                if not self._info_timer.isActive():
+                    self._info_timer.start()
+        return got
+
     def _flush_info_requests(self) -> None:
         if self._closed:
             return
+        for page in self._want_pages:
+            self._pages_inflight.add(page)
+            # An array slice: the worker reads plain ints, the GUI thread copies 2 KB.
+            self.pool.start(_InfoFetch(self, self._gen, self._ids[page * INFO_PAGE:(page + 1) * INFO_PAGE], page))
+        self._want_pages.clear()
         ids = list(self._want)
         self._want.clear()
         self._inflight.update(ids)
         for i in range(0, len(ids), 500):
             self.pool.start(_InfoFetch(self, self._gen, ids[i:i + 500]))
 
-    def _on_fetch_infos_ready(self, gen: int, ids: list, infos: dict) -> None:
-        self._inflight.difference_update(ids)
+    def _on_fetch_infos_ready(self, gen: int, ids, infos: dict, page: int) -> None:
         if gen != self._gen:
             return
+        if page >= 0:
+            self._pages_inflight.discard(page)
+        else:
+            self._inflight.difference_update(ids)
         self._info.update(infos)
         while len(self._info) > INFO_CAPACITY:
             self._info.popitem(last=False)
@@ -345,9 +382,9 @@ class ItemGridModel(QAbstractListModel):
         if iid is None:
             return None
         if role == self.InfoRole:
-            return self.info(iid)
+            return self._info_at(row, iid)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            inf = self.info(iid)
+            inf = self._info_at(row, iid)
             if inf is None:
                 return None
             return inf.name if role == Qt.ItemDataRole.DisplayRole else inf.filename

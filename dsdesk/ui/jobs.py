@@ -1,9 +1,15 @@
-"""Long operations on a QThreadPool, their events carried to the GUI thread, and the jobs panel.
+"""Long operations in worker processes (or threads), their events carried to the GUI thread,
+and the jobs panel.
 
-A job is a Qt-free function ``fn(ctx, ...)`` run by :func:`dsdesk.jobs.runner.run_job`
-with a context made by :func:`dsdesk.jobs.runner.prepare`, so Cancel is ``ctx.cancel()``
-and the catalog records every job.  :class:`JobBridge` is the one object that carries
-:class:`~dsdesk.jobs.runner.JobEvent` values from job threads to the GUI thread (a queued
+A job is a Qt-free function ``fn(ctx, ...)`` run by :func:`dsdesk.jobs.runner.run_job`,
+so the catalog records every job.  The long kinds (:data:`PROCESS_KINDS`: sync, clone,
+merge, snapshot, rollback, diff, upload, download, delete, purge) run in a worker process
+of their own (:class:`dsdesk.jobs.process.ProcessJob`): their Python then never holds the
+GIL the GUI thread needs, which is what made the window stall for 200 ms during a clone.
+A pool thread starts the process and reads its events; other jobs (and functions that
+cannot be imported by path or whose arguments do not pickle) run on the pool thread
+itself.  Cancel is ``cancel()`` either way.  :class:`JobBridge` is the one object that
+carries :class:`~dsdesk.jobs.runner.JobEvent` values to the GUI thread (a queued
 signal); widgets are touched only in its slots, never in the job function.
 """
 
@@ -31,10 +37,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.jobs import process as jobprocess
 from dsdesk.jobs.runner import CANCELLED, FAILED, FINAL, QUEUED, RUNNING, SUCCEEDED, JobEvent, prepare, run_job
 from dsdesk.ui.icons import icon
 
 _EVENT_INTERVAL = 0.05  # seconds: progress events faster than this are coalesced (keeps the GUI queue short)
+#: Job kinds that run in a worker process when their function and arguments allow it.
+#: Added to a job worker's nice value: on a machine with fewer cores than busy processes, the
+#: GUI thread then waits less in the run queue behind the job (the job loses only what the
+#: window actually uses).
+JOB_NICENESS = 5
+PROCESS_KINDS = frozenset({"sync", "clone", "merge", "snapshot", "rollback", "diff", "upload", "download",
+                           "delete", "purge", "export", "import"})
 
 
 @dataclass
@@ -52,7 +66,8 @@ class JobHandle:
     status: str = QUEUED
     last: JobEvent | None = None
     job_id: int | None = None
-    ctx: Any = None
+    ctx: Any = None  # JobContext (thread) or ProcessJob (process): both have cancel()
+    in_process: bool = False
     cancel_requested: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -113,6 +128,30 @@ class _JobRunnable(QRunnable):
         run_job(self._m.db, h.kind, self._fn, *self._args, ctx=ctx, raise_errors=False, **self._kwargs)
 
 
+class _ProcessJobRunnable(QRunnable):
+    """Starts the job's worker process and relays its events (the pool thread only waits
+    on a pipe, so it costs the GUI thread nothing)."""
+
+    def __init__(self, manager: JobManager, handle: JobHandle, fn: Callable, args: tuple, kwargs: dict,
+                 spec: dict | None):
+        super().__init__()
+        self._m, self._h = manager, handle
+        self._job = jobprocess.ProcessJob(manager.db, handle.kind, fn, args, kwargs, spec=spec,
+                                          dataset_id=handle.dataset_id, on_event=self._forward,
+                                          niceness=JOB_NICENESS)
+
+    def _forward(self, ev: JobEvent) -> None:  # reader thread
+        self._m.bridge.post(self._h.uid, ev)
+
+    def run(self) -> None:  # pool thread: never touch widgets here
+        h = self._h
+        with h.lock:
+            h.ctx = self._job
+            if h.cancel_requested:
+                self._job.cancel()
+        self._job.run()
+
+
 class JobManager(QObject):
     """Submits jobs to its own QThreadPool and tracks them on the GUI thread.
 
@@ -137,21 +176,34 @@ class JobManager(QObject):
         self._uids = itertools.count(1)
         self._closed = False
         self.handles: dict[int, JobHandle] = {}
+        # The fork server imports dsdesk once (seconds on a busy machine): start it now,
+        # in the background, so the first clone does not wait for it.
+        jobprocess.warm_up()
 
     def submit(self, kind: str, title: str, fn: Callable, *args, dataset_id: int | None = None,
                spec: dict | None = None, touches: Iterable[str] = (), on_success=None, on_failure=None,
-               **kwargs) -> JobHandle:
+               in_process: bool | None = None, **kwargs) -> JobHandle:
         """Run ``fn(ctx, *args, **kwargs)`` as a recorded job; returns its handle at once.
 
         *touches* names the views to refresh when it ends (``datasets``, ``folders``,
         ``items``, ``inspector``).  *on_success(result)* / *on_failure(event)* run on the GUI thread.
+        *in_process*: True runs it in a worker process (ValueError when *fn* is not a
+        module-level function or its arguments do not pickle), False on a pool thread,
+        None (default) in a process for the kinds in :data:`PROCESS_KINDS` when possible.
         """
-        h = JobHandle(next(self._uids), kind, title, dataset_id, frozenset(touches), on_success, on_failure)
         if self._closed:
             raise RuntimeError("the job manager was shut down; no new job can start")
+        if in_process is None:
+            in_process = kind in PROCESS_KINDS and jobprocess.can_run_in_process(fn, args, kwargs)
+        elif in_process and not jobprocess.can_run_in_process(fn, args, kwargs):
+            raise ValueError(f"{getattr(fn, '__qualname__', fn)!r} cannot run in a worker process: it must be a "
+                             "module-level function with arguments that pickle")
+        h = JobHandle(next(self._uids), kind, title, dataset_id, frozenset(touches), on_success, on_failure,
+                      in_process=in_process)
         self.handles[h.uid] = h
         self.job_added.emit(h.uid)
-        self._pool.start(_JobRunnable(self, h, fn, args, kwargs, spec))
+        runnable = (_ProcessJobRunnable if in_process else _JobRunnable)(self, h, fn, args, kwargs, spec)
+        self._pool.start(runnable)
         self.running_count_changed.emit(self.running_count)
         return h
 
@@ -203,11 +255,19 @@ class JobManager(QObject):
             self.job_finished.emit(uid)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel everything and wait for the workers; False when they did not stop in time."""
+        """Cancel everything and wait for the workers; False when they did not stop in time.
+
+        A worker process that ignores Cancel past the timeout is killed (the window is
+        closing; its transaction rolls back), so only a job thread can make this False."""
         self._closed = True
         self.cancel_all()
         self._pool.clear()
-        return self._pool.waitForDone(timeout_ms)
+        if self._pool.waitForDone(timeout_ms):
+            return True
+        for h in self.handles.values():
+            if h.in_process and h.ctx is not None and not h.finished:
+                h.ctx.kill()
+        return self._pool.waitForDone(5000)
 
 
 def _fmt_eta(seconds: float | None) -> str:

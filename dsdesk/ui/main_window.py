@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.setObjectName("dsdeskMainWindow")
         self.setDockNestingEnabled(True)
+        ops.tune_catalog_for_gui(cat.db)  # before any worker opens a connection
         self.tasks = TaskRunner(self, threads=2, on_unhandled_error=self._on_tasks_unhandled_error)
         self.jobs = JobManager(cat.db, self)
         self.current_dataset_id: int | None = None

@@ -9,6 +9,36 @@ from __future__ import annotations
 from dsdesk.catalog import paths
 
 
+#: SQLite page cache of each of the GUI process's connections, in KiB (the engine's default,
+#: 64 MiB, is sized for bulk jobs, which now run in worker processes with the default).
+GUI_SQLITE_CACHE_KIB = 8192
+
+
+def _gui_pragmas(dbapi_con, _record) -> None:
+    cur = dbapi_con.cursor()
+    cur.execute("PRAGMA mmap_size=0")
+    cur.execute(f"PRAGMA cache_size=-{GUI_SQLITE_CACHE_KIB}")
+    cur.close()
+
+
+def tune_catalog_for_gui(db) -> None:
+    """Give the GUI process's SQLite connections small memory settings (no-op elsewhere).
+
+    Measured on the 1M-item catalog, streaming the grid's million ids: with the engine's
+    defaults (mmap 256 MiB, cache 64 MiB) the process grew by 120 MB of mapped file and
+    64 MB of page cache per connection that read; with mmap off and an 8 MiB cache it
+    grew by 18 MB and the stream was as fast (1.2-2.0 s either way; the OS page cache
+    keeps the file's pages, shared with the job processes).  Jobs and the API/CLI keep
+    the engine's defaults.  Connections already open are replaced.
+    """
+    from sqlalchemy import event
+
+    if db is None or db.dialect != "sqlite" or event.contains(db.engine, "connect", _gui_pragmas):
+        return
+    event.listen(db.engine, "connect", _gui_pragmas)
+    db.engine.dispose()  # pooled connections have the old settings; checked-out ones close on return
+
+
 def ids_filter(item_ids: list[int]) -> dict:
     """The DQL filter selecting exactly *item_ids*."""
     return {"filter": {"id": {"$in": [int(i) for i in item_ids]}}}

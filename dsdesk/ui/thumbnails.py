@@ -1,16 +1,18 @@
-"""Thumbnails for the GUI: decoded by workers into QImages, shown as QPixmaps from an LRU.
+"""Thumbnails for the GUI: decoded by worker processes, wrapped as QImages on worker
+threads, shown as QPixmaps from an LRU.
 
 Rules this module keeps (STYLE.md, practice 6): workers produce ``QImage`` only;
 ``QPixmap.fromImage`` runs on the GUI thread; the newest request runs first; work for
 cells that scrolled away is dropped; a generation number discards results that belong
-to a folder or query the user has left.  The decode itself is Qt-free
-(:mod:`dsdesk.storage.thumbnails`: Pillow draft mode and a disk cache).
+to a folder or query the user has left.  The decode is Qt-free and runs in a process
+pool (:mod:`dsdesk.ui.thumbnail_worker`: Pillow draft mode and the disk cache of
+:mod:`dsdesk.storage.thumbnails`), so its Python never competes with the GUI thread for
+the GIL; each pool thread here only waits for one result and copies its pixels.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from dsdesk.storage.thumbnails import DEFAULT_SIZE, ThumbnailCache, thumbnail_bytes
+from dsdesk.storage.thumbnails import DEFAULT_SIZE, ThumbnailCache
+from dsdesk.ui.thumbnail_worker import ThumbnailProcessPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +35,6 @@ class ThumbKey:
     etag: str | None
 
 
-def open_blob_opener(db, blob_id: int):
-    """A zero-argument callable opening the blob's bytes (used on worker threads)."""
-    from dsdesk.transfer.reader import open_blob
-
-    return lambda: open_blob(db, blob_id)
-
-
 class _ThumbJob(QRunnable):
     # Auto-deleted by the pool: a Python-owned runnable freed by the GUI thread while its
     # worker is still returning from run() would be a use-after-free.
@@ -50,13 +46,16 @@ class _ThumbJob(QRunnable):
         ld, k = self._loader, self._key
         if not ld._claim(self._token, k.item_id):
             return  # the cell scrolled away or the folder changed before we started
+        img = None
         try:
-            data = thumbnail_bytes(ld.cache, k.driver_id, k.storage_key, k.etag,
-                                   open_blob_opener(ld.db, k.blob_id), ld.render_size)
-            img = QImage.fromData(data, "JPG")
-            ld.image_ready.emit(self._gen, k.item_id, None if img.isNull() else img)
-        except Exception:  # noqa: BLE001 - not an image, missing in storage: the cell shows a broken icon
-            ld.image_ready.emit(self._gen, k.item_id, None)
+            got = ld.processes.render(k.driver_id, k.storage_key, k.etag, ld.render_size)
+            if not isinstance(got, str):  # a str is why there is no thumbnail
+                w, h, pixels = got
+                # copy(): the QImage must own its pixels, not borrow the bytes object.
+                img = QImage(pixels, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
+        except Exception:  # noqa: BLE001 - a worker died or the pool shut down: a broken-image cell
+            img = None
+        ld.image_ready.emit(self._gen, k.item_id, img)
 
 
 class ThumbnailLoader(QObject):
@@ -74,8 +73,12 @@ class ThumbnailLoader(QObject):
         self.db = db
         self.render_size = DEFAULT_SIZE
         self.cache = ThumbnailCache(db.cache_root) if db is not None else None
+        self.processes = ThumbnailProcessPool(db, workers=threads)
         self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads or max(1, os.cpu_count() or 1))
+        # One waiting thread per worker process (plus one, so a process never idles while
+        # its next result is copied): the queue, with its newest-first order and its
+        # dropping of cells that scrolled away, stays here and not in the process pool.
+        self.pool.setMaxThreadCount(self.processes.workers + 1)
         self.pool.setExpiryTimeout(5000)
         self.capacity = capacity
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
@@ -162,7 +165,9 @@ class ThumbnailLoader(QObject):
         self._closed = True
         self.reset()
         self.pool.clear()
-        return self.pool.waitForDone(timeout_ms)
+        ok = self.pool.waitForDone(timeout_ms)
+        self.processes.shutdown()
+        return ok
 
     # ---- worker side -----------------------------------------------------------------
     def _claim(self, token: int, item_id: int) -> bool:

@@ -71,3 +71,9 @@ def unpicklable_result_job(ctx):
     import threading
 
     return {"lock": threading.Lock()}
+
+
+def deaf_job(ctx):
+    """Never checks for cancellation (a job stuck in a long C call)."""
+    ctx.progress(0, None, "not listening")
+    time.sleep(120)

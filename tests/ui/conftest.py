@@ -11,6 +11,15 @@ import pytest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _job_worker_server():
+    """Start the job processes' fork server once per session, before any timed wait: it
+    imports dsdesk (seconds on a busy machine) and a test's 20 s wait must not pay that."""
+    from dsdesk.jobs import process
+
+    process.warm_up(wait=True)
+
+
 @pytest.fixture(autouse=True)
 def _ui_isolation(tmp_path, monkeypatch):
     """Offscreen, config and QSettings in tmp_path; fail when a window outlives the test."""
