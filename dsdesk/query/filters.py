@@ -62,6 +62,14 @@ _OPS = {o.value for o in FiltersOperations}
 _JOIN_ON = {"resource": "annotations", "local": "itemId", "forigen": "id"}
 
 
+def _recursive(v: Any) -> Any:
+    """The SDK's filename recursion: a folder-like value (no extension, no trailing ``*``)
+    means everything below it."""
+    if not isinstance(v, str) or v.endswith("*") or posixpath.splitext(v)[1].startswith("."):
+        return v
+    return v + "**" if v.endswith("/") else v + "/**"
+
+
 def _value(v: Any) -> Any:
     return v.value if isinstance(v, Enum) else v
 
@@ -102,8 +110,8 @@ class Filters:
     def add(self, field: str, values: Any, operator: str | None = None, method: str | None = None) -> None:
         """Add ``field <operator> values``; ``method='or'`` puts it in the ``$or`` list.
 
-        A list of values without an operator means ``$in``.  On items, a ``filename`` value
-        with no extension and no trailing ``*`` gets ``/**`` appended (SDK recursion).
+        A list of values without an operator means "one of".  On items, a ``filename``
+        value with no extension and no trailing ``*`` gets ``/**`` appended (SDK recursion).
         """
         if not isinstance(field, str) or not field:
             raise QueryError(f"Filters.add: field must be a non-empty string, got {field!r}")
@@ -112,14 +120,13 @@ class Filters:
             op = str(op).lstrip("$")
             if op not in _OPS:
                 raise QueryError(f"Filters.add: unknown operator {operator!r}; expected one of {', '.join(sorted(_OPS))}")
-        if isinstance(values, (list, tuple)) and op is None:
-            op = "in"
+        if isinstance(values, tuple):
             values = list(values)
-        if (self.resource == "items" and field == "filename" and self.recursive and isinstance(values, str)
-                and not values.endswith("*") and not posixpath.splitext(values)[1]):
-            values = values.rstrip("/") + "/**"
-        cond = {field: values if op in (None, "eq") and not isinstance(values, (list, dict))
-                else {f"${op or 'eq'}": values}}
+        if self.resource == "items" and field == "filename" and self.recursive:
+            values = [_recursive(v) for v in values] if isinstance(values, list) else _recursive(values)
+        # As the SDK: no operator means the value as it is ({field: value}; a list there is
+        # read as "one of"), an operator means {field: {"$op": value}}.
+        cond = {field: values if op is None else {f"${op}": values}}
         if self.resource == "items" and field in _UNIQUE:
             self.and_filter_list = [c for c in self.and_filter_list if field not in c]
         m = _value(method) or "and"
@@ -205,8 +212,8 @@ class Filters:
                 out["update"]["metadata"]["system"] = system_update
                 out["systemSpace"] = True
         elif operation == "delete":
-            out.pop("page", None)
-            out.pop("pageSize", None)
+            for k in ("sort", "page", "pageSize"):
+                out.pop(k, None)
             out["delete"] = True
         return out
 
