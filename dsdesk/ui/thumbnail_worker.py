@@ -14,7 +14,6 @@ process now does a pipe read and a memcpy per thumbnail.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import threading
@@ -61,9 +60,7 @@ def _driver(driver_id: int):
 def render(driver_id: int, storage_key: str, etag: str | None, size: int) -> tuple[int, int, bytes] | str:
     """(width, height, BGRX bytes) of the thumbnail of one object version, or the reason
     there is none (not an image, missing in storage).  Runs in a worker process."""
-    from PIL import Image
-
-    from dsdesk.storage.thumbnails import thumbnail_bytes
+    from dsdesk.storage.thumbnails import thumbnail_image
 
     def opener():
         try:
@@ -73,10 +70,10 @@ def render(driver_id: int, storage_key: str, etag: str | None, size: int) -> tup
             raise
 
     try:
-        data = thumbnail_bytes(_cache, driver_id, storage_key, etag, opener, size)
-        with Image.open(io.BytesIO(data)) as im:
-            im = im.convert("RGB") if im.mode != "RGB" else im
-            return im.width, im.height, im.tobytes("raw", "BGRX" if sys.byteorder == "little" else "XRGB")
+        im = thumbnail_image(_cache, driver_id, storage_key, etag, opener, size)
+        if im.mode != "RGB":
+            im = im.convert("RGB")
+        return im.width, im.height, im.tobytes("raw", "BGRX" if sys.byteorder == "little" else "XRGB")
     except Exception as e:  # noqa: BLE001 - the cell shows a broken-image glyph for any failure
         return f"{type(e).__name__}: {e}"
 
