@@ -19,6 +19,7 @@ from dsdesk.catalog import paths, stats
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.ingest import ensure_folders
 from dsdesk.catalog.models import Dataset, Driver, Folder, Item, utcnow
+from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.errors import AlreadyExistsError, InvalidInputError
 from dsdesk.versioning._common import (
     Reporter,
@@ -178,7 +179,8 @@ def clone(session: Session, src_dataset_id: int, clone_name: str | None = None, 
                         item_filter=flt, annotations=with_items_annotations,
                         tasks=with_task_annotations_status, item_overrides=item_over,
                         ann_overrides=ann_over, op="clone")
-        counts = copy_rows(session, plan, ranges, rep, total)
+        with deferred_name_index(session):  # name search indexed in one statement at the end
+            counts = copy_rows(session, plan, ranges, rep, total)
         result.items, result.annotations, result.task_statuses = (
             counts.items, counts.annotations, counts.task_statuses)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, cast, func, or_, select, union
+from sqlalchemy import String, and_, cast, exists, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog.guards import live_dataset
@@ -157,8 +157,10 @@ def diff(session: Session, dataset_id: int, a=None, b=None, limit: int = DEFAULT
         todo = sorted(keys)
         for i in range(0, len(todo), 5000):
             part = [k + db_ for k in todo[i:i + 5000]]
-            rows = session.execute(select(y.c.id - db_, y.c.dir, y.c.name).select_from(y.join(x, join_xy))
-                                   .where(y.c.dataset_id == vb.id, y.c.id.in_(part)))
+            # Driven by the id list (primary-key lookups), with a's copy checked per row.
+            in_a = exists().where(x.c.id == y.c.id - db_ + da, x.c.dataset_id == va.id)
+            rows = session.execute(select(y.c.id - db_, y.c.dir, y.c.name)
+                                   .where(y.c.id.in_(part), y.c.dataset_id == vb.id, in_a))
             for r in rows:
                 e = chg.setdefault(r[0], {"id": r[0], "filename": _filename(r[1], r[2]), "changes": []})
                 e["changes"].append(what)

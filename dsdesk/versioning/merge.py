@@ -50,6 +50,7 @@ from dsdesk.catalog import stats
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.ingest import ensure_folders
 from dsdesk.catalog.models import Dataset, Driver, Folder, Label, Recipe, utcnow
+from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import insert_ignore
 from dsdesk.errors import AlreadyExistsError, InvalidInputError
 from dsdesk.versioning._common import Reporter, dialect_of, pause_point, reserve_ids, written
@@ -175,16 +176,17 @@ def merge(session: Session, merge_name: str, dataset_ids: list[int], with_items_
         m = _Merger(session, dialect, dst.id, ids, inputs, dups, now, rep, res)
         m.prepare()
         total = m.total
-        for pos in range(len(ids)):
-            m.items(pos, with_metadata, with_items_annotations)
-            if with_metadata and pos:
-                m.user_metadata(pos)
-            if with_items_annotations:
-                m.annotations(pos)
-            if with_task_annotations_status:
-                m.tasks(pos)
-            rep.progress(res.items, total, f"merge: {pos + 1}/{len(ids)} datasets")
-            pause_point("merge", f"input{pos}")
+        with deferred_name_index(session):  # name search indexed in one statement at the end
+            for pos in range(len(ids)):
+                m.items(pos, with_metadata, with_items_annotations)
+                if with_metadata and pos:
+                    m.user_metadata(pos)
+                if with_items_annotations:
+                    m.annotations(pos)
+                if with_task_annotations_status:
+                    m.tasks(pos)
+                rep.progress(res.items, total, f"merge: {pos + 1}/{len(ids)} datasets")
+                pause_point("merge", f"input{pos}")
         if with_items_annotations:
             has = select(ANN_T.c.id).where(ANN_T.c.item_id == ITEM_T.c.id).exists()
             session.execute(update(ITEM_T).where(ITEM_T.c.dataset_id == dst.id, ITEM_T.c.annotated.is_(False), has)

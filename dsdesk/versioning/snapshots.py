@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.models import Dataset, Folder, Snapshot, utcnow
+from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from dsdesk.versioning._common import (
     Reporter,
@@ -83,6 +84,12 @@ def snapshot(session: Session, dataset_id: int, name: str, description: str = ""
     Costs what a clone costs (one INSERT ... SELECT per batch and table).  A read-only
     dataset can be snapshotted (nothing of it changes); a snapshot cannot.
     """
+    with deferred_name_index(session):  # name search indexed in one statement at the end
+        return _snapshot(session, dataset_id, name, description, auto=auto, ctx=ctx)
+
+
+def _snapshot(session: Session, dataset_id: int, name: str, description: str = "", *,
+              auto: bool = False, ctx=None) -> SnapshotInfo:
     rep = Reporter(ctx, dialect_of(session))
     src = live_dataset(session, dataset_id)
     if src.kind == "snapshot":
@@ -189,7 +196,12 @@ def rollback(session: Session, dataset_id: int, name_or_id: str | int, *, ctx=No
     frozen = session.get(Dataset, snap.frozen_dataset_id)
     item_delta, ann_delta = deltas(frozen)
     stamp = utcnow().strftime("%Y%m%d-%H%M%S-%f")
-    safety = snapshot(session, ds.id, f"before-rollback-to-{snap.name[:200]}-{stamp}",
+    with deferred_name_index(session):
+        return _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx)
+
+
+def _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx) -> RollbackResult:
+    safety = _snapshot(session, ds.id, f"before-rollback-to-{snap.name[:200]}-{stamp}",
                       f"taken automatically before rolling back to '{snap.name}'", auto=True, ctx=ctx)
     rep.check_cancelled()
     pause_point("rollback", "after-safety")
@@ -202,6 +214,10 @@ def rollback(session: Session, dataset_id: int, name_or_id: str | int, *, ctx=No
     plan = CopyPlan(src=frozen.id, dst=ds.id, item_delta=-item_delta, ann_delta=-ann_delta, op="rollback",
                     item_overrides=lambda s: {"row_version": s.c.row_version + bump})
     counts = copy_rows(session, plan, ranges, rep, frozen.item_count)
+    if dialect_of(session) == "sqlite":
+        # Restored rows have their old ids, below what deferred_name_index indexes on exit.
+        session.execute(text("INSERT INTO item_name_fts (rowid, name) SELECT id, name FROM item "
+                             "WHERE dataset_id = :d"), {"d": ds.id})
     session.execute(insert(FOLDER_T).from_select(
         ["dataset_id", "path", "created_at"],
         select(literal(ds.id), FOLDER_T.c.path, FOLDER_T.c.created_at).where(FOLDER_T.c.dataset_id == frozen.id)))

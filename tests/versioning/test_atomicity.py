@@ -65,6 +65,9 @@ def _integrity(db_path):
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        # the name-search index matches the items (raises otherwise)
+        con.execute("INSERT INTO item_name_fts(item_name_fts, rank) VALUES ('integrity-check', 1)")
+        assert con.execute("SELECT count(*) FROM item_name_fts_pause").fetchone()[0] == 0
     finally:
         con.close()
 
