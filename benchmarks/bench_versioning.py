@@ -31,6 +31,7 @@ from sqlalchemy import delete, func, insert, literal, select, update
 from benchmarks.synth import add_annotations, make_catalog
 from dsdesk.catalog.engine import open_database
 from dsdesk.catalog.models import Annotation, Dataset, Item
+from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.versioning import clone, diff, merge, snapshot
 
 ITEM_T, ANN_T = Item.__table__, Annotation.__table__
@@ -127,7 +128,13 @@ def _src_id(db) -> int:
 
 
 def _raw_copy(s, src: int, name: str) -> None:
-    """The floor: one INSERT ... SELECT per table, ids offset by a constant."""
+    """The floor: one INSERT ... SELECT per table, ids offset by a constant, names indexed
+    for search in one statement (as every bulk insert does)."""
+    with deferred_name_index(s):
+        _raw_statements(s, src, name)
+
+
+def _raw_statements(s, src: int, name: str) -> None:
     new = Dataset(project_id=1, name=name, kind="clone", driver_id=s.get(Dataset, src).driver_id)
     s.add(new)
     s.flush()
