@@ -510,6 +510,10 @@ class FsspecDriver(BaseDriver):
                 yield Page(entries, after)
             if not more:
                 return
+            if not entries:
+                # A server that ignores the start position would hand out the same page
+                # forever; say so instead of spinning.
+                raise StorageError(f"cannot list {self.label}: the listing did not advance past {after!r}")
 
     async def _list_page(self, after: str | None, n: int) -> tuple[list[Entry], bool]:
         raise NotImplementedError
@@ -601,7 +605,8 @@ class GCSDriver(FsspecDriver):
         # inclusive, filtered by list_pages) instead of a page token that dies with the process.
         params: dict[str, Any] = {"prefix": self.prefix, "maxResults": n}
         if after:
-            params["startOffset"] = after
+            # startOffset is inclusive: ask for one more, the first is the key we had.
+            params.update(startOffset=after, maxResults=n + 1)
         page = await self.fs._call("GET", "b/{}/o", self.bucket, json_out=True, **params)
         out = []
         for o in page.get("items", []):
