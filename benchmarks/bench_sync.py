@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,7 +113,8 @@ def bench_s3(n: int, rows: list) -> None:
             r = ds.sync()
             resyncs.append(time.perf_counter() - t)
             assert r.new == 0 and r.changed == 0, r.summary()
-        b = statistics.median(bares)
+        # Best of each: the machine is shared, and the minimum is the run least disturbed.
+        b = min(bares)
         f, rs = min(firsts), min(resyncs)
         rows.append((f"S3 (moto) first sync, {n:,} objects", f"{b:.2f}", f"{f:.2f}", f"{f / b:.2f}x", "<= 1.25x",
                      "PASS" if f / b <= 1.25 else "FAIL"))
@@ -185,8 +185,14 @@ def bench_local(n: int, rows: list) -> None:
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     child("bare")  # warm the dentry cache so both sides read from memory
-    bare = child("bare")
-    sync = child("sync")
+    # Alternate and keep the best of each: the machine is shared and load comes and goes.
+    runs = {"bare": [], "sync": []}
+    for _ in range(2):
+        for mode in ("bare", "sync"):
+            runs[mode].append(child(mode))
+    bare = min(runs["bare"], key=lambda r: r["seconds"])
+    sync = min(runs["sync"], key=lambda r: r["seconds"])
+    sync["rss_mb"] = max(r["rss_mb"] for r in runs["sync"])
     assert sync["count"] == n, sync
     ratio = sync["seconds"] / bare["seconds"]
     rows.append((f"local folder first sync, {n:,} files", f"{bare['seconds']:.2f}", f"{sync['seconds']:.2f}",
@@ -224,17 +230,20 @@ def bench_thumbs(n: int, rows: list) -> None:
         im.save(src / f"img{i:04d}.jpg", "JPEG", quality=90)
     files = sorted(str(p) for p in src.iterdir())
     cores = os.cpu_count() or 1
+    drv = make_driver(DriverConfig("local", str(root)))
+    bares, ourss = [], []
     with ProcessPoolExecutor(cores) as pool:
         list(pool.map(_bare_thumb, files[: cores * 2]))  # start the workers
-        t = time.perf_counter()
-        list(pool.map(_bare_thumb, files, chunksize=4))
-        bare = time.perf_counter() - t
-    drv = make_driver(DriverConfig("local", str(root)))
-    th = Thumbnailer(drv, 1, root / "cache")
-    t = time.perf_counter()
-    res = th.many([(f"imgs/{Path(f).name}", "v1") for f in files])
-    ours = time.perf_counter() - t
-    assert all(r.ok for r in res)
+        for rep in range(2):  # alternate, keep the best of each (shared machine)
+            t = time.perf_counter()
+            list(pool.map(_bare_thumb, files, chunksize=4))
+            bares.append(time.perf_counter() - t)
+            th = Thumbnailer(drv, 1, root / f"cache{rep}")  # cold cache each time
+            t = time.perf_counter()
+            res = th.many([(f"imgs/{Path(f).name}", "v1") for f in files])
+            ourss.append(time.perf_counter() - t)
+            assert all(r.ok for r in res)
+    bare, ours = min(bares), min(ourss)
     ratio = (n / ours) / (n / bare)
     rows.append((f"thumbnails, {n} 1920x1080 JPEGs ({cores} cores)", f"{n / bare:.0f}/s", f"{n / ours:.0f}/s",
                  f"{ratio:.2f}x", ">= 0.8x", "PASS" if ratio >= 0.8 else "FAIL"))
