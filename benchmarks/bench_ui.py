@@ -169,10 +169,10 @@ def main() -> int:
         print(f"bare Pillow draft mode on {cores} processes: {bare:.0f} images/s")
     cat.close()
 
-    import dsdesk
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
+    import dsdesk
     from dsdesk.ui.app import make_application
     from dsdesk.ui.main_window import MainWindow
     from dsdesk.ui.settings import UiPrefs

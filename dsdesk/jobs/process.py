@@ -19,7 +19,10 @@ event whose details are the worker's stderr, and the job's row is marked failed.
 Workers are started from a fork server on POSIX (``forkserver``): the server imports
 dsdesk once, then each job starts in ~50 ms instead of the ~1 s a fresh interpreter needs
 to import SQLAlchemy and the catalog.  The server is itself a fresh process (never a
-fork of a threaded GUI), which is what makes forking from it safe.
+fork of a threaded GUI), which is what makes forking from it safe.  As with any
+multiprocessing start method but ``fork``, each worker imports the parent's main module
+(as ``__mp_main__``): an entry script must keep its work under
+``if __name__ == "__main__":`` (dsdesk's entry points do).
 """
 
 from __future__ import annotations

@@ -38,7 +38,17 @@ from PySide6.QtWidgets import (
 )
 
 from dsdesk.jobs import process as jobprocess
-from dsdesk.jobs.runner import CANCELLED, FAILED, FINAL, QUEUED, RUNNING, SUCCEEDED, JobEvent, prepare, run_job
+from dsdesk.jobs.runner import (
+    CANCELLED,
+    FAILED,
+    FINAL,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    JobEvent,
+    prepare,
+    run_job,
+)
 from dsdesk.ui.icons import icon
 
 _EVENT_INTERVAL = 0.05  # seconds: progress events faster than this are coalesced (keeps the GUI queue short)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dsdesk.catalog import paths
 
-
 #: SQLite page cache of each of the GUI process's connections, in KiB (the engine's default,
 #: 64 MiB, is sized for bulk jobs, which now run in worker processes with the default).
 GUI_SQLITE_CACHE_KIB = 8192
