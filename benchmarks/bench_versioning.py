@@ -171,6 +171,7 @@ def run(sizes: list[int], cache: Path) -> list[tuple]:
 
     def row(name, wall, target, ok, cpu=None):
         rows.append((name, wall, _timed.cpu if cpu is None else cpu, target, ok))
+        print(f"  {name}: {wall:.2f} (cpu {rows[-1][2]:.2f}) target {target}", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="dsdesk-bench-") as tmp:
         work = Path(tmp)
