@@ -327,7 +327,7 @@ def test_resume_after_kill_mid_sync(catalog, project, store, tmp_path, mode):
 @pytest.mark.parametrize("mode", ["first", "resync"])
 def test_resume_after_server_stops_mid_listing(catalog, project, cloud_store, emu, mode):
     store = cloud_store
-    n = 12
+    n = 30  # 10 pages of 3: well beyond the pages the listing thread fetches ahead
     proxy = TcpProxy(emu.server(store.kind).port)
     proxy.start()
     try:
