@@ -191,9 +191,8 @@ class MainWindow(QMainWindow):
         self.act_storage = self._action("Storage connections…", "storage", "Ctrl+Shift+K", self.open_storage_dialog)
         self.act_refresh = self._action("Refresh", "refresh", QKeySequence.StandardKey.Refresh, self.refresh_all)
         self.act_quit = self._action("Quit", None, QKeySequence.StandardKey.Quit, self.close)
-        self.act_focus_search = self._action("Search", "search", QKeySequence.StandardKey.Find,
-                                             lambda: (self.show_page("browser"), self.grid.search.setFocus(),
-                                                      self.grid.search.selectAll()))
+        self.act_focus_search = self._action("Search", "search", QKeySequence.StandardKey.Find, self.focus_search)
+        self.act_columns = self._action("Datasets table columns…", "table", None, self.open_column_settings)
         group = QActionGroup(self)
         self.act_page_datasets = self._action("Datasets page", "table", "Ctrl+1",
                                               lambda: self.show_page("datasets"), checkable=True)
@@ -224,6 +223,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&View")
         m.addAction(self.act_page_datasets)
         m.addAction(self.act_page_browser)
+        m.addAction(self.act_columns)
         m.addSeparator()
         for d in (self.library_dock, self.inspector_dock, self.jobs_dock):
             m.addAction(d.toggleViewAction())
@@ -326,6 +326,8 @@ class MainWindow(QMainWindow):
         for v in list(self._viewers):
             v.close()
         ok = self.jobs.shutdown(timeout_ms)
+        if hasattr(self.datasets_page, "shutdown"):
+            ok = self.datasets_page.shutdown(timeout_ms) and ok
         ok = self.grid.shutdown(timeout_ms) and ok
         ok = self.tasks.shutdown(timeout_ms) and ok
         return ok
@@ -562,8 +564,31 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(lambda: ops.folder_counts(self.cat, ds, path), ask)
 
+    def _on_datasets_page(self) -> bool:
+        return self.pages.currentWidget() is self.datasets_page and hasattr(self.datasets_page, "search")
+
+    def focus_search(self) -> None:
+        """Find: the search box of the page on show (datasets table or item grid)."""
+        box = self.datasets_page.search if self._on_datasets_page() else self.grid.search
+        if box is self.grid.search:
+            self.show_page("browser")
+        box.setFocus()
+        box.selectAll()
+
+    def open_column_settings(self) -> None:
+        """The datasets table's column settings dialog (also in its header's context menu)."""
+        if hasattr(self.datasets_page, "open_column_settings"):
+            self.show_page("datasets")
+            self.datasets_page.open_column_settings()
+
     def delete_selected_items(self) -> None:
-        """Delete the grid's selected items after a confirmation."""
+        """Delete what is selected on the page on show: datasets (to the trash) or the grid's items,
+        after a confirmation.  The Delete key never acts on a page the user cannot see."""
+        if self._on_datasets_page():
+            ids = list(self.datasets_page.selected_dataset_ids())
+            if ids:
+                self.run_dataset_action("delete", ids)
+            return
         ds = self.current_dataset_id
         ids = self.grid.view.selected_ids()
         if ds is None or not ids:
