@@ -37,7 +37,7 @@ class CopyPlan:
     src: int
     dst: int
     item_delta: int
-    ann_delta: int = 0
+    ann_delta: int | None = 0  # None: new annotation ids are the database's choice
     item_filter: Any = None  # a SELECT of source item ids, or None for all
     annotations: bool = True
     tasks: bool = True
@@ -77,8 +77,11 @@ def copy_rows(session: Session, plan: CopyPlan, ranges: list[tuple[int, int]], r
     item_cols = ["id", "dataset_id", *ITEM_COLS]
     item_exprs = [s.c.id + plan.item_delta, literal(plan.dst)]
     item_exprs += [item_over.get(c, s.c[c]) for c in ITEM_COLS]
-    ann_cols = ["id", "dataset_id", "item_id", *ANN_COLS]
-    ann_exprs = [a.c.id + plan.ann_delta, literal(plan.dst), a.c.item_id + plan.item_delta]
+    ann_cols = ["dataset_id", "item_id", *ANN_COLS]
+    ann_exprs = [literal(plan.dst), a.c.item_id + plan.item_delta]
+    if plan.ann_delta is not None:  # ids that map back (snapshots); None: the database picks
+        ann_cols.insert(0, "id")
+        ann_exprs.insert(0, a.c.id + plan.ann_delta)
     ann_exprs += [ann_over.get(c, a.c[c]) for c in ANN_COLS]
     task_cols = ["item_id", *TASK_COLS]
     task_exprs = [t.c.item_id + plan.item_delta, *[t.c[c] for c in TASK_COLS]]

@@ -26,12 +26,11 @@ from dsdesk.versioning._common import (
     boundaries,
     copy_stats,
     dialect_of,
-    id_range,
     pause_point,
     rebase_dir_expr,
     reserve_ids,
 )
-from dsdesk.versioning._copy import ANN_T, ITEM_T, CopyPlan, copy_rows, count_items
+from dsdesk.versioning._copy import ITEM_T, CopyPlan, copy_rows, count_items
 
 EXTERNAL_KINDS = {"local", "s3", "gcs", "azure"}
 
@@ -145,17 +144,15 @@ def clone(session: Session, src_dataset_id: int, clone_name: str | None = None, 
         session.flush()
     pause_point("clone", "start")
 
-    total = count_items(session, src.id, flt)
     ranges = boundaries(session, src.id)
+    total = count_items(session, src.id, flt)
     result = CloneResult(dataset_id=dst.id, target_directory=target)
     if ranges:
         lo, hi = ranges[0][0], ranges[-1][1]
         item_delta = reserve_ids(session, ITEM_T, hi - lo + 1) - lo
-        ann_delta = 0
-        if with_items_annotations:
-            alo, ahi = id_range(session, ANN_T, ANN_T.c.dataset_id == src.id)
-            if alo is not None:
-                ann_delta = reserve_ids(session, ANN_T, ahi - alo + 1) - alo
+        # Copied annotations need no particular ids (nothing maps them back; merge
+        # recognises copies by src_annotation_id), so the database numbers them.
+        ann_delta = None
         empty = literal({}, JSON)
 
         def item_over(s):
