@@ -135,8 +135,13 @@ def diff(session: Session, dataset_id: int, a=None, b=None, limit: int = DEFAULT
                    p.c.status.is_distinct_from(q.c.status), p.c.object_id.is_distinct_from(q.c.object_id))
     # Walk a's annotations in id order (the primary key), not through the (dataset, label)
     # index: rows and their counterparts (id + constant) are then read sequentially.
-    alo, ahi = session.execute(select(func.min(ANN_T.c.id), func.max(ANN_T.c.id))
-                               .where(ANN_T.c.dataset_id == va.id)).one()
+    known = (va.meta_system or {}).get("snapshot", {}).get("annotation_ids", False) if va.kind == "snapshot" \
+        else False
+    if known is not False:  # a snapshot records its range (None: it has no annotations)
+        alo, ahi = known or (None, None)
+    else:
+        alo, ahi = session.execute(select(func.min(ANN_T.c.id), func.max(ANN_T.c.id))
+                                   .where(ANN_T.c.dataset_id == va.id)).one()
     in_a = and_(p.c.dataset_id + 0 == va.id, p.c.id >= (alo or 0), p.c.id <= (ahi or -1))
     ann_keys: set[int] = set()
     gone = 0

@@ -110,14 +110,18 @@ def _snapshot(session: Session, dataset_id: int, name: str, description: str = "
     session.add(frozen)
     session.flush()
     pause_point("snapshot", "start")
+    alo = ahi = None
     if ranges:
         lo, hi = ranges[0][0], ranges[-1][1]
         item_delta = reserve_ids(session, ITEM_T, hi - lo + 1) - lo
         alo, ahi = id_range(session, ANN_T, ANN_T.c.dataset_id == src.id)
         if alo is not None:
             ann_delta = reserve_ids(session, ANN_T, ahi - alo + 1) - alo
-    frozen.meta_system = {"snapshot": {"of_dataset_id": src.id, "name": name, "item_delta": item_delta,
-                                       "annotation_delta": ann_delta, "dataset_name": src.name}}
+    # The frozen annotations' id range is kept so diff can walk it without a scan to find it.
+    frozen.meta_system = {"snapshot": {
+        "of_dataset_id": src.id, "name": name, "item_delta": item_delta, "annotation_delta": ann_delta,
+        "annotation_ids": [alo + ann_delta, ahi + ann_delta] if alo is not None else None,
+        "dataset_name": src.name}}
     total = count_items(session, src.id)
     plan = CopyPlan(src=src.id, dst=frozen.id, item_delta=item_delta, ann_delta=ann_delta, op="snapshot")
     copy_rows(session, plan, ranges, rep, total)
