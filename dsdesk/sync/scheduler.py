@@ -23,6 +23,17 @@ from dsdesk.sync.engine import datasets_due, sync_job
 log = logging.getLogger(__name__)
 
 
+def mark_attempt(db, dataset_id: int) -> None:
+    """Record a failed auto-sync as an attempt: it counts for the interval (or a dead bucket
+    would be retried every poll) without pretending to be a successful sync."""
+    from dsdesk.catalog.models import SyncState, utcnow
+
+    with db.session(write=True) as s:
+        st = s.get(SyncState, dataset_id)
+        if st is not None:
+            st.stats = {**(st.stats or {}), "last_attempt_at": utcnow().isoformat()}
+
+
 class SyncScheduler:
     """A daemon thread that runs due auto-syncs.  ``start()``/``stop()`` from any thread."""
 
@@ -87,14 +98,7 @@ class SyncScheduler:
         return done
 
     def _mark_attempt(self, dataset_id: int) -> None:
-        # A failed run counts as an attempt for the interval (or a dead bucket would be
-        # retried every poll) without pretending to be a successful sync.
-        from dsdesk.catalog.models import SyncState, utcnow
-
-        with self.db.session() as s:
-            st = s.get(SyncState, dataset_id)
-            if st is not None:
-                st.stats = {**(st.stats or {}), "last_attempt_at": utcnow().isoformat()}
+        mark_attempt(self.db, dataset_id)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -53,6 +53,7 @@ DATASET_ACTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("properties", "Properties", "properties", "Alt+Return"),
 )
 _SEPARATOR_AFTER = {"diff", "switch_recipe", "readonly"}
+AUTO_SYNC_POLL_MS = 30_000  # how often the window looks for datasets whose auto-sync is due
 
 
 def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
@@ -273,6 +274,11 @@ class MainWindow(QMainWindow):
         self.jobs.running_count_changed.connect(self._on_jobs_running_count_changed)
         self.jobs.views_touched.connect(self._on_jobs_views_touched)
         self.jobs.job_finished.connect(self._on_jobs_job_finished)
+        # Staying in sync: poll for datasets whose auto-sync interval has elapsed.
+        self.auto_sync_timer = QTimer(self)
+        self.auto_sync_timer.setInterval(AUTO_SYNC_POLL_MS)
+        self.auto_sync_timer.timeout.connect(self._on_auto_sync_timer_timeout)
+        self.auto_sync_timer.start()
 
     # ==================================================================== pages & state
     def show_page(self, page: str) -> None:
@@ -323,6 +329,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return True
         self._shut_down = True
+        self.auto_sync_timer.stop()
         for v in list(self._viewers):
             v.close()
         ok = self.jobs.shutdown(timeout_ms)
@@ -897,12 +904,26 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(lambda: ops.read_recipes(self.cat, ds), ask)
 
-    def _action_sync(self, ids: list[int]) -> None:
+    def _action_sync(self, ids: list[int], auto: bool = False) -> None:
         from dsdesk.sync.engine import sync_job
+        from dsdesk.sync.scheduler import mark_attempt
 
         for ds in ids:
-            self.jobs.submit("sync", f"Sync {self._name(ds)}", sync_job, ds, dataset_id=ds,
-                             spec={"dataset_id": ds}, touches={"datasets", "folders", "items", "inspector"})
+            if any(h.kind == "sync" and h.dataset_id == ds and not h.finished for h in self.jobs.handles.values()):
+                continue  # one sync of a dataset at a time
+            on_failure = (lambda _ev, ds=ds: self.tasks.run(lambda: mark_attempt(self.cat.db, ds), None)) if auto else None
+            self.jobs.submit("sync", f"{'Auto-sync' if auto else 'Sync'} {self._name(ds)}", sync_job, ds,
+                             dataset_id=ds, spec={"dataset_id": ds, "auto": auto}, on_failure=on_failure,
+                             touches={"datasets", "folders", "items", "inspector"})
+
+    def _on_auto_sync_timer_timeout(self) -> None:
+        """Datasets with an auto-sync interval that has elapsed are synced, as jobs like any other
+        (in worker processes, shown in the jobs panel); the due check runs off the GUI thread."""
+        from dsdesk.sync.engine import datasets_due
+
+        if not self._shut_down:
+            self.tasks.run(lambda: datasets_due(self.cat.db),
+                           lambda due: due and self._action_sync(list(due), auto=True), key="auto-sync")
 
     def _action_readonly(self, ids: list[int]) -> None:
         rows = [self.library.rows.get(i) for i in ids]
