@@ -321,10 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from dsdesk.cli import storage_cmds  # sync and driver commands
 
-    storage_cmds.register(sub)
+    storage_cmds.register(command)
     from dsdesk.cli import versioning_cmds  # clone, merge, snapshot, rollback, diff, gc
 
-    versioning_cmds.register(sub, common)
+    versioning_cmds.register(command)
     return p
 
 

@@ -55,9 +55,9 @@ def cmd_driver(args) -> int:
     return 0
 
 
-def register(sub) -> None:
-    """Add the storage commands to the main parser's sub-parsers."""
-    sy = sub.add_parser("sync", help="sync a dataset with its bucket or folder")
+def register(command) -> None:
+    """Add the storage commands through *command(name, help=...)*, the main parser's sub-command factory."""
+    sy = command("sync", help="sync a dataset with its bucket or folder")
     sy.add_argument("dataset")
     sy.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     sy.add_argument("--delete-missing", action="store_true",
@@ -65,7 +65,7 @@ def register(sub) -> None:
     sy.add_argument("--json", action="store_true", help="print the report as JSON")
     sy.set_defaults(func=cmd_sync)
 
-    dr = sub.add_parser("driver", help="create, list, test or delete storage drivers")
+    dr = command("driver", help="create, list, test or delete storage drivers")
     dr.add_argument("action", choices=["create", "list", "test", "delete"])
     dr.add_argument("name", nargs="?")
     dr.add_argument("--type", default="s3", choices=["s3", "gcs", "azure", "local"])

@@ -160,11 +160,10 @@ def cmd_gc(args) -> int:
     return 0
 
 
-def register(sub, common=None) -> None:
-    """Add the versioning commands to the main parser's sub-parsers (*common*: the shared options)."""
-    kw = {"parents": [common]} if common is not None else {}
+def register(command) -> None:
+    """Add the versioning commands through *command(name, help=...)*, the main parser's sub-command factory."""
 
-    c = sub.add_parser("clone", help="clone a dataset (zero-copy) into a new or an existing dataset", **kw)
+    c = command("clone", help="clone a dataset (zero-copy) into a new or an existing dataset")
     c.add_argument("dataset")
     c.add_argument("name", nargs="?", help="name of the new dataset (not with --into)")
     c.add_argument("--into", metavar="DATASET", help="clone into this existing dataset")
@@ -176,7 +175,7 @@ def register(sub, common=None) -> None:
     c.add_argument("--no-status", action="store_true", help="do not copy task statuses")
     c.set_defaults(func=cmd_clone)
 
-    m = sub.add_parser("merge", help="merge datasets into a new dataset", **kw)
+    m = command("merge", help="merge datasets into a new dataset")
     m.add_argument("name", help="name of the merged dataset")
     m.add_argument("datasets", nargs="+", help="DATASET or PROJECT/DATASET, at least two")
     m.add_argument("--with-metadata", action="store_true", help="unite user metadata (first dataset wins)")
@@ -185,7 +184,7 @@ def register(sub, common=None) -> None:
     m.add_argument("--json", action="store_true", help="print the merge report as JSON")
     m.set_defaults(func=cmd_merge)
 
-    s = sub.add_parser("snapshot", help="take (NAME), list (--list) or delete (--delete NAME) snapshots", **kw)
+    s = command("snapshot", help="take (NAME), list (--list) or delete (--delete NAME) snapshots")
     s.add_argument("dataset")
     s.add_argument("name", nargs="?")
     s.add_argument("--description")
@@ -193,12 +192,12 @@ def register(sub, common=None) -> None:
     s.add_argument("--delete", metavar="NAME")
     s.set_defaults(func=cmd_snapshot)
 
-    r = sub.add_parser("rollback", help="restore a dataset to a snapshot (takes a safety snapshot first)", **kw)
+    r = command("rollback", help="restore a dataset to a snapshot (takes a safety snapshot first)")
     r.add_argument("dataset")
     r.add_argument("snapshot")
     r.set_defaults(func=cmd_rollback)
 
-    d = sub.add_parser("diff", help="items added / removed / changed since a snapshot (or between two)", **kw)
+    d = command("diff", help="items added / removed / changed since a snapshot (or between two)")
     d.add_argument("dataset")
     d.add_argument("snapshot")
     d.add_argument("other", nargs="?", help="a second snapshot (default: the dataset as it is now)")
@@ -206,7 +205,7 @@ def register(sub, common=None) -> None:
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_diff)
 
-    g = sub.add_parser("gc", help="list (or --delete) binaries no item anywhere points at", **kw)
+    g = command("gc", help="list (or --delete) binaries no item anywhere points at")
     g.add_argument("--delete", action="store_true", help="delete them (default: dry run)")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_gc)
