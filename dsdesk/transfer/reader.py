@@ -6,15 +6,11 @@ from typing import BinaryIO
 
 from dsdesk.catalog.models import Blob, Driver
 from dsdesk.errors import NotFoundError
-from dsdesk.storage.base import InternalDriver, StorageDriver
+from dsdesk.storage.drivers import BaseDriver, open_driver
 
 
-def driver_for_row(db, row: Driver) -> StorageDriver:
-    """The StorageDriver for a ``driver`` catalog row (internal store, local folder or a cloud)."""
-    if row.kind == "internal":
-        return InternalDriver(db.blob_root)
-    from dsdesk.storage.drivers import open_driver
-
+def driver_for_row(db, row: Driver) -> BaseDriver:
+    """The storage driver for a ``driver`` catalog row (internal store, local folder or a cloud)."""
     return open_driver(db, row)
 
 
