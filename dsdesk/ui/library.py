@@ -14,15 +14,21 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QDrag, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 from sqlalchemy import select
 
 from dsdesk.ui.icons import icon
 from dsdesk.ui.mime import (
     FOLDER_MIME,
     ITEMS_MIME,
-    FolderPayload,
-    ItemsPayload,
     folder_mime,
     read_folder,
     read_items,
