@@ -25,10 +25,9 @@ def make_images(folder, n: int = 6):
 
 
 @pytest.fixture
-def cat(tmp_path):
-    c = dd.open_catalog(tmp_path / "c.sqlite")
-    yield c
-    c.close()
+def cat(catalog):
+    """The shared fresh SQLite catalog (tests/conftest.py) under this module's short name."""
+    return catalog
 
 
 @pytest.fixture
