@@ -25,9 +25,10 @@ def make_images(folder, n: int = 6):
 
 
 @pytest.fixture
-def cat(catalog):
-    """The shared fresh SQLite catalog (tests/conftest.py) under this module's short name."""
-    return catalog
+def cat(tmp_path):
+    c = dd.open_catalog(tmp_path / "c.sqlite")
+    yield c
+    c.close()
 
 
 @pytest.fixture
