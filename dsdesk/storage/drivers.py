@@ -25,6 +25,7 @@ import shutil
 import stat
 import tempfile
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,8 +120,8 @@ def _check_key(key: str) -> str:
     return key
 
 
-class BaseDriver:
-    """The interface every driver implements (a superset of ``dsdesk.storage.base.StorageDriver``).  Instances are safe to share between threads."""
+class BaseDriver(ABC):
+    """The interface every driver implements.  Instances are safe to share between threads."""
 
     kind = "?"
 
@@ -146,6 +147,7 @@ class BaseDriver:
             yield from page.entries
 
     # -- objects --------------------------------------------------------------
+    @abstractmethod
     def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
         """The bytes of *key*, or only ``[start, end)`` of them."""
         raise NotImplementedError
@@ -154,10 +156,12 @@ class BaseDriver:
         """Bytes ``[start, end)`` of *key* (a ranged GET on the clouds)."""
         return self.read(key, start, end)
 
+    @abstractmethod
     def open(self, key: str) -> BinaryIO:
         """A readable binary file object on *key* (seekable; ranges fetched on demand)."""
         raise NotImplementedError
 
+    @abstractmethod
     def info(self, key: str) -> Entry:
         """The entry of *key*; NotFoundError when it does not exist."""
         raise NotImplementedError
@@ -170,15 +174,18 @@ class BaseDriver:
         except NotFoundError:
             return False
 
+    @abstractmethod
     def put_file(self, local_path: str | os.PathLike, key: str | None = None) -> StoredObject:
         """Write the local file as object *key* (prefix included; the upload path builds it
         as prefix + item path) and return what was stored."""
         raise NotImplementedError
 
+    @abstractmethod
     def put_bytes(self, key: str, data: bytes) -> StoredObject:
         """Write *data* as object *key* and return what was stored."""
         raise NotImplementedError
 
+    @abstractmethod
     def delete(self, key: str) -> bool:
         """Remove *key*; False when it was already gone."""
         raise NotImplementedError
@@ -220,7 +227,7 @@ class BaseDriver:
             out["write"] = True
         return out
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook, not part of the abstract interface
         """Release connections (optional)."""
 
 
@@ -430,6 +437,7 @@ class FsspecDriver(BaseDriver):
         self.bucket = config.bucket.strip("/")
         self.fs = self._make_fs(creds.resolve(self.kind, config.credentials_ref))
 
+    @abstractmethod
     def _make_fs(self, kw: dict[str, Any]):
         raise NotImplementedError
 
@@ -490,6 +498,7 @@ class FsspecDriver(BaseDriver):
                 return False
             raise err from e
 
+    @abstractmethod
     def _entry(self, info: dict) -> Entry:
         raise NotImplementedError
 
@@ -516,7 +525,9 @@ class FsspecDriver(BaseDriver):
                 raise StorageError(f"cannot list {self.label}: the listing did not advance past {after!r}")
 
     async def _list_page(self, after: str | None, n: int) -> tuple[list[Entry], bool]:
-        raise NotImplementedError
+        """One page of at most *n* entries after *after*, and whether more follow (drivers
+        that list through this class implement it; Azure overrides list_pages instead)."""
+        raise StorageError(f"{self.kind} storage cannot be listed page by page")
 
     def close(self):
         pass
