@@ -9,7 +9,7 @@ want="${1:-app}"
 
 # Qt's offscreen/xcb platforms need these shared libraries; a minimal Debian lacks some.
 debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core)
-[ "$want" = test ] && debs+=(nodejs npm xvfb)
+[ "$want" = test ] && debs+=(nodejs npm xvfb postgresql)  # the PostgreSQL tests start their own server
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
