@@ -19,6 +19,13 @@ os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 
+def unavailable(reason: str):
+    """A server the tests need cannot be had: fail in CI (which installs it), skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI installs it: scripts/setup.sh test)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_state(tmp_path, monkeypatch):
     data = tmp_path / "_userdata"

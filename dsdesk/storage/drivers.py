@@ -150,7 +150,6 @@ class BaseDriver(ABC):
     @abstractmethod
     def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
         """The bytes of *key*, or only ``[start, end)`` of them."""
-        raise NotImplementedError
 
     def read_range(self, key: str, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` of *key* (a ranged GET on the clouds)."""
@@ -159,12 +158,10 @@ class BaseDriver(ABC):
     @abstractmethod
     def open(self, key: str) -> BinaryIO:
         """A readable binary file object on *key* (seekable; ranges fetched on demand)."""
-        raise NotImplementedError
 
     @abstractmethod
     def info(self, key: str) -> Entry:
         """The entry of *key*; NotFoundError when it does not exist."""
-        raise NotImplementedError
 
     def exists(self, key: str) -> bool:
         """True when *key* exists."""
@@ -178,17 +175,14 @@ class BaseDriver(ABC):
     def put_file(self, local_path: str | os.PathLike, key: str | None = None) -> StoredObject:
         """Write the local file as object *key* (prefix included; the upload path builds it
         as prefix + item path) and return what was stored."""
-        raise NotImplementedError
 
     @abstractmethod
     def put_bytes(self, key: str, data: bytes) -> StoredObject:
         """Write *data* as object *key* and return what was stored."""
-        raise NotImplementedError
 
     @abstractmethod
     def delete(self, key: str) -> bool:
         """Remove *key*; False when it was already gone."""
-        raise NotImplementedError
 
     def download(self, key: str, dest: str | os.PathLike) -> None:
         """Copy *key* to the local file *dest* (parents created, written atomically)."""
@@ -439,7 +433,7 @@ class FsspecDriver(BaseDriver):
 
     @abstractmethod
     def _make_fs(self, kw: dict[str, Any]):
-        raise NotImplementedError
+        """The fsspec filesystem for this cloud, from the resolved credential keywords *kw*."""
 
     def _full(self, key: str) -> str:
         return f"{self.bucket}/{_check_key(key)}"
@@ -500,7 +494,7 @@ class FsspecDriver(BaseDriver):
 
     @abstractmethod
     def _entry(self, info: dict) -> Entry:
-        raise NotImplementedError
+        """An Entry from one fsspec ``info`` dict of this cloud (its own change markers)."""
 
     def list_pages(self, cursor=None, page_size=DEFAULT_PAGE):
         """Pages in key order.  The cursor is the last key of the previous page, so a

@@ -519,15 +519,20 @@ def _finish_bulk(db, dataset_id: int, report: SyncReport) -> None:
         report.new = ds.item_count
         report.folders = ds.folder_count
         _collect_errors(s, dataset_id, report)
-        s.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
-        st = s.get(SyncState, dataset_id)
-        st.run_id = st.cursor = st.phase = None
-        st.last_sync_at = now
-        st.last_error = None
-        keep = {k: v for k, v in (st.stats or {}).items() if not k.startswith("run_")}
-        summary = report.to_json()
-        summary.pop("errors", None)
-        st.stats = {**keep, "last": summary}
+        _close_run(s, dataset_id, report, now)
+
+
+def _close_run(s, dataset_id: int, report, now) -> None:
+    """End a successful run: drop its staged listing, clear the cursor, keep the summary."""
+    s.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
+    st = s.get(SyncState, dataset_id)
+    st.run_id = st.cursor = st.phase = None
+    st.last_sync_at = now
+    st.last_error = None
+    keep = {k: v for k, v in (st.stats or {}).items() if not k.startswith("run_")}
+    summary = report.to_json()
+    summary.pop("errors", None)
+    st.stats = {**keep, "last": summary}
 
 
 # ------------------------------------------------------------------------------ apply
@@ -539,15 +544,7 @@ def _apply(db, dataset_id, driver_id, delete_missing, dry_run, report) -> list[t
         _collect_errors(s, dataset_id, report)
         if not dry_run:
             stats.refresh(s, dataset_id)
-            s.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
-            st = s.get(SyncState, dataset_id)
-            st.run_id = st.cursor = st.phase = None
-            st.last_sync_at = now
-            st.last_error = None
-            keep = {k: v for k, v in (st.stats or {}).items() if not k.startswith("run_")}
-            summary = report.to_json()
-            summary.pop("errors", None)
-            st.stats = {**keep, "last": summary}
+            _close_run(s, dataset_id, report, now)
     if dry_run:
         # The staged listing of a dry run is not a resumable real run: clear it.
         with _session(db) as s2:

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 import dsdesk.query as q
 from dsdesk.catalog.models import Item
 from dsdesk.query import indexes
+from tests.conftest import unavailable
 from tests.query.catalog_data import add_items, make_catalog
 from tests.query.test_table import CASES, ITEMS
 
@@ -28,11 +29,11 @@ pytestmark = pytest.mark.postgres
 def pg(tmp_path_factory):
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL is not installed")
+        unavailable("PostgreSQL is not installed")
     prefix = []
     if os.geteuid() == 0:  # the server refuses to run as root
         if not shutil.which("runuser"):
-            pytest.skip("running as root without runuser")
+            unavailable("running as root without runuser")
         prefix = ["runuser", "-u", "postgres", "--"]
     base = tempfile.mkdtemp(prefix="dsdesk-query-pg-")
     os.chmod(base, 0o777)
@@ -49,7 +50,7 @@ def pg(tmp_path_factory):
         subprocess.run([*prefix, "createdb", "-h", base, "-p", str(port), "-U", "postgres", "q"],
                        check=True, capture_output=True)
     except (subprocess.CalledProcessError, FileNotFoundError) as e:
-        pytest.skip(f"cannot start PostgreSQL: {getattr(e, 'stderr', e)}")
+        unavailable(f"cannot start PostgreSQL: {getattr(e, 'stderr', e)}")
     db, ids = make_catalog(f"postgresql+psycopg://postgres@/q?host={base}&port={port}")
     add_items(db, ids, ITEMS)
     yield db, ids

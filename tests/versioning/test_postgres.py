@@ -16,6 +16,7 @@ import pytest
 
 import dsdesk as dd
 from dsdesk.versioning import clone, diff, gc, merge, rollback, snapshot
+from tests.conftest import unavailable
 
 from .conftest import build_master, dataset_dump, make_images
 
@@ -31,11 +32,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def pg_url():
     if not shutil.which("pg_ctl") or not shutil.which("initdb") and not os.path.exists("/usr/lib/postgresql"):
-        pytest.skip("PostgreSQL is not installed")
+        unavailable("PostgreSQL is not installed")
     run_as = []
     if os.geteuid() == 0:
         if not shutil.which("runuser"):
-            pytest.skip("cannot run PostgreSQL as root")
+            unavailable("cannot run PostgreSQL as root")
         run_as = ["runuser", "-u", "postgres", "--"]
     base = tempfile.mkdtemp(prefix="dsdesk-pg-")
     os.chmod(base, 0o777)
@@ -49,7 +50,7 @@ def pg_url():
                         f"-p {port} -k {sock} -c listen_addresses='' -c fsync=off", "start"],
                        check=True, capture_output=True)
     except (subprocess.CalledProcessError, StopIteration) as e:
-        pytest.skip(f"cannot start PostgreSQL: {getattr(e, 'stderr', e)}")
+        unavailable(f"cannot start PostgreSQL: {getattr(e, 'stderr', e)}")
     subprocess.run([*run_as, "createdb", "-h", sock, "-p", str(port), "-U", "postgres", "dsdesk"], check=True)
     yield f"postgresql+psycopg://postgres@/dsdesk?host={sock}&port={port}"
     subprocess.run([*run_as, "pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
