@@ -108,29 +108,48 @@ def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, o
         # parameter processing would be most of an ingest's time.
         rows = [(new_ids[i], dataset_id, r.dir, r.name, blob_ids[r.storage_key], dumps(r.meta_user),
                  dumps(r.meta_system), r.description) for i, r in enumerate(part)]
-        session.connection().exec_driver_sql(item_sql, rows)
-        inserted = (session.execute(select(Item.id, Item.dir, Item.name)
-                                    .where(id_in(Item.id, new_ids))).all()
-                    if collect_ids or mode == "overwrite" else None)
-        n = len(inserted) if inserted is not None else _count_ids(session, new_ids)
-        res.created += n
-        if collect_ids:
-            res.item_ids.extend(r[0] for r in inserted)
-        if n < len(part):
-            if mode == "overwrite":
-                got = {(r[1], r[2]) for r in inserted}
-                rest = [{"dir": r[2], "name": r[3], "blob_id": r[4], "meta_user": part[i].meta_user}
-                        for i, r in enumerate(rows) if (r[2], r[3]) not in got]
-                ids = _overwrite(session, dataset_id, rest)
-                res.overwritten += len(ids)
-                if collect_ids:
-                    res.item_ids.extend(ids)
-            else:
-                res.skipped += len(part) - n
+        n = _inserted(session.connection().exec_driver_sql(item_sql, rows))
+        if n == len(part):
+            # Every row went in (the common case): the ids are the ones allocated, and
+            # reading them back would cost a query per batch.
+            res.created += n
+            if collect_ids:
+                res.item_ids.extend(new_ids)
+        else:
+            _partial_batch(session, dataset_id, part, rows, new_ids, mode, collect_ids, res)
         done += len(part)
         if on_batch is not None:
             on_batch(done)
     return res
+
+
+def _inserted(result) -> int:
+    """Rows an executemany inserted, or -1 when the driver cannot tell."""
+    n = result.rowcount
+    return n if isinstance(n, int) else -1
+
+
+def _partial_batch(session: Session, dataset_id: int, part: list[Record], rows: list[tuple], new_ids,
+                   mode: str, collect_ids: bool, res: IngestResult) -> None:
+    """Account for a batch where some paths were already taken: skip or overwrite them."""
+    inserted = (session.execute(select(Item.id, Item.dir, Item.name)
+                                .where(id_in(Item.id, new_ids))).all()
+                if collect_ids or mode == "overwrite" else None)
+    n = len(inserted) if inserted is not None else _count_ids(session, new_ids)
+    res.created += n
+    if collect_ids:
+        res.item_ids.extend(r[0] for r in inserted)
+    if n < len(part):
+        if mode == "overwrite":
+            got = {(r[1], r[2]) for r in inserted}
+            rest = [{"dir": r[2], "name": r[3], "blob_id": r[4], "meta_user": part[i].meta_user}
+                    for i, r in enumerate(rows) if (r[2], r[3]) not in got]
+            ids = _overwrite(session, dataset_id, rest)
+            res.overwritten += len(ids)
+            if collect_ids:
+                res.item_ids.extend(ids)
+        else:
+            res.skipped += len(part) - n
 
 
 ITEM_COLS = ("id", "dataset_id", "dir", "name", "blob_id", "meta_user", "meta_system", "description")
@@ -143,21 +162,20 @@ def _count_ids(session: Session, ids) -> int:
 
 
 def _ensure_blobs(session: Session, driver_id: int, part: list[Record]) -> dict[str, int]:
+    """``{storage_key: blob id}`` for the batch, inserting the blobs that do not exist yet."""
     blob_t = Blob.__table__
-    keys = list({r.storage_key: None for r in part})
-    ids = lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, keys, blob_t.c.driver_id == driver_id)
     new: dict[str, Record] = {}
     for r in part:
-        if r.storage_key not in ids and r.storage_key not in new:
-            new[r.storage_key] = r
-    if new:
-        blob_ids = allocate_ids(session, "blob", len(new))
-        rows = [(blob_ids[i], driver_id, r.storage_key, r.size, r.etag, r.content_hash, r.mimetype, r.width,
-                 r.height, r.last_modified) for i, r in enumerate(new.values())]
-        sql = raw_insert_sql(session, "blob", BLOB_COLS, conflict=("driver_id", "storage_key"))
-        session.connection().exec_driver_sql(sql, rows)
-        ids.update(lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, list(new), blob_t.c.driver_id == driver_id))
-    return ids
+        new.setdefault(r.storage_key, r)  # the first record of a key wins
+    blob_ids = allocate_ids(session, "blob", len(new))
+    rows = [(blob_ids[i], driver_id, r.storage_key, r.size, r.etag, r.content_hash, r.mimetype, r.width,
+             r.height, r.last_modified) for i, r in enumerate(new.values())]
+    sql = raw_insert_sql(session, "blob", BLOB_COLS, conflict=("driver_id", "storage_key"))
+    if _inserted(session.connection().exec_driver_sql(sql, rows)) == len(rows):
+        # All new (a fresh import): the allocated ids are theirs, no lookup needed.
+        return {row[2]: row[0] for row in rows}
+    # Some keys were already known (a re-upload, shared binaries): ask which id each has.
+    return lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, list(new), blob_t.c.driver_id == driver_id)
 
 
 def _overwrite(session: Session, dataset_id: int, rows: list[dict]) -> list[int]:

@@ -111,7 +111,6 @@ class Blob(Base):
     __tablename__ = "blob"
     __table_args__ = (
         UniqueConstraint("driver_id", "storage_key"),
-        Index("ix_blob_etag_size", "driver_id", "etag", "size"),
     )
     id: Mapped[int] = _id()
     driver_id: Mapped[int] = mapped_column(ForeignKey("driver.id", ondelete="CASCADE"), nullable=False)
@@ -199,8 +198,6 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("dataset_id", "dir", "name"),
         Index("ix_item_blob", "blob_id"),
-        Index("ix_item_master", "master_item_id"),
-        Index("ix_item_parent", "parent_item_id"),
         Index("ix_item_dataset_id", "dataset_id", "id"),
     )
     id: Mapped[int] = _id()
