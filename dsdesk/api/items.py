@@ -201,6 +201,7 @@ class Items:
         from dsdesk.catalog.ingest import Record, ingest
 
         def normalised():
+            dirs: dict[str, str] = {}  # a folder holds many records: normalise each once
             for r in records:
                 if isinstance(r, dict):
                     r = dict(r)
@@ -208,7 +209,10 @@ class Items:
                         r["dir"], r["name"] = paths.split_filepath(r.pop("filepath"))
                     r = Record(**r)
                 else:
-                    r.dir = paths.normalize_dir(r.dir)
+                    d = dirs.get(r.dir)
+                    if d is None:
+                        d = dirs[r.dir] = paths.normalize_dir(r.dir)
+                    r.dir = d
                     paths.check_name(r.name)
                 yield r
 
