@@ -10,6 +10,7 @@ from emulators import Store, jpeg
 from PIL import Image
 
 from dsdesk.storage import credentials as creds
+from dsdesk.storage import thumbnails as thumbs
 from dsdesk.storage.drivers import DriverConfig, make_driver
 from dsdesk.storage.thumbnails import (
     GENERATED_THUMBS,
@@ -20,6 +21,7 @@ from dsdesk.storage.thumbnails import (
     make_thumbnail,
     placeholder_jpeg,
     thumbnail_bytes,
+    thumbnail_image,
 )
 
 
@@ -121,3 +123,32 @@ def test_originals_cache_is_bounded(tmp_path):
     total = sum(f.stat().st_size for f in oc.root.rglob("*") if f.is_file())
     assert total <= 3000
     assert oc.path(1, "data/o5.bin", "e").exists()  # the most recent stays
+
+
+def test_thumbnail_image_caches_remote_and_costly_originals_only(tmp_path, monkeypatch):
+    cache = ThumbnailCache(tmp_path)
+    data = jpeg(size=(640, 480))
+    opened = []
+
+    def opener():
+        opened.append(1)
+        return io.BytesIO(data)
+
+    # A small local JPEG: made, returned, not written (making it again is cheap).
+    im = thumbnail_image(cache, 1, "a.jpg", "e1", opener, local=True)
+    assert im.size == (256, 192) and not cache.path(1, "a.jpg", "e1").exists()
+    # The same bytes from a remote driver: cached, keyed by (driver, key, etag).
+    thumbnail_image(cache, 2, "a.jpg", "e1", opener, local=lambda: False)
+    assert cache.path(2, "a.jpg", "e1").is_file() and not cache.path(2, "a.jpg", "e2").exists()
+    # A costly local original is cached too (the threshold stands in for a big file).
+    monkeypatch.setattr(thumbs, "CHEAP_REMAKE_SECONDS", 0.0)
+    thumbnail_image(cache, 1, "b.jpg", "e1", opener, local=True)
+    assert cache.path(1, "b.jpg", "e1").is_file()
+    # A cached thumbnail is served without opening the original, local or not.
+    n = len(opened)
+    assert thumbnail_image(cache, 1, "b.jpg", "e1", opener, local=True).size == (256, 192)
+    assert len(opened) == n
+    # A corrupt original is a ThumbnailError, never a crash, and nothing is cached.
+    with pytest.raises(ThumbnailError):
+        thumbnail_image(cache, 2, "bad.jpg", "e1", lambda: io.BytesIO(b"not an image"), local=False)
+    assert not cache.path(2, "bad.jpg", "e1").exists()

@@ -78,7 +78,7 @@ def make_window(qtbot):
         win.close()  # saves state and shuts the pools down
         assert win.shutdown(), "a worker pool did not stop in time"
         assert win.grid.model.pool.activeThreadCount() == 0
-        assert win.grid.loader.pool.activeThreadCount() == 0
+        assert not win.grid.loader.processes.alive and not win.grid.loader.processes.pids
 
 
 @pytest.fixture

@@ -92,17 +92,14 @@ def test_thumbnails_come_from_worker_processes_with_the_right_colours(qtbot, cat
         assert (pm.width(), pm.height()) == (192, 256)
         r, g, b = _center(pm)
         assert b > 200 and r > 100 and g > 100, (r, g, b)  # alpha flattened on white
-        pids = {p.pid for p in loader.processes._executor._processes.values()}
+        pids = set(loader.processes.pids)
         assert pids and os.getpid() not in pids
-        # The disk cache serves the next request (no storage read): remove the blob and ask again.
-        loader.forget([red])
-        cached = list((catalog.db.cache_root / "thumbnails").rglob("*.jpg"))
-        assert len(cached) == 2
-        loader.request(infos[red].thumb_key)
-        qtbot.waitUntil(lambda: loader.pixmap(red) is not None, timeout=30000)
+        # Small local originals are cheaper to decode again than to cache.
+        assert not list((catalog.db.cache_root / "thumbnails").rglob("*.jpg"))
+        assert bad in loader.failed and loader.pixmap(bad) is None  # the grid paints its broken-image glyph
     finally:
         assert loader.shutdown()
-    assert loader.processes._executor is None
+    assert not loader.processes.alive and not loader.processes.pids
 
 
 def test_a_missing_binary_is_a_broken_cell(qtbot, catalog, pictures):
@@ -118,3 +115,79 @@ def test_a_missing_binary_is_a_broken_cell(qtbot, catalog, pictures):
         assert loader.pixmap(victim.id) is None
     finally:
         assert loader.shutdown()
+
+
+def _blob_files(catalog, info):
+    return list(catalog.db.blob_root.rglob(info.storage_key + "*"))
+
+
+def test_only_costly_local_originals_are_cached_on_disk(qtbot, catalog, dataset, tmp_path):
+    """A small local JPEG is made again when needed (no cache file); a costly original (a
+    big noisy PNG: a full decode) is cached, and the cache serves it once the original is
+    gone.  Remote originals are always cached (tests/storage: thumbnail_image)."""
+    root = tmp_path / "costs"
+    make_image(root / "small.jpg", (640, 480), (10, 200, 10))
+    Image.frombytes("RGB", (1800, 1800), os.urandom(1800 * 1800 * 3)).save(root / "noise.png")
+    dataset.items.upload(str(root))
+    ids = _ids_by_name(dataset)
+    infos = gridmod.fetch_infos(catalog.db, ids.values())
+    small, noise = infos[ids[("/costs", "small.jpg")]], infos[ids[("/costs", "noise.png")]]
+    loader = ThumbnailLoader(catalog.db)
+    try:
+        for info in (small, noise):
+            loader.request(info.thumb_key)
+        qtbot.waitUntil(lambda: loader.pixmap(small.id) is not None and loader.pixmap(noise.id) is not None,
+                        timeout=60000)
+        cached = list((catalog.db.cache_root / "thumbnails").rglob("*.jpg"))
+        assert len(cached) == 1
+        for info in (small, noise):
+            for p in _blob_files(catalog, info):
+                p.unlink()
+        loader.forget([small.id, noise.id])
+        for info in (small, noise):
+            loader.request(info.thumb_key)
+        qtbot.waitUntil(lambda: loader.pixmap(noise.id) is not None and small.id in loader.failed, timeout=30000)
+        assert max(loader.pixmap(noise.id).width(), loader.pixmap(noise.id).height()) == 256
+    finally:
+        assert loader.shutdown()
+
+
+def test_a_killed_worker_is_replaced_and_its_request_tried_again(qtbot, catalog, dataset, tmp_path):
+    root = tmp_path / "slow"
+    Image.frombytes("RGB", (2400, 2400), os.urandom(2400 * 2400 * 3)).save(root.mkdir() or root / "slow.png")
+    make_image(root / "after.jpg", (320, 200), (20, 20, 220))
+    dataset.items.upload(str(root))
+    ids = _ids_by_name(dataset)
+    infos = gridmod.fetch_infos(catalog.db, ids.values())
+    slow, after = infos[ids[("/slow", "slow.png")]], infos[ids[("/slow", "after.jpg")]]
+    loader = ThumbnailLoader(catalog.db, threads=1)
+    try:
+        loader.request(slow.thumb_key)
+        qtbot.waitUntil(lambda: loader.processes.running == 1, timeout=30000)
+        (pid,) = loader.processes.pids
+        os.kill(pid, 9)  # as a crash in a decoder would
+        loader.request(after.thumb_key)
+        qtbot.waitUntil(lambda: loader.pixmap(slow.id) is not None and loader.pixmap(after.id) is not None,
+                        timeout=60000)
+        assert loader.processes.pids and pid not in loader.processes.pids
+    finally:
+        assert loader.shutdown()
+
+
+def test_workers_that_cannot_start_fail_every_request_with_the_reason(qtbot, catalog, dataset, tmp_path):
+    from dsdesk.ui.thumbnail_worker import ThumbnailProcessPool
+
+    class NoCatalog:
+        url = "nosuchdatabase://nowhere/catalog"
+        blob_root = cache_root = tmp_path
+
+    got = []
+    pool = ThumbnailProcessPool(NoCatalog(), lambda tag, result: got.append((tag, result)), workers=1)
+    try:
+        pool.submit("a", 1, "k", None, 256)
+        qtbot.waitUntil(lambda: len(got) == 1, timeout=30000)
+        assert got[0][0] == "a" and "cannot start" in got[0][1]
+        pool.submit("b", 1, "k", None, 256)  # no endless restarts: answered at once
+        assert got[1] == ("b", got[0][1])
+    finally:
+        assert pool.shutdown()
