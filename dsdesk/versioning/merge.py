@@ -286,8 +286,13 @@ class _Merger:
         if pos:
             clashes = self.s.execute(select(i.c.id, i.c.dir, i.c.name).where(i.c.dataset_id == d, is_new, taken)
                                      .order_by(i.c.id)).all()
-        self.res.items += written(self.s, insert(ITEM_T).from_select(
-            cols, sel(i.c.name).where(i.c.dataset_id == d, is_new, ~taken)))
+            wanted = sel(i.c.name).where(i.c.dataset_id == d, is_new, ~taken)
+        else:
+            # The first input goes into an empty dataset: its keys are distinct (duplicate
+            # clones got their own key in prepare) and its paths are unique, so neither
+            # probe can fire; skipping them saves two index lookups per item.
+            wanted = sel(i.c.name).where(i.c.dataset_id == d)
+        self.res.items += written(self.s, insert(ITEM_T).from_select(cols, wanted))
         if clashes:
             self._insert_renamed(pos, clashes, sel, i, cols)
         pause_point("merge", f"items{pos}")
