@@ -226,7 +226,7 @@ class Annotation(Base):
     __table_args__ = (
         Index("ix_annotation_item", "item_id"),
         Index("ix_annotation_dataset_label", "dataset_id", "label"),
-        Index("ix_annotation_src", "src_annotation_id"),
+        Index("ix_annotation_src", "src_annotation_id", "item_id"),
     )
     id: Mapped[int] = _id()
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), nullable=False)
