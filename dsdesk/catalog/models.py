@@ -224,9 +224,9 @@ class Item(Base):
 class Annotation(Base):
     __tablename__ = "annotation"
     __table_args__ = (
-        Index("ix_annotation_item", "item_id"),
+        # by item (lists, deletes, the annotated flag) and merge's copy probe (item, root)
+        Index("ix_annotation_item", "item_id", "src_annotation_id"),
         Index("ix_annotation_dataset_label", "dataset_id", "label"),
-        Index("ix_annotation_src", "src_annotation_id", "item_id"),
     )
     id: Mapped[int] = _id()
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), nullable=False)
