@@ -123,11 +123,14 @@ def _worker_main(conn: Connection, init_args: tuple) -> None:
     """A worker's loop: ``(seq, driver_id, key, etag, size)`` in, one :data:`HEADER` and
     the pixels (or the reason) out, until ``None`` or the parent goes away."""
     try:
-        _init_worker(*init_args)
-    except Exception as e:  # noqa: BLE001 - reported to the parent, which stops restarting workers
-        conn.send_bytes(HEADER.pack(INIT_FAILED, 0, 0) + f"{type(e).__name__}: {e}".encode())
-        return
-    conn.send_bytes(HEADER.pack(READY, 0, 0))
+        try:
+            _init_worker(*init_args)
+        except Exception as e:  # noqa: BLE001 - reported to the parent, which stops restarting workers
+            conn.send_bytes(HEADER.pack(INIT_FAILED, 0, 0) + f"{type(e).__name__}: {e}".encode())
+            return
+        conn.send_bytes(HEADER.pack(READY, 0, 0))
+    except OSError:
+        return  # the parent went away while this worker started
     while True:
         try:
             msg = conn.recv()
