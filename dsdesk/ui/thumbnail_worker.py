@@ -237,7 +237,7 @@ class ThumbnailProcessPool:
                 self._pending[tag] = _Request(tag, (driver_id, storage_key, etag, size))
                 self._dispatch()
         if broken is not None:
-            self._on_result(tag, broken)
+            self._deliver(tag, broken)
             return True
         self.start()
         return True
@@ -429,7 +429,7 @@ class ThumbnailProcessPool:
             self._dispatch()
         if req is not None:
             result = bytes(body).decode("utf-8", "replace") if width == NO_IMAGE else (width, height, body)
-            self._on_result(req.tag, result)
+            self._deliver(req.tag, result)
         return True
 
     def _lost(self, w: _Worker, reason: str | None = None) -> None:
@@ -463,7 +463,7 @@ class ThumbnailProcessPool:
         code = w.proc.exitcode
         why = f"the thumbnail worker died (exit code {code})"
         for req in failed:
-            self._on_result(req.tag, why)
+            self._deliver(req.tag, why)
         if replace:
             self._add(self._spawn())
         elif not self._closed and not self._workers:
@@ -480,4 +480,12 @@ class ThumbnailProcessPool:
                 w.busy.clear()
             self._running.clear()
         for req in reqs:
-            self._on_result(req.tag, reason)
+            self._deliver(req.tag, reason)
+
+    def _deliver(self, tag: Hashable, result) -> None:
+        """Hand a result to the callback; its failure (a receiver already deleted while the
+        window closes) must not stop the reader thread."""
+        try:
+            self._on_result(tag, result)
+        except Exception:  # noqa: BLE001 - nothing to tell: the result is simply not shown
+            pass

@@ -191,3 +191,29 @@ def test_workers_that_cannot_start_fail_every_request_with_the_reason(qtbot, cat
         assert got[1] == ("b", got[0][1])
     finally:
         assert pool.shutdown()
+
+
+def test_the_grid_paints_every_cell_and_a_placeholder_for_a_corrupt_image(qtbot, catalog, pictures):
+    from dsdesk.ui.grid import GridPanel
+
+    panel = GridPanel(catalog.db)
+    qtbot.addWidget(panel)
+    panel.resize(900, 700)
+    panel.show()
+    try:
+        panel.model.set_query(pictures.id, gridmod.folder_filter("/pics", False))
+        qtbot.waitUntil(lambda: not panel.model.loading and panel.model.rowCount() == 3, timeout=20000)
+        ids = {panel.model.item_id(r) for r in range(3)}
+        bad = _ids_by_name(pictures)[("/pics", "notes.jpg")]
+
+        def settled():
+            panel.view.viewport().repaint()  # paints request the facts, then the thumbnails
+            return all(panel.loader.pixmap(i) is not None or i in panel.loader.failed for i in ids)
+
+        qtbot.waitUntil(settled, timeout=60000)
+        assert panel.loader.failed == {bad}
+        shot = panel.view.viewport().grab().toImage()  # the broken cell paints its glyph, never raises
+        assert not shot.isNull()
+    finally:
+        assert panel.shutdown()
+        panel.close()
