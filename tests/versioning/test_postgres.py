@@ -95,3 +95,12 @@ def test_versioning_on_postgres(pcat, tmp_path):
         rollback(s, ds.id, "v1")
     assert dataset_dump(db, ds.id) == before
     assert gc(db, dry_run=True).candidate_count >= 0
+
+
+def test_bulk_import_on_postgres(pcat):
+    """The bulk path's read-back shortcuts (driver row counts) hold on psycopg too."""
+    from tests.catalog.test_ingest import check_bulk_import
+
+    n = len(pcat.projects.list())
+    ds = pcat.projects.create(f"bulk{n}").datasets.create("bulk")
+    check_bulk_import(pcat, ds)
