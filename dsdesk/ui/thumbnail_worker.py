@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import struct
 import threading
 import time
@@ -122,6 +123,7 @@ def render(driver_id: int, storage_key: str, etag: str | None, size: int) -> tup
 def _worker_main(conn: Connection, init_args: tuple) -> None:
     """A worker's loop: ``(seq, driver_id, key, etag, size)`` in, one :data:`HEADER` and
     the pixels (or the reason) out, until ``None`` or the parent goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal is the GUI's to handle
     try:
         try:
             _init_worker(*init_args)
@@ -296,6 +298,10 @@ class ThumbnailProcessPool:
             ok = not thread.is_alive()
         with self._lock:
             workers, self._workers = self._workers, []
+        for w in workers:
+            # Closed before the join: a worker blocked sending a result nobody reads any
+            # more (a frame larger than the socket buffer) gets EPIPE and ends.
+            w.conn.close()
         deadline = time.monotonic() + max(0.0, timeout)
         for w in workers:
             w.proc.join(max(0.0, deadline - time.monotonic()))
@@ -303,7 +309,6 @@ class ThumbnailProcessPool:
                 ok = False
                 w.proc.kill()
                 w.proc.join(1.0)
-            w.conn.close()
         for fd in (self._wake_r, self._wake_w):
             try:
                 os.close(fd)
