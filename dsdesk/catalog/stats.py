@@ -30,6 +30,15 @@ def refresh(session: Session, dataset_id: int) -> None:
         .execution_options(synchronize_session=False))
 
 
+def add_items(session: Session, dataset_id: int, items: int, bytes_: int, folders: int) -> None:
+    """Bump the cached statistics after new, unannotated items were added (no recount)."""
+    session.execute(
+        update(Dataset).where(Dataset.id == dataset_id)
+        .values(item_count=Dataset.item_count + items, bytes_total=Dataset.bytes_total + bytes_,
+                folder_count=Dataset.folder_count + folders, updated_at=func.current_timestamp())
+        .execution_options(synchronize_session=False))
+
+
 def refresh_annotated(session: Session, item_ids: list[int]) -> None:
     """Recompute items' ``annotated`` flags from their annotations."""
     if not item_ids:

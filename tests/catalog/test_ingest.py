@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 
 import dsdesk
 import dsdesk.query as q
+from dsdesk.catalog import stats
 from dsdesk.catalog.ingest import Record, ingest
 from dsdesk.catalog.models import Blob, Folder, Item
+from dsdesk.catalog.models import Dataset as DatasetRow
 
 N = 23_000  # three batches of the bulk path (10k each)
 
@@ -37,9 +39,21 @@ def _counts(cat, ds_id):
     return items, blobs, folders
 
 
+def _stats_are_exact(cat, ds_id):
+    """The cached dataset statistics (bumped by a fresh import) equal a full recount."""
+    cols = (DatasetRow.item_count, DatasetRow.folder_count, DatasetRow.bytes_total, DatasetRow.annotation_count)
+    with cat.db.session() as s:
+        cached = s.execute(select(*cols).where(DatasetRow.id == ds_id)).one()
+    with cat.db.session(write=True) as s:
+        stats.refresh(s, ds_id)
+    with cat.db.session() as s:
+        assert s.execute(select(*cols).where(DatasetRow.id == ds_id)).one() == cached
+
+
 def check_bulk_import(cat, ds):
     """The scenario, for any catalog backend."""
     assert ds.items.bulk_import(records(N, shared_every=100)) == N
+    _stats_are_exact(cat, ds.id)
     items, blobs, folders = _counts(cat, ds.id)
     assert items == N
     assert blobs == N - (N // 100) + 1  # every 100th record shares key k0's blob
@@ -63,6 +77,10 @@ def check_bulk_import(cat, ds):
     mixed = records(4000, start=N - 2000)
     assert ds.items.bulk_import(mixed) == 2000
     assert _counts(cat, ds.id)[0] == N + 2000
+    _stats_are_exact(cat, ds.id)
+    # New paths onto binaries the dataset already has (their stored size counts).
+    assert ds.items.bulk_import(records(30, shared_every=1, start=N + 5000)) == 30
+    _stats_are_exact(cat, ds.id)
 
     # Overwrite: the existing item keeps its id, points at the new binary, takes the new metadata.
     before = ds.items.get(filepath="/d5/sub/img_000005.jpg")
