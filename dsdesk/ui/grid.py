@@ -438,6 +438,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         return QSize(self.cell + 12, self.cell + self.TEXT_H + 14)
 
+    def thumb_side(self) -> int:
+        """The side :meth:`paint` draws a thumbnail at in a cell of the hinted size."""
+        return min(self.cell, self.cell + 12 - 6 - 8)
+
     def _badge(self, name: str) -> QPixmap:
         pm = self._badges.get(name)
         if pm is None:
@@ -706,6 +710,7 @@ class GridPanel(QWidget):
             self.slider.setValue(side)
             self.slider.blockSignals(False)
         self.view.set_cell_size(side)
+        self.loader.set_display_size(self.delegate.thumb_side())
         vp = self.view.viewport().size()
         per_screen = max(1, (vp.width() // (side + 16)) * (vp.height() // (side + 36) + 1))
         self.loader.set_capacity(per_screen * 6)

@@ -61,7 +61,12 @@ class ThumbnailLoader(QObject):
         self._scaled_size = 0
         self.failed: set[int] = set()
         self._lock = threading.Lock()
-        self._results: list[tuple[int, int, QImage | None]] = []  # (gen, item id, image) (locked)
+        # (gen, item id, image, display size, image scaled to it or None) (locked)
+        self._results: list[tuple[int, int, QImage | None, int, QImage | None]] = []
+        #: The side the grid's cells paint thumbnails at (0: as rendered).  Read by the pool's
+        #: reader thread, which scales each new image to it, so that the GUI thread's only work
+        #: per thumbnail is the pixmap conversion.
+        self.display_size = 0
         self.generation = 0
         self._closed = False
         self._results_queued.connect(self._on_results_queued, Qt.ConnectionType.QueuedConnection)
@@ -86,6 +91,10 @@ class ThumbnailLoader(QObject):
                 self._scaled.clear()
             self._scaled[(item_id, size)] = got
         return got
+
+    def set_display_size(self, side: int) -> None:
+        """The side cells paint thumbnails at: images are scaled to it off the GUI thread."""
+        self.display_size = max(0, int(side))
 
     def request(self, key: ThumbKey) -> None:
         """Ask for the thumbnail of *key*; newer requests run before older ones."""
@@ -131,7 +140,8 @@ class ThumbnailLoader(QObject):
     def _on_pool_result(self, tag: tuple[int, int], result) -> None:
         """A worker's result (reader thread: QImage only, never QPixmap or widgets)."""
         gen, iid = tag
-        img = None
+        img = scaled = None
+        size = self.display_size
         if not isinstance(result, str):  # a str is why there is no thumbnail
             w, h, pixels = result
             try:
@@ -141,9 +151,12 @@ class ThumbnailLoader(QObject):
                     QImage.Format.Format_RGB32)
             except Exception:  # noqa: BLE001 - a short buffer: a broken-image cell
                 img = None
+            if img is not None and 0 < size < max(w, h):
+                scaled = img.scaled(QSize(size, size), Qt.AspectRatioMode.KeepAspectRatio,
+                                    Qt.TransformationMode.SmoothTransformation)
         with self._lock:
             first = not self._results
-            self._results.append((gen, iid, img))
+            self._results.append((gen, iid, img, size, scaled))
         if first:
             self._results_queued.emit()
 
@@ -152,7 +165,7 @@ class ThumbnailLoader(QObject):
         with self._lock:
             batch, self._results = self._results, []
         done = False
-        for gen, iid, image in batch:
+        for gen, iid, image, size, scaled in batch:
             if gen != self.generation:
                 continue
             if image is None or image.isNull():
@@ -160,6 +173,13 @@ class ThumbnailLoader(QObject):
             else:
                 self._pixmaps[iid] = QPixmap.fromImage(image)
                 self._pixmaps.move_to_end(iid)
+                if scaled is not None and size == self.display_size:  # not for a size already left
+                    if size != self._scaled_size:
+                        self._scaled.clear()
+                        self._scaled_size = size
+                    if len(self._scaled) > self.capacity:
+                        self._scaled.clear()
+                    self._scaled[(iid, size)] = QPixmap.fromImage(scaled)
             done = True
             self.thumbnail_ready.emit(iid)
         if done:

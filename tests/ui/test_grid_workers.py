@@ -217,3 +217,20 @@ def test_the_grid_paints_every_cell_and_a_placeholder_for_a_corrupt_image(qtbot,
     finally:
         assert panel.shutdown()
         panel.close()
+
+
+def test_thumbnails_arrive_scaled_to_the_cells_size_off_the_gui_thread(qtbot, catalog, pictures):
+    ids = _ids_by_name(pictures)
+    infos = gridmod.fetch_infos(catalog.db, ids.values())
+    red = ids[("/pics", "red.jpg")]
+    loader = ThumbnailLoader(catalog.db)
+    try:
+        loader.set_display_size(100)
+        loader.request(infos[red].thumb_key)
+        qtbot.waitUntil(lambda: loader.pixmap(red) is not None, timeout=60000)
+        ready = loader._scaled.get((red, 100))  # made by the pool's reader thread, not by a paint
+        assert ready is not None and (ready.width(), ready.height()) == (100, 75)
+        assert loader.pixmap(red, 100) is ready
+        assert (loader.pixmap(red, 80).width(), loader.pixmap(red, 80).height()) == (80, 60)  # other sizes: on demand
+    finally:
+        assert loader.shutdown()
