@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dsdesk.catalog.checkpoint import Checkpointer
+from dsdesk.catalog.checkpoint import WAL_KEEP_BYTES, Checkpointer
 from dsdesk.errors import CatalogError
 
 ENV_CATALOG = "DSDESK_CATALOG"
@@ -90,6 +90,7 @@ def _sqlite_pragmas(dbapi_con, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     # No checkpoint on the committing thread: dsdesk.catalog.checkpoint runs them in the background.
     cur.execute("PRAGMA wal_autocheckpoint=0")
+    cur.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")  # a big import's log does not stay big
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA temp_store=MEMORY")

@@ -110,3 +110,17 @@ def test_bulk_import_into_a_read_only_dataset_is_refused(dataset, catalog):
     with pytest.raises(dsdesk.DsdeskError, match="read-only"):
         dataset.items.bulk_import(records(5))
     assert _counts(catalog, dataset.id)[0] == 0
+
+
+def test_a_large_commit_is_checkpointed_in_the_background(dataset, catalog):
+    """The log a bulk import leaves is copied into the main file by the background
+    checkpointer (not by the importing thread), and closing the catalog waits for it."""
+    ck = catalog.db.checkpointer
+    runs = ck.runs
+    dataset.items.bulk_import(records(20_000))
+    ck.wait(30)
+    assert ck.runs > runs
+    with catalog.db.engine.connect() as con:  # nothing left to copy
+        busy, log_frames, copied = con.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert busy == 0 and copied == log_frames
+    assert catalog.datasets.get(dataset.id).items_count == 20_000
