@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from dsdesk.catalog.engine import bulk_cache
 from dsdesk.catalog.models import Annotation, Item, TaskStatus
 from dsdesk.versioning._common import Reporter, pause_point, written
 
@@ -67,6 +68,7 @@ def copy_rows(session: Session, plan: CopyPlan, ranges: list[tuple[int, int]], r
     Between batches it reports progress and honours cancellation (raising, so the caller
     rolls everything back).
     """
+    bulk_cache(session)
     counts = CopyCounts(batches=list(ranges))
     s = ITEM_T.alias("s")
     a = ANN_T.alias("a")

@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog import stats
+from dsdesk.catalog.engine import bulk_cache
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.ingest import ensure_folders
 from dsdesk.catalog.models import Dataset, Driver, Folder, Label, Recipe, utcnow
@@ -170,6 +171,7 @@ def merge(session: Session, merge_name: str, dataset_ids: list[int], with_items_
     res = MergeResult(dataset_id=dst.id)
     pause_point("merge", "start")
 
+    bulk_cache(session)
     md, dups = _dup_table(dialect)
     md.create_all(session.connection())
     try:
