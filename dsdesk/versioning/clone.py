@@ -26,11 +26,12 @@ from dsdesk.versioning._common import (
     boundaries,
     copy_stats,
     dialect_of,
+    id_range,
     pause_point,
     rebase_dir_expr,
     reserve_ids,
 )
-from dsdesk.versioning._copy import ITEM_T, CopyPlan, copy_rows, count_items
+from dsdesk.versioning._copy import ANN_T, ITEM_T, CopyPlan, copy_rows, count_items
 
 EXTERNAL_KINDS = {"local", "s3", "gcs", "azure"}
 
@@ -172,10 +173,14 @@ def clone(session: Session, src_dataset_id: int, clone_name: str | None = None, 
         def ann_over(a):
             return {"src_annotation_id": func.coalesce(a.c.src_annotation_id, a.c.id)}
 
+        ann_ids = None
+        if with_items_annotations and flt is None:
+            alo, ahi = id_range(session, ANN_T, ANN_T.c.dataset_id == src.id)
+            ann_ids = (alo, ahi) if alo is not None else None
         plan = CopyPlan(src=src.id, dst=dst.id, item_delta=item_delta, ann_delta=ann_delta,
                         item_filter=flt, annotations=with_items_annotations,
                         tasks=with_task_annotations_status, item_overrides=item_over,
-                        ann_overrides=ann_over, op="clone")
+                        ann_overrides=ann_over, op="clone", ann_ids=ann_ids)
         with deferred_name_index(session):  # name search indexed in one statement at the end
             counts = copy_rows(session, plan, ranges, rep, total)
         result.items, result.annotations, result.task_statuses = (

@@ -123,7 +123,8 @@ def _snapshot(session: Session, dataset_id: int, name: str, description: str = "
         "annotation_ids": [alo + ann_delta, ahi + ann_delta] if alo is not None else None,
         "dataset_name": src.name}}
     total = count_items(session, src.id)
-    plan = CopyPlan(src=src.id, dst=frozen.id, item_delta=item_delta, ann_delta=ann_delta, op="snapshot")
+    plan = CopyPlan(src=src.id, dst=frozen.id, item_delta=item_delta, ann_delta=ann_delta, op="snapshot",
+                    ann_ids=(alo, ahi) if alo is not None else None)
     copy_rows(session, plan, ranges, rep, total)
     session.execute(insert(FOLDER_T).from_select(
         ["dataset_id", "path", "created_at"],
