@@ -189,11 +189,11 @@ def run(sizes: list[int], cache: Path, repeat: int = 3) -> list[tuple]:
             for _ in range(repeat):
                 db = open_database(_scratch(base100, work))
                 src = _src_id(db)
-                runs["raw"].append((_timed(db, lambda s: _raw_copy(s, src, "raw-100k"))[0], _timed.cpu))
-                t, res = _timed(db, lambda s: clone(s, src, "c-100k"))
+                runs["raw"].append((_timed(db, lambda s, src=src: _raw_copy(s, src, "raw-100k"))[0], _timed.cpu))
+                t, res = _timed(db, lambda s, src=src: clone(s, src, "c-100k"))
                 assert res.items == 100_000
                 runs["clone"].append((t, _timed.cpu))
-                runs["snap"].append((_timed(db, lambda s: snapshot(s, src, "s-100k"))[0], _timed.cpu))
+                runs["snap"].append((_timed(db, lambda s, src=src: snapshot(s, src, "s-100k"))[0], _timed.cpu))
                 # merge: a master with one annotation per item, two clones of it (each adding its own)
                 as_cat = SimpleNamespace(db=db)  # add_annotations only needs cat.db
                 add_annotations(as_cat, src, 1.0)
@@ -202,7 +202,7 @@ def run(sizes: list[int], cache: Path, repeat: int = 3) -> list[tuple]:
                     b = clone(s, src, "merge-b").dataset_id
                 add_annotations(as_cat, a, 0.1, seed=2)
                 add_annotations(as_cat, b, 0.1, seed=3)
-                t, mres = _timed(db, lambda s: merge(s, "merged", [a, b], with_metadata=True))
+                t, mres = _timed(db, lambda s, a=a, b=b: merge(s, "merged", [a, b], with_metadata=True))
                 assert mres.items == 100_000
                 runs["merge"].append((t, _timed.cpu))
                 db.close()

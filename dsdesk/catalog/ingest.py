@@ -51,7 +51,6 @@ def _json_encoder() -> Callable[[Any], str]:
     return encode
 
 
-
 @dataclass(slots=True)
 class Record:
     """One file to put in a dataset: where it goes and what binary it is."""
@@ -138,7 +137,7 @@ def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, o
         # parameter processing would be most of an ingest's time.
         rows = [(iid, dataset_id, r.dir, r.name, blob_ids[r.storage_key],
                  encode(r.meta_user) if r.meta_user else "{}", encode(r.meta_system) if r.meta_system else "{}",
-                 r.description) for iid, r in zip(new_ids, part)]
+                 r.description) for iid, r in zip(new_ids, part, strict=True)]
         n = _inserted(session.connection().exec_driver_sql(item_sql, rows))
         if n == len(part):
             # Every row went in (the common case): the ids are the ones allocated, and
