@@ -201,7 +201,6 @@ class Items:
         from dsdesk.catalog.ingest import Record, ingest
 
         def normalised():
-            dirs: dict[str, str] = {}  # a folder holds many records: normalise each once
             for r in records:
                 if isinstance(r, dict):
                     r = dict(r)
@@ -209,10 +208,7 @@ class Items:
                         r["dir"], r["name"] = paths.split_filepath(r.pop("filepath"))
                     r = Record(**r)
                 else:
-                    d = dirs.get(r.dir)
-                    if d is None:
-                        d = dirs[r.dir] = paths.normalize_dir(r.dir)
-                    r.dir = d
+                    r.dir = paths.normalize_dir(r.dir)  # cached per folder in dsdesk.catalog.paths
                     paths.check_name(r.name)
                 yield r
 

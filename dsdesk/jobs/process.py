@@ -371,24 +371,25 @@ class ProcessJob:
         while True:
             ready = _wait_ready([conn, p.sentinel], timeout=1.0)
             if conn in ready or (ready and conn.poll()):
-                try:
-                    ev = conn.recv()
-                except (EOFError, OSError):
-                    return None
-                self._deliver(ev)
-                if ev.status in FINAL:
-                    return ev
+                final, closed = self._take(conn)
+                if final is not None or closed:
+                    return final
             elif p.sentinel in ready:
                 # Exited: read what it sent before going, then give up.
                 while conn.poll():
-                    try:
-                        ev = conn.recv()
-                    except (EOFError, OSError):
-                        return None
-                    self._deliver(ev)
-                    if ev.status in FINAL:
-                        return ev
+                    final, closed = self._take(conn)
+                    if final is not None or closed:
+                        return final
                 return None
+
+    def _take(self, conn) -> tuple[JobEvent | None, bool]:
+        """Receive and deliver one event: (the event if it is the final one, whether the pipe closed)."""
+        try:
+            ev = conn.recv()
+        except (EOFError, OSError):
+            return None, True
+        self._deliver(ev)
+        return (ev if ev.status in FINAL else None), False
 
     def _deliver(self, ev: JobEvent) -> JobEvent:
         if ev.job_id:
