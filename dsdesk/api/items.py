@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +215,7 @@ class Items:
         def job(ctx):
             with self._cat.db.session(write=True) as s:
                 res = ingest(s, self._ds.id, self._ds.driver_id, normalised(), mode=mode, collect_ids=False,
+                             expected=len(records) if isinstance(records, Sized) else None,
                              on_batch=lambda n: (ctx.check_cancelled(), ctx.progress(n, None, f"{n} records")))
                 if res.bytes_created is not None:  # only new items: bump the counts, no recount
                     stats.add_items(s, self._ds.id, res.created, res.bytes_created, res.folders_created)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import json.encoder
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog import paths
+from dsdesk.catalog.bulkload import IndexDeferral, deferred_indexes
 from dsdesk.catalog.engine import bulk_cache
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Blob, Folder, Item
@@ -104,30 +105,37 @@ def _folder_count(session: Session, dataset_id: int) -> int:
 
 def ingest(session: Session, dataset_id: int, driver_id: int, records: Iterable[Record], *,
            mode: str = "skip", collect_ids: bool = True, batch: int = BATCH,
-           on_batch: Callable[[int], None] | None = None, check_writable: bool = True) -> IngestResult:
+           on_batch: Callable[[int], None] | None = None, check_writable: bool = True,
+           expected: int | None = None) -> IngestResult:
     """Insert *records* into the dataset as items pointing at blobs of *driver_id*.
 
     Paths must already be normalised (``paths.split_filepath``).  Blobs are shared by
     storage key: the same key twice is one blob.  *on_batch(n_done)* is called after each
-    batch (jobs report progress and check cancellation there).  Runs inside the caller's
-    transaction; the caller commits.
+    batch (jobs report progress and check cancellation there).  *expected* is the number
+    of records when the caller knows it and *records* has no ``len``: a large load then
+    defers the item indexes from its first row (:mod:`dsdesk.catalog.bulkload`).  Runs
+    inside the caller's transaction; the caller commits.
     """
     if mode not in ("skip", "overwrite"):
         raise ValueError(f"mode must be 'skip' or 'overwrite', not {mode!r}")
     if check_writable:
         writable_dataset(session, dataset_id, "add items to")
     bulk_cache(session)
-    with deferred_name_index(session):
-        return _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, on_batch)
+    if expected is None and isinstance(records, Sized):
+        expected = len(records)
+    with deferred_name_index(session), deferred_indexes(session, "item", expected) as deferral:
+        return _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, on_batch, deferral)
 
 
-def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, on_batch) -> IngestResult:
+def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, on_batch,
+            deferral: IndexDeferral) -> IngestResult:
     res = IngestResult()
     done = 0
     item_sql = raw_insert_sql(session, "item", ITEM_COLS, conflict=("dataset_id", "dir", "name"))
     encode = _json_encoder()  # one per call: its cycle-check table is not shared between threads
 
     for part in chunked(records, batch):
+        deferral.consider(done + len(part))  # a load of unknown size: decided as it grows
         res.folders_created += ensure_folders(session, dataset_id, {r.dir for r in part})
         blob_ids, sizes = _ensure_blobs(session, driver_id, part)
         if sizes is None:  # some binaries were known already: their stored size counts

@@ -144,7 +144,8 @@ def ensure_index(engine: Engine, field: str, dataset_id: int | None = None, valu
                 # which SQLite refuses at once with "database is locked".
                 with engine.begin() as con:
                     for stmt in statements:
-                        con.execute(text(stmt))
+                        # Driver SQL, not text(): a key like "cam-:id" would read as a bind parameter.
+                        con.exec_driver_sql(stmt)
 
         else:
             # CONCURRENTLY cannot run inside a transaction block.
@@ -153,7 +154,7 @@ def ensure_index(engine: Engine, field: str, dataset_id: int | None = None, valu
                 if key[1] not in have and len({h for h in have if not h.endswith("_n")}) >= MAX_AUTO_INDEXES:
                     return False
                 for stmt in statements:
-                    con.execute(text(stmt))
+                    con.exec_driver_sql(stmt)
                 con.execute(text("ANALYZE item"))  # statistics for the new expression
         _record(engine, dataset_id, field, value_type)
     except SQLAlchemyError as e:
