@@ -353,6 +353,26 @@ class SyncListing(Base):
     mimetype: Mapped[str | None] = mapped_column(String(255))  # from the key's name (migration 0004)
 
 
+class SyncTombstone(Base):
+    """A key the user deleted from a synced dataset while its object stays in storage
+    (the driver does not allow external delete, or a clone / snapshot still uses the
+    binary), so the next sync does not bring the item back (migration 0010).
+
+    ``etag`` and ``size`` are the object's at the time of the delete: sync skips the key
+    while the listed object still matches them; a changed object is new content and comes
+    back as a new item (the tombstone goes).  No link to ``blob``: gc may drop the blob row
+    of an unreferenced object and the deletion must still hold.
+    """
+
+    __tablename__ = "sync_tombstone"
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("driver.id", ondelete="CASCADE"), primary_key=True)
+    storage_key: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    deleted_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
+
+
 class MetadataKey(Base):
     """Registry of metadata paths seen per dataset (for completion and custom columns)."""
 

@@ -5,6 +5,10 @@ datasets too, so their items protect what they need), and for external storage o
 the driver allows external delete.  Catalog rows go in one transaction; files are removed
 after it committed, so a crash can leave an orphan file (``gc`` finds it) but never an
 item without its bytes.
+
+Deleting items of a master synced from external storage while their objects stay in the
+bucket also records tombstones (:mod:`dsdesk.catalog.tombstones`), in the same
+transaction, so the next sync does not bring them back.
 """
 
 from __future__ import annotations
@@ -13,20 +17,26 @@ from collections.abc import Sequence
 
 from sqlalchemy import Select, delete, select
 
-from dsdesk.catalog import stats, tree
+from dsdesk.catalog import stats, tombstones, tree
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Blob, Driver, Item
 from dsdesk.catalog.sql import chunked
 
 
 def delete_items(db, dataset_id: int, ids: Sequence[int] | Select, folder: str | None = None) -> int:
-    """Delete the items (and, with *folder*, the folder rows under it); returns the item count."""
+    """Delete the items (and, with *folder*, the folder rows under it); returns the item count.
+
+    Every deletion of items goes through here (API, CLI ``rm``, the GUI's delete jobs): in
+    a master synced from external storage, the keys whose objects stay in storage are
+    tombstoned so sync does not resurrect them (see :mod:`dsdesk.catalog.tombstones`).
+    """
     with db.session(write=True) as s:
-        writable_dataset(s, dataset_id, "delete items from")
+        ds = writable_dataset(s, dataset_id, "delete items from")
         sel = ids if isinstance(ids, Select) else list(ids)
         scoped = select(Item.id).where(Item.dataset_id == dataset_id, Item.id.in_(sel))
         blob_ids = list(s.execute(select(Item.blob_id).where(Item.id.in_(scoped)).distinct()).scalars())
         n = s.execute(delete(Item).where(Item.id.in_(scoped)).execution_options(synchronize_session=False)).rowcount
+        tombstones.record(s, ds, blob_ids)
         if folder is not None:
             tree.delete_folder_rows(s, dataset_id, folder)
         stats.refresh(s, dataset_id)
