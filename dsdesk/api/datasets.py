@@ -362,26 +362,48 @@ class Dataset:
                              overwrite=overwrite, on_event=on_event, dataset_id=self.id,
                              spec={"dataset_id": self.id, "local_path": str(local_path)})
 
-    def sync(self, dry_run: bool = False, delete_missing: bool = False, on_event=None):
+    def sync(self, dry_run: bool = False, delete_missing: bool = False, restore_deleted: bool = False,
+             on_event=None):
         """Reconcile the dataset with its external storage; returns a ``SyncReport``
-        (``new``, ``changed``, ``renamed``, ``missing``, ``deleted``, ``folders``, ``errors`` ...).
+        (``new``, ``changed``, ``renamed``, ``missing``, ``deleted``, ``skipped``, ``folders``,
+        ``errors`` ...).
 
         Vanished objects mark their items missing; *delete_missing* deletes them instead.
+        Items the user deleted while their object stayed in storage are not brought back
+        (``skipped``) unless the object changed since; *restore_deleted* forgets those
+        deletions first so they come back now (see :meth:`restore_deleted`).
         A dry run reports what would happen and changes nothing.  An interrupted sync
         resumes on the next call.  See :mod:`dsdesk.sync.engine`.
         """
         from dsdesk.sync.engine import sync_job
 
         report = self._cat.run("sync", sync_job, self.id, dry_run=dry_run, delete_missing=delete_missing,
-                               on_event=on_event, dataset_id=self.id,
-                               spec={"dataset_id": self.id, "dry_run": dry_run, "delete_missing": delete_missing})
+                               restore_deleted=restore_deleted, on_event=on_event, dataset_id=self.id,
+                               spec={"dataset_id": self.id, "dry_run": dry_run, "delete_missing": delete_missing,
+                                     "restore_deleted": restore_deleted})
         if not dry_run:
             self.refresh()
         return report
 
+    def restore_deleted(self) -> int:
+        """Forget which items the user deleted from this synced dataset while their objects
+        stayed in storage, so the next sync brings them back as new items (annotations and
+        metadata of the deleted items are not restored: that is what snapshots are for).
+
+        Returns how many deletions were forgotten.  ``sync_status["deleted_keys"]`` counts
+        them beforehand; ``sync(restore_deleted=True)`` does this and syncs in one go.
+        """
+        from dsdesk.catalog import tombstones
+        from dsdesk.catalog.guards import live_dataset
+
+        with self._cat.db.session(write=True) as s:
+            live_dataset(s, self.id)
+            return tombstones.clear(s, self.id)
+
     @property
     def sync_status(self) -> dict:
-        """Last sync time and counts, the auto-sync interval, and whether a sync is under way."""
+        """Last sync time and counts, the auto-sync interval, whether a sync is under way,
+        and ``deleted_keys``: keys the user deleted that sync keeps out."""
         from dsdesk.sync.engine import sync_state
 
         return sync_state(self._cat.db, self.id)

@@ -16,7 +16,8 @@ def cmd_sync(args) -> int:
 
     cat = _catalog(args)
     ds = _dataset(cat, args)
-    report = ds.sync(dry_run=args.dry_run, delete_missing=args.delete_missing, on_event=_bar(args))
+    report = ds.sync(dry_run=args.dry_run, delete_missing=args.delete_missing,
+                     restore_deleted=args.restore_deleted, on_event=_bar(args))
     if args.json:
         print(json.dumps(report.to_json(), indent=2, default=str))
         return 0
@@ -62,6 +63,9 @@ def register(command) -> None:
     sy.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     sy.add_argument("--delete-missing", action="store_true",
                     help="delete items whose object vanished (default: mark them missing)")
+    sy.add_argument("--restore-deleted", action="store_true",
+                    help="bring back items deleted in dsdesk whose objects are still in storage "
+                         "(by default sync keeps them out)")
     sy.add_argument("--json", action="store_true", help="print the report as JSON")
     sy.set_defaults(func=cmd_sync)
 

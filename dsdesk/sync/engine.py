@@ -16,6 +16,23 @@ duplicates or losses:
    ``delete_missing``), folder markers.  It commits with the cleanup of the staging rows,
    so it happens exactly once.
 
+Keys the user deleted from the dataset while their object stayed in storage are
+tombstoned (:mod:`dsdesk.catalog.tombstones`) and skipped, never re-added:
+
+* A tombstoned key is skipped as long as the listed object has the etag and size it had
+  when the user deleted it (``SyncReport.skipped`` counts them, a dry run included).
+* If the object changed (another etag or size), it is new content and the user's
+  deletion no longer applies: it comes back as a new item and its tombstone is cleared.
+* A tombstoned key that vanished while a new key appeared with the same etag and size is
+  a rename, as for items: the tombstone follows the object to its new key (an item's own
+  rename is paired first, so it is never taken by a tombstone).
+* A tombstoned key that vanished with no such new key keeps its tombstone (the same
+  bytes reappearing under that key stay deleted).
+* A key that has an item in the dataset again (a rollback restored it, or it came back
+  changed) drops its tombstone.
+* ``restore_deleted=True`` clears the dataset's tombstones first, so the run brings every
+  still-present object back (``SyncReport.undeleted`` counts the cleared tombstones).
+
 A dry run stages the listing the same way, applies inside a transaction that is rolled
 back, and so reports exactly what a real run would do.
 """
@@ -35,12 +52,22 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import JSON, and_, bindparam, delete, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from dsdesk.catalog import paths, stats
+from dsdesk.catalog import paths, stats, tombstones
 from dsdesk.catalog.guards import live_dataset, writable_dataset
-from dsdesk.catalog.models import Blob, Dataset, Driver, Folder, Item, SyncListing, SyncState, utcnow
+from dsdesk.catalog.models import (
+    Blob,
+    Dataset,
+    Driver,
+    Folder,
+    Item,
+    SyncListing,
+    SyncState,
+    SyncTombstone,
+    utcnow,
+)
 from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import chunked, insert_ignore
 from dsdesk.errors import DsdeskError, InvalidInputError, InvalidPathError, StorageError
@@ -71,6 +98,8 @@ class SyncReport:
     restored: int = 0  # marked missing before, present again
     deleted: int = 0  # items deleted because their key vanished (delete_missing)
     unchanged: int = 0
+    skipped: int = 0  # listed keys the user deleted from the dataset (tombstoned, object unchanged)
+    undeleted: int = 0  # tombstones cleared by restore_deleted (their objects come back as new items)
     folders: int = 0  # folders created
     conflicts: int = 0  # new keys whose path was taken: item created under a suffixed name
     error_count: int = 0
@@ -84,8 +113,11 @@ class SyncReport:
 
     def summary(self) -> str:
         """One line for a progress bar or a log."""
-        kinds = ("new", "changed", "renamed", "missing", "restored", "deleted", "folders", "conflicts")
+        kinds = ("new", "changed", "renamed", "missing", "restored", "deleted", "undeleted", "folders",
+                 "conflicts")
         parts = [f"{k} {getattr(self, k)}" for k in kinds if getattr(self, k)]
+        if self.skipped:
+            parts.append(f"skipped {self.skipped} deleted by the user")
         head = "dry run: " if self.dry_run else ""
         errs = f", {self.error_count} error(s)" if self.error_count else ""
         return f"{head}{self.listed} listed: " + (", ".join(parts) or "no change") + errs
@@ -120,20 +152,21 @@ def _guess_mimetype(name: str) -> str:
 
 # ----------------------------------------------------------------------------- public
 def sync_job(ctx, dataset_id: int, dry_run: bool = False, delete_missing: bool = False,
-             page_size: int | None = None) -> SyncReport:
+             page_size: int | None = None, restore_deleted: bool = False) -> SyncReport:
     """Job function (see :mod:`dsdesk.jobs.runner`): sync one dataset with its driver."""
     return sync_dataset(ctx.db, dataset_id, dry_run=dry_run, delete_missing=delete_missing,
-                        ctx=ctx, page_size=page_size)
+                        ctx=ctx, page_size=page_size, restore_deleted=restore_deleted)
 
 
 def run_sync(db, dataset_id: int, dry_run: bool = False, delete_missing: bool = False,
-             on_event=None, page_size: int | None = None) -> SyncReport:
+             on_event=None, page_size: int | None = None, restore_deleted: bool = False) -> SyncReport:
     """Sync *dataset_id* as a recorded job on this thread and return the report."""
     from dsdesk.jobs.runner import run_job
 
     return run_job(db, "sync", sync_job, dataset_id, dry_run=dry_run, delete_missing=delete_missing,
-                   page_size=page_size, spec={"dataset_id": dataset_id, "dry_run": dry_run,
-                                              "delete_missing": delete_missing},
+                   page_size=page_size, restore_deleted=restore_deleted,
+                   spec={"dataset_id": dataset_id, "dry_run": dry_run, "delete_missing": delete_missing,
+                         "restore_deleted": restore_deleted},
                    dataset_id=dataset_id, on_event=on_event)
 
 
@@ -148,8 +181,12 @@ class _NoCtx:
 
 
 def sync_dataset(db, dataset_id: int, *, dry_run: bool = False, delete_missing: bool = False,
-                 ctx=None, page_size: int | None = None) -> SyncReport:
+                 ctx=None, page_size: int | None = None, restore_deleted: bool = False) -> SyncReport:
     """Reconcile dataset *dataset_id* with its external driver; return a :class:`SyncReport`.
+
+    Keys the user deleted from the dataset (tombstones) are skipped while their object is
+    unchanged; *restore_deleted* forgets those deletions first, so this run brings the
+    objects back (in a dry run: reports that it would, and keeps the tombstones).
 
     Raises StorageError when the storage cannot be listed (the staged part is kept: the
     next run resumes), ReadOnlyError for a read-only dataset (dry runs excepted),
@@ -163,7 +200,7 @@ def sync_dataset(db, dataset_id: int, *, dry_run: bool = False, delete_missing: 
             raise DsdeskError(f"dataset {dataset_id} is already being synced")
         _running.add(dataset_id)
     try:
-        report = _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size)
+        report = _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size, restore_deleted)
     finally:
         with _running_lock:
             _running.discard(dataset_id)
@@ -171,7 +208,7 @@ def sync_dataset(db, dataset_id: int, *, dry_run: bool = False, delete_missing: 
     return report
 
 
-def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size) -> SyncReport:
+def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size, restore_deleted=False) -> SyncReport:
     report = SyncReport(dataset_id, dry_run=dry_run, delete_missing=delete_missing)
     with _session(db) as s:
         ds = live_dataset(s, dataset_id) if dry_run else writable_dataset(s, dataset_id, "sync")
@@ -204,13 +241,21 @@ def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size) -> SyncReport
             # A dataset with no item yet has nothing to diff against: its first sync writes
             # blobs, items and folders page by page (still resumable from the cursor) and
             # skips the staging table, the cost of which dominates a million-key import.
+            # Not when the user deleted keys that must stay out (tombstones): those are
+            # diffed like any re-sync.
             bulk = not dry_run and s.execute(select(Item.id).where(Item.dataset_id == dataset_id)
-                                             .limit(1)).first() is None
+                                             .limit(1)).first() is None \
+                and (restore_deleted or s.execute(select(SyncTombstone.storage_key).where(
+                    SyncTombstone.dataset_id == dataset_id).limit(1)).first() is None)
             s.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
             state.run_id, state.cursor, state.phase = run_id, None, phase
             state.stats = {**(state.stats or {}), "run_started": utcnow().isoformat(), "run_dry": dry_run,
                            "run_bulk": bulk}
             state.last_error = None
+        if restore_deleted and bulk:
+            # No diff step will run: the tombstones go now, with the run's start.
+            report.undeleted = tombstones.clear(s, dataset_id)
+            restore_deleted = False
     prefix = driver.prefix
     if phase == "listing":
         sink = _BulkSink(db, dataset_id, driver_id) if bulk else None
@@ -229,7 +274,7 @@ def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size) -> SyncReport
                       .values(phase="listed", cursor=None))
     ctx.check_cancelled()
     ctx.progress(report.listed, report.listed, f"reconciling {report.listed} objects")
-    changed_keys = _apply(db, dataset_id, driver_id, delete_missing, dry_run, report)
+    changed_keys = _apply(db, dataset_id, driver_id, delete_missing, dry_run, report, restore_deleted)
     if changed_keys and not dry_run:
         _invalidate_thumbnails(db, driver_id, changed_keys)
     return report
@@ -536,10 +581,14 @@ def _close_run(s, dataset_id: int, report, now) -> None:
 
 
 # ------------------------------------------------------------------------------ apply
-def _apply(db, dataset_id, driver_id, delete_missing, dry_run, report) -> list[tuple[str, str | None]]:
+def _apply(db, dataset_id, driver_id, delete_missing, dry_run, report,
+           restore_deleted: bool = False) -> list[tuple[str, str | None]]:
     """Diff the staged listing against the catalog and apply it in one transaction."""
     now = utcnow()
     with _session(db, commit=not dry_run) as s:
+        if restore_deleted:
+            # In the apply's transaction: a dry run rolls it back with the rest.
+            report.undeleted = tombstones.clear(s, dataset_id)
         changed_keys = _reconcile(s, dataset_id, driver_id, delete_missing, now, report)
         _collect_errors(s, dataset_id, report)
         if not dry_run:
@@ -568,6 +617,14 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
     # IN on (driver_id, storage_key): it would probe the cross product of both lists.
     in_ds = (Blob.id + 0).in_(select(Item.blob_id).where(Item.dataset_id == d))
 
+    # --- tombstones: listed keys the user deleted stay out while their object is unchanged
+    has_tombs = _any_tombstone(s, d, drv)
+    if has_tombs:
+        _drop_revived_tombstones(s, d, drv)
+        has_tombs = _any_tombstone(s, d, drv)
+    kept = _kept_keys(d, drv)
+    not_kept = ~L.storage_key.in_(kept) if has_tombs else true()
+
     # --- renames: vanished (item's key not listed) x new (listed key with no item), same etag+size
     vb = aliased(Blob)
     vanished = (select(Item.id.label("item_id"), Item.dir, Item.name, vb.id.label("blob_id"),
@@ -581,7 +638,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                 .subquery())
     new = (select(L.storage_key, L.dir, L.name, L.etag, L.size, L.last_modified,
                   func.row_number().over(partition_by=(L.etag, L.size), order_by=L.storage_key).label("rn"))
-           .where(files, L.etag.is_not(None), ~L.storage_key.in_(ds_keys))
+           .where(files, L.etag.is_not(None), ~L.storage_key.in_(ds_keys), not_kept)
            .subquery())
     # Cheap probe first: with no vanished key (a first sync, most re-syncs) there is
     # nothing to pair, and the windowed pairing query would rank every new key for nothing.
@@ -619,6 +676,10 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
             s.execute(update(Item).where(Item.id == p.item_id).values(**values)
                       .execution_options(synchronize_session=False))
         report.renamed = len(pairs)
+
+    if has_tombs:
+        _follow_renamed_tombstones(s, d, drv, files, ds_keys)
+        report.skipped = s.execute(select(func.count()).select_from(kept.subquery())).scalar_one()
 
     # --- changed: an item's key is listed with another etag / size / mtime
     lk = aliased(L)
@@ -676,7 +737,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
             .values(missing_since=now).execution_options(synchronize_session=False)).rowcount or 0
 
     # --- new keys: blobs (insert or refresh), items, folders
-    newk = and_(files, ~L.storage_key.in_(ds_keys))
+    newk = and_(files, ~L.storage_key.in_(ds_keys), not_kept)
     blob_exists = select(Blob.id).where(Blob.driver_id == drv, Blob.storage_key == L.storage_key).exists()
     refreshed = s.execute(update(Blob).where(
         Blob.driver_id == drv,
@@ -715,12 +776,108 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
 
     folder_rows = select(literal(d), L.dir, literal(now)).where(
         L.dataset_id == d, L.is_dir.is_(True), L.error.is_(None), L.dir != "/").distinct()
+    gone_folders = _deleted_folders(s, d, files, kept) if has_tombs else []
     report.folders = s.execute(insert_ignore(s, Folder.__table__, ["dataset_id", "path"]).from_select(
         ["dataset_id", "path", "created_at"], folder_rows)).rowcount or 0
+    for part in chunked(gone_folders, 5000):
+        report.folders -= s.execute(delete(Folder).where(Folder.dataset_id == d, Folder.path.in_(part))
+                                    .execution_options(synchronize_session=False)).rowcount or 0
+
+    if has_tombs:
+        _drop_revived_tombstones(s, d, drv)  # tombstoned keys that came back changed
 
     total_files = s.execute(select(func.count()).select_from(L).where(files)).scalar_one()
-    report.unchanged = max(0, total_files - report.new - report.changed - report.renamed - report.restored)
+    report.unchanged = max(0, total_files - report.new - report.changed - report.renamed - report.restored
+                           - report.skipped)
     return [(r.storage_key, r.etag) for r in changed]
+
+
+def _any_tombstone(s: Session, d: int, drv: int) -> bool:
+    T = SyncTombstone
+    return s.execute(select(T.storage_key).where(T.dataset_id == d, T.driver_id == drv).limit(1)).first() is not None
+
+
+def _kept_keys(d: int, drv: int):
+    """SELECT of the listed keys a tombstone keeps out: the object has the size and etag
+    it had when the user deleted it (an etag unknown on either side: the size decides)."""
+    T, Lt = SyncTombstone, aliased(SyncListing)
+    return (select(Lt.storage_key)
+            .join(T, and_(T.dataset_id == d, T.driver_id == drv, T.storage_key == Lt.storage_key))
+            .where(Lt.dataset_id == d, Lt.is_dir.is_(False), Lt.error.is_(None), T.size == Lt.size,
+                   or_(T.etag.is_(None), Lt.etag.is_(None), T.etag == Lt.etag)))
+
+
+def _deleted_folders(s: Session, d: int, files, kept) -> list[str]:
+    """Listed folders sync must not recreate: not in the dataset (the user deleted them)
+    and every listed file under them kept out by a tombstone.  Folders with no file under
+    them (markers of empty folders) and folders the dataset still has are not touched.
+
+    Works on folder paths, not items: the candidates are the listed folders missing from
+    the dataset (usually none or a few), the rest is two DISTINCT queries.
+    """
+    L = SyncListing
+    exists_now = select(Folder.id).where(Folder.dataset_id == d, Folder.path == L.dir).exists()
+    candidates = list(s.execute(select(L.dir).where(L.dataset_id == d, L.is_dir.is_(True), L.error.is_(None),
+                                                    L.dir != "/", ~exists_now).distinct()).scalars())
+    if not candidates:
+        return []
+
+    def with_ancestors(dirs) -> set[str]:
+        out: set[str] = set()
+        for p in dirs:
+            while p not in out and p != "/":
+                out.add(p)
+                p = p.rsplit("/", 1)[0] or "/"
+        return out
+
+    deleted = with_ancestors(s.execute(select(L.dir).where(files, L.storage_key.in_(kept)).distinct()).scalars())
+    if not deleted.intersection(candidates):
+        return []
+    live = with_ancestors(s.execute(select(L.dir).where(files, ~L.storage_key.in_(kept)).distinct()).scalars())
+    return [p for p in candidates if p in deleted and p not in live]
+
+
+def _drop_revived_tombstones(s: Session, d: int, drv: int) -> int:
+    """Forget the deletion of keys that have an item in the dataset again (restored by a
+    rollback, or back as a new item because the object changed)."""
+    T = SyncTombstone
+    revived = (select(Item.id).join(Blob, Blob.id == Item.blob_id)
+               .where(Blob.driver_id == drv, Blob.storage_key == T.storage_key, Item.dataset_id == d).exists())
+    return s.execute(delete(T).where(T.dataset_id == d, T.driver_id == drv, revived)
+                     .execution_options(synchronize_session=False)).rowcount or 0
+
+
+def _follow_renamed_tombstones(s: Session, d: int, drv: int, files, ds_keys) -> int:
+    """A tombstoned key that vanished and a new key with the same etag and size is a
+    rename (the rule items follow): the tombstone moves to the new key, so the object the
+    user deleted stays out under its new name.  Runs after the items' own renames took
+    their pairs.  Returns the number of tombstones moved."""
+    T, L, Lx = SyncTombstone, SyncListing, aliased(SyncListing)
+    # An alias: this probe also sits inside the candidates' SELECT FROM sync_listing,
+    # which must not correlate it away.
+    listed = (select(Lx.storage_key).where(Lx.dataset_id == d, Lx.storage_key == T.storage_key,
+                                           Lx.is_dir.is_(False), Lx.error.is_(None)).exists())
+    lost_where = (T.dataset_id == d, T.driver_id == drv, T.etag.is_not(None), ~listed)
+    if s.execute(select(T.storage_key).where(*lost_where).limit(1)).first() is None:
+        return 0
+    lost = (select(T.storage_key.label("old_key"), T.etag, T.size,
+                   func.row_number().over(partition_by=(T.etag, T.size), order_by=T.storage_key).label("rn"))
+            .where(*lost_where).subquery())
+    tombed = select(T.storage_key).where(T.dataset_id == d, T.driver_id == drv)
+    lost_etags = select(T.etag).where(*lost_where)
+    cand = (select(L.storage_key, L.etag, L.size,
+                   func.row_number().over(partition_by=(L.etag, L.size), order_by=L.storage_key).label("rn"))
+            .where(files, L.etag.in_(lost_etags), ~L.storage_key.in_(ds_keys), ~L.storage_key.in_(tombed))
+            .subquery())
+    pairs = s.execute(select(lost.c.old_key, cand.c.storage_key)
+                      .join(cand, and_(cand.c.etag == lost.c.etag, cand.c.size == lost.c.size,
+                                       cand.c.rn == lost.c.rn))).all()
+    if pairs:
+        t = T.__table__
+        s.execute(update(t).where(t.c.dataset_id == d, t.c.driver_id == drv, t.c.storage_key == bindparam("old_key"))
+                  .values(storage_key=bindparam("new_key")),
+                  [{"old_key": a, "new_key": b} for a, b in pairs])
+    return len(pairs)
 
 
 def _prefix_len(s: Session, drv: int) -> int:
@@ -770,15 +927,19 @@ def _invalidate_thumbnails(db, driver_id: int, keys: list[tuple[str, str | None]
 
 
 def sync_state(db, dataset_id: int) -> dict[str, Any]:
-    """The dataset's sync bookkeeping: last sync time, interval, last counts, run in progress."""
+    """The dataset's sync bookkeeping: last sync time, interval, last counts, run in
+    progress, and how many keys the user deleted that sync keeps out (``deleted_keys``)."""
     with _session(db) as s:
         st = s.get(SyncState, int(dataset_id))
+        deleted = tombstones.count(s, dataset_id)
         if st is None:
             return {"dataset_id": int(dataset_id), "last_sync_at": None, "interval_seconds": None,
-                    "in_progress": False, "phase": None, "last_error": None, "last": None}
+                    "in_progress": False, "phase": None, "last_error": None, "last": None,
+                    "deleted_keys": deleted}
         return {"dataset_id": st.dataset_id, "last_sync_at": st.last_sync_at,
                 "interval_seconds": st.interval_seconds, "in_progress": st.run_id is not None,
-                "phase": st.phase, "last_error": st.last_error, "last": (st.stats or {}).get("last")}
+                "phase": st.phase, "last_error": st.last_error, "last": (st.stats or {}).get("last"),
+                "deleted_keys": deleted}
 
 
 def set_interval(db, dataset_id: int, seconds: int | None) -> None:
