@@ -12,6 +12,11 @@
   made back to both.  :meth:`Thumbnailer.many` runs a batch on a thread pool: Pillow
   releases the GIL while decoding and resizing, so threads use every core without the
   cost of shipping bytes between processes.
+* A thumbnail knows the size of its original (:func:`original_size`): the pixel size in
+  the image's header, the same figure an upload records (:func:`dsdesk.storage.media.probe`;
+  no EXIF rotation).  The cached JPEG keeps it in a comment, so a thumbnail read from the
+  cache tells it too.  The GUI writes it back to blobs that were never measured (a sync
+  lists objects, it does not read them).
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ THUMB_SIZE = 256
 DEFAULT_SIZE = THUMB_SIZE  # the name the GUI's loader uses
 QUALITY = 85
 GENERATED_THUMBS = ".dsdesk/thumbnails/"
+#: Where a thumbnail image keeps its original's (width, height) (``Image.info``), and the
+#: comment its JPEG keeps it in.
+ORIGINAL_SIZE = "dsdesk_original_size"
+_COMMENT_PREFIX = b"dsdesk original "
 ORIGINALS_MAX_BYTES = 2 << 30  # 2 GiB of recent originals
 Image.MAX_IMAGE_PIXELS = 400_000_000  # refuse decompression bombs beyond 400 Mpx
 
@@ -55,6 +64,7 @@ def make_thumbnail_image(data: bytes | io.BufferedIOBase, size: int = THUMB_SIZE
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     try:
         with Image.open(stream) as im:
+            original = im.size  # the header's, as an upload records it; draft changes it
             # Draft first: it only works before the pixels are loaded.
             im.draft("RGB", (size, size))
             # In place: without an orientation tag nothing is copied (a copy cost 12 % of
@@ -64,6 +74,7 @@ def make_thumbnail_image(data: bytes | io.BufferedIOBase, size: int = THUMB_SIZE
             if im.mode not in ("RGB", "L"):
                 im = _flatten(im)
             im.load()
+            im.info[ORIGINAL_SIZE] = original
             return im
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError,
             EOFError, IndexError, TypeError) as e:
@@ -71,10 +82,27 @@ def make_thumbnail_image(data: bytes | io.BufferedIOBase, size: int = THUMB_SIZE
 
 
 def encode_thumbnail(im: Image.Image, quality: int = QUALITY) -> bytes:
-    """*im* as JPEG bytes (what the caches store)."""
+    """*im* as JPEG bytes (what the caches store), with its original's size in a comment
+    (never the original's own comment, which Pillow would copy otherwise)."""
+    size = original_size(im)
+    comment = _COMMENT_PREFIX + b"%dx%d" % size if size else b""
     out = io.BytesIO()
-    im.save(out, "JPEG", quality=quality, optimize=False)
+    im.save(out, "JPEG", quality=quality, optimize=False, comment=comment)
     return out.getvalue()
+
+
+def original_size(im: Image.Image) -> tuple[int, int] | None:
+    """(width, height) of the original of the thumbnail *im* (one made here, or read back
+    from a cached JPEG), None when unknown (a thumbnail cached before sizes were kept)."""
+    size = im.info.get(ORIGINAL_SIZE)
+    if size is not None:
+        return size
+    comment = im.info.get("comment")
+    if isinstance(comment, bytes) and comment.startswith(_COMMENT_PREFIX):
+        w, _x, h = comment[len(_COMMENT_PREFIX):].partition(b"x")
+        if w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0:
+            return int(w), int(h)
+    return None
 
 
 def _flatten(im: Image.Image) -> Image.Image:

@@ -80,6 +80,7 @@ class ItemInfo:
     storage_key: str
     etag: str | None
     mimetype: str | None
+    sized: bool = True  # the blob has a width and height (a synced one may not: see thumb_key)
 
     @property
     def filename(self) -> str:
@@ -88,21 +89,23 @@ class ItemInfo:
 
     @property
     def thumb_key(self) -> ThumbKey:
-        """The key of this item's thumbnail."""
-        return ThumbKey(self.id, self.blob_id, self.driver_id, self.storage_key, self.etag)
+        """The key of this item's thumbnail (asking for the original's size when the
+        catalog has none: the thumbnail's decode learns it)."""
+        return ThumbKey(self.id, self.blob_id, self.driver_id, self.storage_key, self.etag, not self.sized)
 
 
 def fetch_infos(db, ids) -> dict[int, ItemInfo]:
     """Cell facts of *ids* (one query; Qt-free, runs on workers)."""
     q = (select(ITEM.c.id, ITEM.c.dir, ITEM.c.name, ITEM.c.annotated, BLOB.c.missing_since, ITEM.c.changed_at,
-                ITEM.c.blob_id, BLOB.c.driver_id, BLOB.c.storage_key, BLOB.c.etag, BLOB.c.mimetype)
+                ITEM.c.blob_id, BLOB.c.driver_id, BLOB.c.storage_key, BLOB.c.etag, BLOB.c.mimetype,
+                BLOB.c.width)
          .select_from(ITEM.join(BLOB, BLOB.c.id == ITEM.c.blob_id)).where(ITEM.c.id.in_(list(ids))))
     with db.session() as s:
         # The DB-API cursor's plain tuples: no Row object per item (the columns need no
         # conversion: 0/1 becomes a bool here, and the two dates are only tested for None).
         rows = s.execute(q).cursor.fetchall()
     return {r[0]: ItemInfo(r[0], r[1], r[2], bool(r[3]), r[4] is not None, r[5] is not None, r[6], r[7], r[8],
-                           r[9], r[10]) for r in rows}
+                           r[9], r[10], r[11] is not None) for r in rows}
 
 
 def folder_filter(folder: str | None, include_subfolders: bool, search: str = "") -> str | None:

@@ -225,6 +225,11 @@ class InspectorPanel(QWidget):
             self.statuses.addItem(f"{st['task']}: {st['status']}" + (f" by {st['creator']}" if st.get("creator") else ""))
         self.tabs.setTabText(2, f"Tasks ({len(d.statuses)})")
 
+    def set_dimensions(self, width: int, height: int) -> None:
+        """Show the image size learnt after the details were read (a synced item's size is
+        recorded when its thumbnail is made)."""
+        self._set_fact("Dimensions", f"{width} × {height}")
+
     def show_error(self, message: str) -> None:
         """Show an error under the facts (a refused edit, a value that does not parse)."""
         self.error_label.setText(message)

@@ -270,6 +270,7 @@ class MainWindow(QMainWindow):
         g.view.selectionModel().selectionChanged.connect(self._on_grid_selection_changed)
         g.model.modelReset.connect(self._on_grid_selection_changed)
         g.loader.thumbnail_ready.connect(self._on_loader_thumbnail_ready)
+        g.loader.image_sizes_recorded.connect(self._on_loader_image_sizes_recorded)
         self.inspector.metadata_save_requested.connect(self._on_inspector_metadata_save_requested)
         self.jobs.running_count_changed.connect(self._on_jobs_running_count_changed)
         self.jobs.views_touched.connect(self._on_jobs_views_touched)
@@ -668,6 +669,9 @@ class MainWindow(QMainWindow):
             if len(sel) == 1 and sel[0] == item_id:
                 self.inspector.show_details(details)
                 self._update_inspector_preview()
+                got = self.grid.loader.measured_size(item_id)  # recorded while the details were read
+                if got is not None:
+                    self._on_loader_image_sizes_recorded({item_id: got})
 
         self.tasks.run(lambda: read_item_details(self.cat, ds, item_id), done,
                        lambda e: self.inspector.show_nothing(f"Cannot read the item: {e}"), key="inspector")
@@ -690,6 +694,13 @@ class MainWindow(QMainWindow):
         d = self.inspector.details
         if d is not None and d.item.id == item_id:
             self._update_inspector_preview()
+
+    def _on_loader_image_sizes_recorded(self, sizes: dict) -> None:
+        d = self.inspector.details
+        if d is not None and not (d.item.width and d.item.height):
+            got = sizes.get(d.item.id)
+            if got is not None:
+                self.inspector.set_dimensions(*got)
 
     def _open_current_item(self) -> None:
         ids = self.grid.view.selected_ids()

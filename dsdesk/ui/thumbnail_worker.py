@@ -6,6 +6,8 @@ catalog open, and :func:`render` makes (or reads from the disk cache) one thumbn
 returns its pixels as raw ``RGBX`` bytes — Pillow's own layout of an RGB image, copied
 out with no repacking (``QImage.Format_RGBX8888``; the GUI process converts it to
 ``Format_RGB32`` on the pool's reader thread, which is also the copy it has to make).
+A result also carries the original image's size, which the decode learns for free: the
+GUI writes it back to blobs a sync listed without measuring (:mod:`dsdesk.ui.image_sizes`).
 
 Why processes: a JPEG decode in Pillow releases the GIL, but the Python around it (the
 blob lookup, draft, EXIF, encoding for the cache) does not, and on a busy grid those
@@ -48,9 +50,10 @@ _drivers: dict[int, object] = {}
 #: the parent between two thumbnails.  More would only delay the dropping of cells that
 #: scrolled away.
 DEPTH = 2
-#: Every message from a worker: ``seq`` (or READY / INIT_FAILED), width (or NO_IMAGE), height;
-#: the body is the pixels, or the reason (UTF-8) when there are none.
-HEADER = struct.Struct("<qii")
+#: Every message from a worker: ``seq`` (or READY / INIT_FAILED), width (or NO_IMAGE), height,
+#: and the original's width and height (0: unknown); the body is the pixels, or the reason
+#: (UTF-8) when there are none.
+HEADER = struct.Struct("<qiiii")
 READY, INIT_FAILED, NO_IMAGE = -1, -2, -1
 #: Workers that die before their first result, in a row, before the pool gives up (a
 #: catalog that cannot be opened, a broken install): no endless restarts.
@@ -94,10 +97,12 @@ def _is_local(drv) -> bool:
     return getattr(drv, "kind", None) in ("internal", "local")
 
 
-def render(driver_id: int, storage_key: str, etag: str | None, size: int) -> tuple[int, int, bytes] | str:
-    """(width, height, RGBX bytes) of the thumbnail of one object version, or the reason
-    there is none (not an image, missing in storage).  Runs in a worker process."""
-    from dsdesk.storage.thumbnails import thumbnail_image
+def render(driver_id: int, storage_key: str, etag: str | None,
+           size: int) -> tuple[int, int, bytes, tuple[int, int] | None] | str:
+    """(width, height, RGBX bytes, the original's (width, height) or None) of the thumbnail
+    of one object version, or the reason there is none (not an image, missing in storage).
+    Runs in a worker process."""
+    from dsdesk.storage.thumbnails import original_size, thumbnail_image
 
     local = False
 
@@ -113,9 +118,11 @@ def render(driver_id: int, storage_key: str, etag: str | None, size: int) -> tup
 
     try:
         im = thumbnail_image(_cache, driver_id, storage_key, etag, opener, size, local=lambda: local)
+        original = original_size(im)
         if im.mode != "RGB":
             im = im.convert("RGB")
-        return im.width, im.height, im.tobytes("raw", "RGBX")  # 4 bytes a pixel: Pillow's layout, a memcpy
+        # 4 bytes a pixel: Pillow's layout, a memcpy
+        return im.width, im.height, im.tobytes("raw", "RGBX"), original
     except Exception as e:  # noqa: BLE001 - the cell shows a broken-image glyph for any failure
         return f"{type(e).__name__}: {e}"
 
@@ -128,9 +135,9 @@ def _worker_main(conn: Connection, init_args: tuple) -> None:
         try:
             _init_worker(*init_args)
         except Exception as e:  # noqa: BLE001 - reported to the parent, which stops restarting workers
-            conn.send_bytes(HEADER.pack(INIT_FAILED, 0, 0) + f"{type(e).__name__}: {e}".encode())
+            conn.send_bytes(HEADER.pack(INIT_FAILED, 0, 0, 0, 0) + f"{type(e).__name__}: {e}".encode())
             return
-        conn.send_bytes(HEADER.pack(READY, 0, 0))
+        conn.send_bytes(HEADER.pack(READY, 0, 0, 0, 0))
     except OSError:
         return  # the parent went away while this worker started
     while True:
@@ -144,10 +151,11 @@ def _worker_main(conn: Connection, init_args: tuple) -> None:
         got = render(driver_id, key, etag, size)
         try:
             if isinstance(got, str):
-                conn.send_bytes(HEADER.pack(seq, NO_IMAGE, 0) + got.encode("utf-8", "replace"))
+                conn.send_bytes(HEADER.pack(seq, NO_IMAGE, 0, 0, 0) + got.encode("utf-8", "replace"))
             else:
-                w, h, pixels = got
-                conn.send_bytes(HEADER.pack(seq, w, h) + pixels)  # one message: one wake-up of the reader
+                w, h, pixels, original = got
+                ow, oh = original or (0, 0)
+                conn.send_bytes(HEADER.pack(seq, w, h, ow, oh) + pixels)  # one message: one wake-up of the reader
         except (OSError, ValueError):
             return  # the parent closed the pipe
 
@@ -177,8 +185,9 @@ class _Worker:
     busy: dict[int, _Request] = field(default_factory=dict)  # seq -> request sent to it
 
 
-#: What :class:`ThumbnailProcessPool` calls with each result: ``(tag, (w, h, pixels) | reason)``;
-#: *pixels* is a memoryview of RGBX bytes, valid during the call only.
+#: What :class:`ThumbnailProcessPool` calls with each result: ``(tag, (w, h, pixels, original) | reason)``;
+#: *pixels* is a memoryview of RGBX bytes, valid during the call only; *original* is the
+#: original image's ``(width, height)``, or None when the worker did not learn it.
 ResultCallback = Callable[[Hashable, "tuple[int, int, memoryview] | str"], None]
 
 
@@ -187,8 +196,8 @@ class ThumbnailProcessPool:
 
     ``submit(tag, driver_id, key, etag, size)`` queues a request (a tag already queued moves
     to the front, one running is ignored); ``on_result(tag, result)`` is called on the
-    pool's reader thread with ``(width, height, RGBX pixels)`` (a memoryview valid during
-    the call) or the reason there is no thumbnail.  Requests not yet sent to a worker can
+    pool's reader thread with ``(width, height, RGBX pixels, original size or None)`` (the
+    pixels a memoryview valid during the call) or the reason there is no thumbnail.  Requests not yet sent to a worker can
     be dropped (:meth:`retain`, :meth:`clear`).  Thread-safe.
     The workers start (all at once, on a thread of the pool) with the first request or
     :meth:`start`; :meth:`shutdown` stops them.
@@ -415,7 +424,7 @@ class ThumbnailProcessPool:
         except (EOFError, OSError):
             self._lost(w)
             return False
-        seq, width, height = HEADER.unpack_from(msg)
+        seq, width, height, ow, oh = HEADER.unpack_from(msg)
         if seq == READY:
             with self._lock:
                 w.ready = True
@@ -433,7 +442,8 @@ class ThumbnailProcessPool:
             self._start_failures = 0
             self._dispatch()
         if req is not None:
-            result = bytes(body).decode("utf-8", "replace") if width == NO_IMAGE else (width, height, body)
+            result = (bytes(body).decode("utf-8", "replace") if width == NO_IMAGE
+                      else (width, height, body, (ow, oh) if ow > 0 and oh > 0 else None))
             self._deliver(req.tag, result)
         return True
 

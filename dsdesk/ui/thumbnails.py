@@ -10,6 +10,11 @@ pool (:mod:`dsdesk.ui.thumbnail_worker`: Pillow draft mode and the disk cache of
 the GIL.  The pool's reader thread copies each result's pixels into a QImage and queues
 it; the GUI thread takes every queued image in one slot call (one queued signal per
 burst, not per thumbnail) and converts each to a pixmap.
+
+Each result also tells the original image's size.  For a blob the catalog has no size
+for (a synced object: see :attr:`ThumbKey.needs_size`) the reader thread hands it to an
+:class:`~dsdesk.ui.image_sizes.ImageSizeRecorder`, which writes batches on a thread of its
+own; ``image_sizes_recorded`` then tells the GUI thread which items got one.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from dsdesk.storage.thumbnails import DEFAULT_SIZE, ThumbnailCache
+from dsdesk.ui.image_sizes import ImageSizeRecorder, MeasuredSize
 from dsdesk.ui.thumbnail_worker import ThumbnailProcessPool
 
 
@@ -34,6 +40,7 @@ class ThumbKey:
     driver_id: int
     storage_key: str
     etag: str | None
+    needs_size: bool = False  # the catalog has no width/height for the blob: record the original's
 
 
 class ThumbnailLoader(QObject):
@@ -41,10 +48,12 @@ class ThumbnailLoader(QObject):
 
     GUI thread only (the pool's reader thread only calls :meth:`_on_pool_result`).
     ``thumbnail_ready(item_id)`` is emitted on the GUI thread when a pixmap (or a
-    failure) arrived.
+    failure) arrived; ``image_sizes_recorded({item_id: (width, height)})`` when the sizes
+    of blobs that had none were written to the catalog (:attr:`measured` keeps them too).
     """
 
     thumbnail_ready = Signal(int)
+    image_sizes_recorded = Signal(object)  # {item id: (width, height)}; object: a dict with int keys is no QVariantMap
     _results_queued = Signal()  # emitted by the pool's reader thread when its batch was empty
 
     def __init__(self, db, parent: QObject | None = None, threads: int | None = None, capacity: int = 600):
@@ -70,6 +79,10 @@ class ThumbnailLoader(QObject):
         self.generation = 0
         self._closed = False
         self._results_queued.connect(self._on_results_queued, Qt.ConnectionType.QueuedConnection)
+        #: Writes the original sizes the workers report for blobs without one (its own thread).
+        self.sizes = ImageSizeRecorder(db, self._on_sizes_written) if db is not None else None
+        #: {item id: (width, height)} recorded by :attr:`sizes` (bounded; any thread writes, locked).
+        self.measured: OrderedDict[int, tuple[int, int]] = OrderedDict()
 
     # ---- GUI thread API --------------------------------------------------------------
     def pixmap(self, item_id: int, size: int | None = None) -> QPixmap | None:
@@ -101,7 +114,9 @@ class ThumbnailLoader(QObject):
         iid = key.item_id
         if iid in self._pixmaps or iid in self.failed or self._closed:
             return
-        self.processes.submit((self.generation, iid), key.driver_id, key.storage_key, key.etag, self.render_size)
+        want_size = (key.blob_id, key.etag) if key.needs_size and self.sizes is not None else None
+        self.processes.submit((self.generation, iid, want_size), key.driver_id, key.storage_key, key.etag,
+                              self.render_size)
 
     def keep_only(self, visible_ids: set[int]) -> int:
         """Drop queued work for cells no longer visible; returns how many were dropped."""
@@ -119,6 +134,11 @@ class ThumbnailLoader(QObject):
             self.failed.discard(i)
         self._scaled.clear()
 
+    def measured_size(self, item_id: int) -> tuple[int, int] | None:
+        """The original size recorded for *item_id* by :attr:`sizes`, or None."""
+        with self._lock:
+            return self.measured.get(item_id)
+
     @property
     def pending(self) -> int:
         """Requests queued or running."""
@@ -131,19 +151,25 @@ class ThumbnailLoader(QObject):
             self._pixmaps.popitem(last=False)
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Drop queued work and stop the worker processes; False when they did not stop in time."""
+        """Drop queued work, stop the worker processes and write the sizes they reported;
+        False when either did not finish in time."""
         self._closed = True
         self.reset()
-        return self.processes.shutdown(timeout_ms / 1000)
+        ok = self.processes.shutdown(timeout_ms / 1000)
+        if self.sizes is not None:
+            ok = self.sizes.shutdown(timeout_ms / 1000) and ok
+        return ok
 
     # ---- the pool's reader thread ----------------------------------------------------
-    def _on_pool_result(self, tag: tuple[int, int], result) -> None:
+    def _on_pool_result(self, tag: tuple[int, int, tuple | None], result) -> None:
         """A worker's result (reader thread: QImage only, never QPixmap or widgets)."""
-        gen, iid = tag
+        gen, iid, want_size = tag
         img = scaled = None
         size = self.display_size
         if not isinstance(result, str):  # a str is why there is no thumbnail
-            w, h, pixels = result
+            w, h, pixels, original = result
+            if want_size is not None and original is not None:
+                self.sizes.add(MeasuredSize(*want_size, *original, item_id=iid))
             try:
                 # The conversion is the copy the QImage needs (it must own its pixels, not
                 # borrow the pool's buffer) and gives the format pixmaps paint fastest.
@@ -159,6 +185,16 @@ class ThumbnailLoader(QObject):
             self._results.append((gen, iid, img, size, scaled))
         if first:
             self._results_queued.emit()
+
+    # ---- the size recorder's thread ------------------------------------------------------
+    def _on_sizes_written(self, written: list[MeasuredSize]) -> None:
+        got = {m.item_id: (m.width, m.height) for m in written if m.item_id is not None}
+        with self._lock:
+            self.measured.update(got)
+            while len(self.measured) > 10_000:
+                self.measured.popitem(last=False)
+        if got:
+            self.image_sizes_recorded.emit(got)
 
     # ---- GUI thread --------------------------------------------------------------------
     def _on_results_queued(self) -> None:

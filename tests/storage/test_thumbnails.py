@@ -152,3 +152,24 @@ def test_thumbnail_image_caches_remote_and_costly_originals_only(tmp_path, monke
     with pytest.raises(ThumbnailError):
         thumbnail_image(cache, 2, "bad.jpg", "e1", lambda: io.BytesIO(b"not an image"), local=False)
     assert not cache.path(2, "bad.jpg", "e1").exists()
+
+
+def test_a_thumbnail_knows_its_originals_size_and_the_cache_keeps_it(tmp_path):
+    """The header's size (what an upload records: no EXIF rotation), also from a cached
+    thumbnail; an original's own JPEG comment is not copied into the thumbnail."""
+    data = jpeg(size=(1920, 1080), orientation=6)
+    im = thumbs.make_thumbnail_image(data)
+    assert im.size == (144, 256) and thumbs.original_size(im) == (1920, 1080)
+    with_comment = io.BytesIO()
+    Image.new("RGB", (640, 480)).save(with_comment, "JPEG", comment=b"dsdesk original 1x1")
+    cache = ThumbnailCache(tmp_path)
+    made = thumbnail_image(cache, 2, "c.jpg", "e1", lambda: io.BytesIO(with_comment.getvalue()), local=False)
+    assert thumbs.original_size(made) == (640, 480)
+    cached = thumbnail_image(cache, 2, "c.jpg", "e1", lambda: pytest.fail("the cache serves it"), local=False)
+    assert thumbs.original_size(cached) == (640, 480)
+    with Image.open(io.BytesIO(make_thumbnail(with_comment.getvalue()))) as im:
+        assert im.info["comment"] == b"dsdesk original 640x480"
+    # A thumbnail cached without it (an older dsdesk) simply does not tell.
+    cache.path(2, "old.jpg", "e1").parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (256, 192)).save(cache.path(2, "old.jpg", "e1"), "JPEG")
+    assert thumbs.original_size(thumbnail_image(cache, 2, "old.jpg", "e1", lambda: pytest.fail("cached"))) is None
