@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from dsdesk.catalog.models import Blob
+from dsdesk.storage.thumbnails import CHEAP_REMAKE_ENV
 from dsdesk.ui import grid as gridmod
 from dsdesk.ui.image_sizes import ImageSizeRecorder, MeasuredSize, record_image_sizes
 from dsdesk.ui.thumbnails import ThumbnailLoader
@@ -76,10 +77,11 @@ def test_a_synced_image_gets_its_size_once_its_thumbnail_is_made(qtbot, catalog,
         assert loader.shutdown()
 
 
-def test_a_cached_thumbnail_tells_the_size_too(qtbot, catalog, synced, tmp_path):
-    """The costly PNG's thumbnail is cached on disk with its original's size: a blob whose
-    size is unknown again (cleared here, as a sync does for a changed file) gets it from
-    the cache, without the original."""
+def test_a_cached_thumbnail_tells_the_size_too(qtbot, catalog, synced, tmp_path, monkeypatch):
+    """A cached thumbnail keeps its original's size: a blob whose size is unknown again
+    (cleared here, as a sync does for a changed file) gets it from the cache, without the
+    original."""
+    monkeypatch.setenv(CHEAP_REMAKE_ENV, "0")  # every thumbnail is cached (the workers inherit it)
     noise = _infos(catalog, synced)["noise.png"]
     loader = ThumbnailLoader(catalog.db)
     try:
