@@ -27,9 +27,9 @@ def test_a_job_that_cannot_cross_a_process_boundary_runs_on_a_thread(qtbot, wind
 
     h = window.jobs.submit("clone", "Unpicklable arguments", _slow_job, started)
     assert not h.in_process
-    qtbot.waitUntil(started.is_set, timeout=5000)
+    qtbot.waitUntil(started.is_set, timeout=20000)
     window.jobs.cancel(h.uid)
-    qtbot.waitUntil(lambda: h.finished, timeout=5000)
+    qtbot.waitUntil(lambda: h.finished, timeout=20000)
     with pytest.raises(ValueError):
         window.jobs.submit("clone", "Forced", _slow_job, started, in_process=True)
 

@@ -28,10 +28,10 @@ def test_find_focuses_the_search_box_of_the_page_on_show(qtbot, window):
     window.show()
     window.show_page("datasets")
     window.act_focus_search.trigger()
-    qtbot.waitUntil(lambda: window.datasets_page.search.hasFocus(), timeout=5000)
+    qtbot.waitUntil(lambda: window.datasets_page.search.hasFocus(), timeout=20000)
     window.show_page("browser")
     window.act_focus_search.trigger()
-    qtbot.waitUntil(lambda: window.grid.search.hasFocus(), timeout=5000)
+    qtbot.waitUntil(lambda: window.grid.search.hasFocus(), timeout=20000)
 
 
 def test_column_settings_reachable_from_the_menu(qtbot, window, monkeypatch):

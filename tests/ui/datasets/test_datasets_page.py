@@ -124,7 +124,7 @@ def test_hide_reorder_resize_then_restart_finds_the_same_layout(qtbot, page, pro
     page.set_column_visible("kind", False)
     hh.moveSection(hh.visualIndex(m.column_index("size")), 0)  # drag "Size" to the front
     hh.resizeSection(m.column_index("name"), 333)
-    qtbot.waitUntil(lambda: project.columns.get("name").width == 333, timeout=3000)  # saved after a pause
+    qtbot.waitUntil(lambda: project.columns.get("name").width == 333, timeout=20000)  # saved after a pause
     layout = page.current_layout()
     assert layout[0]["name"] == "size"
     assert not next(e for e in layout if e["name"] == "kind")["visible"]
@@ -203,7 +203,7 @@ def test_search_hits_a_custom_column_value(qtbot, page, project):
     project.columns.add("owner", "Owner", "user.owner")
     reload(qtbot, page)
     qtbot.keyClicks(page.search, "ml-op")
-    qtbot.waitUntil(lambda: names(page) == ["bikes"], timeout=2000)
+    qtbot.waitUntil(lambda: names(page) == ["bikes"], timeout=20000)
     assert page.count_label.text() == "1 of 5 datasets"
     page.apply_search_now("")
     assert len(names(page)) == 5
