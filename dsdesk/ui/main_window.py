@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
             lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
             lab.setObjectName("datasetsPlaceholder")
             return lab
-        page = DatasetsPage(self.cat, self)
+        page = DatasetsPage(self.cat, self, prefs=self.prefs)
         page.open_dataset_requested.connect(self._on_datasets_page_open_dataset_requested)
         page.dataset_action_requested.connect(self.run_dataset_action)
         return page

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
@@ -42,6 +42,10 @@ class UiPrefs:
     thumbnail_size: int = 160
     include_subfolders: bool = True
     page: str = "browser"
+    # The datasets table's sort per catalog and project: {"<catalog url>#<project id>":
+    # [column name, ascending]}.  A view preference of this user, unlike the column layout,
+    # which lives in the catalog and is shared by the team.
+    datasets_sort: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> UiPrefs:

@@ -18,6 +18,8 @@ thread.
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import (
     QEvent,
     QItemSelection,
@@ -51,7 +53,10 @@ from dsdesk.errors import DsdeskError
 from dsdesk.ui.datasets.delegates import LinkDelegate
 from dsdesk.ui.datasets.model import DATASET_ID_ROLE, LINK_ROLE, DatasetTableModel
 from dsdesk.ui.icons import icon
+from dsdesk.ui.settings import UiPrefs
 from dsdesk.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
 
 #: The row menu: (action name, text, minimum selected, maximum selected or None).
 DATASET_ACTIONS: tuple[tuple[str, str, int, int | None], ...] = (
@@ -90,9 +95,12 @@ class DatasetsPage(QWidget):
     table_loaded = Signal()  # new rows from the catalog are shown
     load_failed = Signal(str)  # reading the catalog failed (the message)
 
-    def __init__(self, catalog, parent: QWidget | None = None):
+    def __init__(self, catalog, parent: QWidget | None = None, prefs: UiPrefs | None = None):
         super().__init__(parent)
         self._cat = catalog
+        # The window's preferences when it has them (it saves them on close), else our own.
+        self._prefs = prefs if prefs is not None else UiPrefs.load()
+        self._restore_sort: tuple[str, bool] | None = None
         self._project_id: int | None = None
         self._applying_layout = False
         self._loading = False
@@ -234,6 +242,8 @@ class DatasetsPage(QWidget):
         self._project_id = project_id
         self.model.sort_by(None)
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        saved = self._prefs.datasets_sort.get(self._sort_key()) if project_id is not None else None
+        self._restore_sort = (saved[0], bool(saved[1])) if isinstance(saved, list) and len(saved) == 2 else None
         self._reload(keep_view_state=False, wait=wait or project_id is None)
 
     @Slot()
@@ -397,6 +407,12 @@ class DatasetsPage(QWidget):
         self._apply_layout()
         if not was_saving:
             self._save_timer.stop()
+        if self._restore_sort is not None and table is not None:
+            name, ascending = self._restore_sort
+            self._restore_sort = None
+            col = self.model.column_index(name)
+            if col >= 0 and self.model.columns[col].sortable:  # a column since deleted: unsorted
+                self.model.sort_by(name, ascending)
         self._apply_sort_indicator()
         self._show_search_state()
         if keep_view_state:
@@ -458,6 +474,17 @@ class DatasetsPage(QWidget):
         if sc is not None and not c.custom and sc.width:
             return sc.width
         return _CUSTOM_WIDTH
+
+    def _sort_key(self) -> str:
+        return f"{self._cat.db.url}#{self._project_id}"
+
+    def _save_sort(self, name: str, ascending: bool) -> None:
+        """Remember the user's sort for this catalog and project (a small JSON file, written now)."""
+        self._prefs.datasets_sort[self._sort_key()] = [name, ascending]
+        try:
+            self._prefs.save()
+        except OSError as e:  # a read-only config folder: the sort just is not remembered
+            log.warning("could not save the datasets table's sort: %s", e)
 
     def _apply_sort_indicator(self) -> None:
         hh = self.view.horizontalHeader()
@@ -560,8 +587,10 @@ class DatasetsPage(QWidget):
         else:
             ascending = c.value_type not in ("number", "date")  # big numbers and recent dates first
         selected = self.selected_dataset_ids()
+        self._restore_sort = None  # the user's click wins over a saved sort still to apply
         self.model.sort_by(c.name, ascending)
         self._apply_sort_indicator()
+        self._save_sort(c.name, ascending)
         if selected:
             cur = self.view.currentIndex()
             if cur.isValid():

@@ -151,6 +151,52 @@ def test_hide_reorder_resize_then_restart_finds_the_same_layout(qtbot, page, pro
         cat2.close()
 
 
+def _open_page(qtbot, catalog_path, project_id):
+    """A new catalog connection and a new page, as after a restart."""
+    cat2 = Catalog.open(catalog_path)
+    page2 = DatasetsPage(cat2)
+    qtbot.addWidget(page2)
+    with qtbot.waitSignal(page2.table_loaded, timeout=20000):
+        page2.set_project(project_id)
+    return cat2, page2
+
+
+def test_the_sort_is_remembered_per_project_across_restarts(qtbot, page, project, cat, catalog_path):
+    page._on_header_section_clicked(page.model.column_index("items"))  # numbers: largest first
+    assert names(page) == ["people", "cars", "bikes", "trucks", "empty"]
+    other = cat.projects.create("other")
+    other.datasets.create("zeta")
+    other.datasets.create("alpha")
+
+    cat2, page2 = _open_page(qtbot, catalog_path, project.id)
+    try:
+        assert page2.model.sort_state == ("items", False)
+        assert names(page2) == ["people", "cars", "bikes", "trucks", "empty"]
+        hh = page2.view.horizontalHeader()
+        assert hh.sortIndicatorSection() == page2.model.column_index("items")
+        assert hh.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+        # Another project has its own (none yet): by name.
+        with qtbot.waitSignal(page2.table_loaded, timeout=20000):
+            page2.set_project(other.id)
+        assert page2.model.sort_state is None and names(page2) == ["alpha", "zeta"]
+        # A sorted column that was deleted meanwhile: unsorted, no error.
+        page2._on_header_section_clicked(page2.model.column_index("updated"))
+    finally:
+        page2.close()
+        cat2.close()
+    project.columns.add("f1", "F1", "user.stats.f1", value_type="number")
+    reload(qtbot, page)
+    page._on_header_section_clicked(page.model.column_index("f1"))
+    project.columns.remove("f1")
+    cat3, page3 = _open_page(qtbot, catalog_path, project.id)
+    try:
+        assert page3.model.sort_state is None
+        assert page3.view.horizontalHeader().sortIndicatorSection() == -1
+    finally:
+        page3.close()
+        cat3.close()
+
+
 def test_restore_default_layout(qtbot, page, project):
     page.set_column_visible("items", False)
     hh = page.view.horizontalHeader()
