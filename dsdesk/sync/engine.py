@@ -52,7 +52,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, and_, bindparam, delete, func, insert, literal, or_, select, true, update
+from sqlalchemy import JSON, and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from dsdesk.catalog import paths, stats, tombstones
@@ -617,13 +617,10 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
     # IN on (driver_id, storage_key): it would probe the cross product of both lists.
     in_ds = (Blob.id + 0).in_(select(Item.blob_id).where(Item.dataset_id == d))
 
-    # --- tombstones: listed keys the user deleted stay out while their object is unchanged
-    has_tombs = _any_tombstone(s, d, drv)
-    if has_tombs:
-        _drop_revived_tombstones(s, d, drv)
-        has_tombs = _any_tombstone(s, d, drv)
-    kept = _kept_keys(d, drv)
-    not_kept = ~L.storage_key.in_(kept) if has_tombs else true()
+    # --- tombstones: listed keys the user deleted stay out while their object is unchanged.
+    # Their staged rows are dropped here (inside this transaction), so every step below
+    # sees the listing as if those objects were not there.
+    tomb = _screen_tombstones(s, d, drv) if _any_tombstone(s, d, drv) else None
 
     # --- renames: vanished (item's key not listed) x new (listed key with no item), same etag+size
     vb = aliased(Blob)
@@ -638,7 +635,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                 .subquery())
     new = (select(L.storage_key, L.dir, L.name, L.etag, L.size, L.last_modified,
                   func.row_number().over(partition_by=(L.etag, L.size), order_by=L.storage_key).label("rn"))
-           .where(files, L.etag.is_not(None), ~L.storage_key.in_(ds_keys), not_kept)
+           .where(files, L.etag.is_not(None), ~L.storage_key.in_(ds_keys))
            .subquery())
     # Cheap probe first: with no vanished key (a first sync, most re-syncs) there is
     # nothing to pair, and the windowed pairing query would rank every new key for nothing.
@@ -677,9 +674,9 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                       .execution_options(synchronize_session=False))
         report.renamed = len(pairs)
 
-    if has_tombs:
-        _follow_renamed_tombstones(s, d, drv, files, ds_keys)
-        report.skipped = s.execute(select(func.count()).select_from(kept.subquery())).scalar_one()
+    if tomb is not None:
+        tomb.follow_renames(s, files, ds_keys)
+        report.skipped = tomb.kept
 
     # --- changed: an item's key is listed with another etag / size / mtime
     lk = aliased(L)
@@ -732,12 +729,16 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
             s.execute(delete(Blob).where(Blob.id.in_(part), ~used).execution_options(synchronize_session=False))
         report.deleted = n
     else:
+        # The conditions of gone_blobs on the updated rows themselves, not "id IN (SELECT id
+        # FROM blob ...)": PostgreSQL without statistics nests that self-join per blob row
+        # (measured: 21 s for 500 blob rows no longer listed).
         report.missing = s.execute(
-            update(Blob).where(Blob.id.in_(gone_blobs), Blob.missing_since.is_(None))
+            update(Blob).where(Blob.driver_id == drv, in_ds, ~Blob.storage_key.in_(listed_key),
+                               Blob.missing_since.is_(None))
             .values(missing_since=now).execution_options(synchronize_session=False)).rowcount or 0
 
     # --- new keys: blobs (insert or refresh), items, folders
-    newk = and_(files, ~L.storage_key.in_(ds_keys), not_kept)
+    newk = and_(files, ~L.storage_key.in_(ds_keys))
     blob_exists = select(Blob.id).where(Blob.driver_id == drv, Blob.storage_key == L.storage_key).exists()
     refreshed = s.execute(update(Blob).where(
         Blob.driver_id == drv,
@@ -748,10 +749,10 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                 .scalar_subquery(),
                 missing_since=None)
         .execution_options(synchronize_session=False))
-    created = s.execute(insert(Blob).from_select(
+    created = _written(s, insert(Blob).from_select(
         ["driver_id", "storage_key", "size", "etag", "last_modified", "mimetype", "created_at"],
         select(literal(drv), L.storage_key, L.size, L.etag, L.last_modified, L.mimetype, literal(now))
-        .where(newk, ~blob_exists))).rowcount or 0
+        .where(newk, ~blob_exists)))
     candidates = created + (refreshed.rowcount or 0)
     ins_items = insert_ignore(s, Item.__table__, ["dataset_id", "dir", "name"]).from_select(
         ["dataset_id", "dir", "name", "blob_id", "meta_system", "meta_user", "created_at", "updated_at"],
@@ -759,7 +760,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
         .join(Blob, and_(Blob.driver_id == drv, Blob.storage_key == L.storage_key))
         .where(newk))
     with deferred_name_index(s):
-        report.new = s.execute(ins_items).rowcount or 0
+        report.new = _written(s, ins_items)
         # Keys whose path is already taken by another item (one the user moved there): keep
         # both, the newcomer under a visible suffix, and say so in the report.
         leftovers = [] if report.new >= candidates else s.execute(
@@ -776,20 +777,24 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
 
     folder_rows = select(literal(d), L.dir, literal(now)).where(
         L.dataset_id == d, L.is_dir.is_(True), L.error.is_(None), L.dir != "/").distinct()
-    gone_folders = _deleted_folders(s, d, files, kept) if has_tombs else []
-    report.folders = s.execute(insert_ignore(s, Folder.__table__, ["dataset_id", "path"]).from_select(
-        ["dataset_id", "path", "created_at"], folder_rows)).rowcount or 0
+    gone_folders = _deleted_folders(s, d, files, tomb.kept_dirs) if tomb is not None and tomb.kept_dirs else []
+    report.folders = _written(s, insert_ignore(s, Folder.__table__, ["dataset_id", "path"]).from_select(
+        ["dataset_id", "path", "created_at"], folder_rows))
     for part in chunked(gone_folders, 5000):
         report.folders -= s.execute(delete(Folder).where(Folder.dataset_id == d, Folder.path.in_(part))
                                     .execution_options(synchronize_session=False)).rowcount or 0
 
-    if has_tombs:
-        _drop_revived_tombstones(s, d, drv)  # tombstoned keys that came back changed
+    if tomb is not None:
+        tomb.drop_returned(s)
 
     total_files = s.execute(select(func.count()).select_from(L).where(files)).scalar_one()
-    report.unchanged = max(0, total_files - report.new - report.changed - report.renamed - report.restored
-                           - report.skipped)
+    report.unchanged = max(0, total_files - report.new - report.changed - report.renamed - report.restored)
     return [(r.storage_key, r.etag) for r in changed]
+
+
+def _written(s: Session, stmt) -> int:
+    """Rows an ``INSERT ... SELECT`` wrote (psycopg reports -1 unless the count is kept)."""
+    return max(s.execute(stmt.execution_options(preserve_rowcount=True)).rowcount or 0, 0)
 
 
 def _any_tombstone(s: Session, d: int, drv: int) -> bool:
@@ -797,30 +802,154 @@ def _any_tombstone(s: Session, d: int, drv: int) -> bool:
     return s.execute(select(T.storage_key).where(T.dataset_id == d, T.driver_id == drv).limit(1)).first() is not None
 
 
-def _kept_keys(d: int, drv: int):
-    """SELECT of the listed keys a tombstone keeps out: the object has the size and etag
-    it had when the user deleted it (an etag unknown on either side: the size decides)."""
-    T, Lt = SyncTombstone, aliased(SyncListing)
-    return (select(Lt.storage_key)
-            .join(T, and_(T.dataset_id == d, T.driver_id == drv, T.storage_key == Lt.storage_key))
-            .where(Lt.dataset_id == d, Lt.is_dir.is_(False), Lt.error.is_(None), T.size == Lt.size,
-                   or_(T.etag.is_(None), Lt.etag.is_(None), T.etag == Lt.etag)))
+def _tombstone_pages(s: Session, d: int, drv: int, cols, size: int = 5000):
+    """The dataset's tombstones in key order, *size* at a time (keyset pages on the
+    primary key: memory and each statement stay bounded whatever their number)."""
+    T = SyncTombstone
+    after = None
+    while True:
+        q = select(*cols).where(T.dataset_id == d, T.driver_id == drv).order_by(T.storage_key).limit(size)
+        if after is not None:
+            q = q.where(T.storage_key > after)
+        rows = s.execute(q).all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].storage_key
 
 
-def _deleted_folders(s: Session, d: int, files, kept) -> list[str]:
+def _drop_revived_tombstones(s: Session, d: int, drv: int) -> int:
+    """Forget the deletion of keys that have an item in the dataset again (a rollback
+    restored it, or another item was pointed at it): they are not new to sync, and must
+    not be counted as skipped nor kept out later.  Blob rows by their unique key, items
+    by blob id, a page of tombstones at a time."""
+    from dsdesk.catalog.sql import lookup_ids
+
+    T = SyncTombstone
+    # "+ 0": the item's blob index, never a walk of the dataset's items per blob.
+    used = select(Item.blob_id).where(Item.blob_id.in_(bindparam("ids", expanding=True)),
+                                      Item.dataset_id + 0 == d).distinct()
+    revived: list[str] = []
+    for page in _tombstone_pages(s, d, drv, (T.storage_key,)):
+        key_of = {b: k for k, b in lookup_ids(s, Blob.id, Blob.storage_key, [r.storage_key for r in page],
+                                              Blob.driver_id == drv).items()}
+        if key_of:
+            revived.extend(key_of[b] for b in s.execute(used, {"ids": list(key_of)}).scalars())
+    n = 0
+    for part in chunked(revived, 5000):
+        n += s.execute(delete(T).where(T.dataset_id == d, T.driver_id == drv, T.storage_key.in_(part))
+                       .execution_options(synchronize_session=False)).rowcount or 0
+    return n
+
+
+def _same_object(t_etag, t_size, l_etag, l_size) -> bool:
+    """The listed object is the one the user deleted: same size, same etag (an etag
+    unknown on either side: the size decides)."""
+    return t_size == l_size and (t_etag is None or l_etag is None or t_etag == l_etag)
+
+
+class _Tombstones:
+    """What the dataset's tombstones do to one reconcile (see the module docstring)."""
+
+    def __init__(self, d: int, drv: int):
+        self.d, self.drv = d, drv
+        self.kept = 0  # listed keys kept out (their staged rows are dropped)
+        self.kept_dirs: set[str] = set()  # folders of those keys
+        self.changed: list[str] = []  # listed with other content: back as items, tombstone goes
+        self.lost: list[tuple[str, str, int]] = []  # (key, etag, size) of tombstoned keys not listed
+
+    def _drop_staged(self, s: Session, keys: list[str]) -> None:
+        s.execute(delete(SyncListing).where(SyncListing.dataset_id == self.d, SyncListing.storage_key.in_(keys))
+                  .execution_options(synchronize_session=False))
+
+    def follow_renames(self, s: Session, files, ds_keys) -> int:
+        """A tombstoned key that vanished and a new key with the same etag and size is a
+        rename (the rule items follow): the tombstone moves to the new key, whose object
+        the user deleted and which therefore stays out too.  Runs after the items' own
+        renames took their pairs; pairs are made like theirs (etag and size, key order).
+        Returns the number of tombstones moved."""
+        if not self.lost:
+            return 0
+        L = SyncListing
+        cand = (select(L.storage_key, L.etag, L.size, L.dir)
+                .where(files, L.etag.in_(bindparam("etags", expanding=True)), ~L.storage_key.in_(ds_keys))
+                .order_by(L.storage_key))
+        changed = set(self.changed)  # tombstoned already (their own, changed, object)
+        free: dict[tuple[str, int], list] = {}
+        for part in chunked(sorted({e for _, e, _ in self.lost}), 5000):
+            for r in s.execute(cand, {"etags": part}):
+                if r.storage_key not in changed:
+                    free.setdefault((r.etag, r.size), []).append(r)
+        for rows in free.values():
+            rows.reverse()  # pop() hands them out in key order
+        pairs = []
+        for key, etag, size in self.lost:
+            rows = free.get((etag, size))
+            if rows:
+                r = rows.pop()
+                pairs.append({"old_key": key, "new_key": r.storage_key})
+                self.kept_dirs.add(r.dir)
+        if pairs:
+            t = SyncTombstone.__table__
+            s.execute(update(t).where(t.c.dataset_id == self.d, t.c.driver_id == self.drv,
+                                      t.c.storage_key == bindparam("old_key")).values(storage_key=bindparam("new_key")),
+                      pairs)
+            for part in chunked([p["new_key"] for p in pairs], 5000):
+                self._drop_staged(s, part)
+            self.kept += len(pairs)
+        return len(pairs)
+
+    def drop_returned(self, s: Session) -> None:
+        """After the apply: the tombstones of keys that came back changed are void."""
+        T = SyncTombstone
+        for part in chunked(self.changed, 5000):
+            s.execute(delete(T).where(T.dataset_id == self.d, T.driver_id == self.drv, T.storage_key.in_(part))
+                      .execution_options(synchronize_session=False))
+
+
+def _screen_tombstones(s: Session, d: int, drv: int) -> _Tombstones:
+    """Compare the dataset's tombstones with the staged listing and drop the staged rows
+    of the keys they keep out.  Cost follows the tombstones, never the listing: pages of
+    tombstones, each matched with its staged rows by primary key, so the plans are index
+    lookups on SQLite and on a PostgreSQL whose fresh tables have no statistics yet."""
+    T, L = SyncTombstone, SyncListing
+    _drop_revived_tombstones(s, d, drv)
+    out = _Tombstones(d, drv)
+    staged = select(L.storage_key, L.etag, L.size, L.dir).where(
+        L.dataset_id == d, L.is_dir.is_(False), L.error.is_(None),
+        L.storage_key.in_(bindparam("keys", expanding=True)))
+    for page in _tombstone_pages(s, d, drv, (T.storage_key, T.etag, T.size)):
+        listed = {r.storage_key: r for r in s.execute(staged, {"keys": [t.storage_key for t in page]})}
+        kept = []
+        for t in page:
+            r = listed.get(t.storage_key)
+            if r is None:
+                if t.etag is not None:
+                    out.lost.append((t.storage_key, t.etag, t.size))
+            elif _same_object(t.etag, t.size, r.etag, r.size):
+                kept.append(t.storage_key)
+                out.kept_dirs.add(r.dir)
+            else:
+                out.changed.append(t.storage_key)
+        if kept:
+            out._drop_staged(s, kept)
+            out.kept += len(kept)
+    return out
+
+
+def _deleted_folders(s: Session, d: int, files, kept_dirs: set[str]) -> list[str]:
     """Listed folders sync must not recreate: not in the dataset (the user deleted them)
     and every listed file under them kept out by a tombstone.  Folders with no file under
     them (markers of empty folders) and folders the dataset still has are not touched.
 
     Works on folder paths, not items: the candidates are the listed folders missing from
-    the dataset (usually none or a few), the rest is two DISTINCT queries.
+    the dataset (usually none or a few); only if one of them held deleted keys are the
+    folders of the remaining files read (one DISTINCT query).
     """
     L = SyncListing
     exists_now = select(Folder.id).where(Folder.dataset_id == d, Folder.path == L.dir).exists()
     candidates = list(s.execute(select(L.dir).where(L.dataset_id == d, L.is_dir.is_(True), L.error.is_(None),
                                                     L.dir != "/", ~exists_now).distinct()).scalars())
-    if not candidates:
-        return []
 
     def with_ancestors(dirs) -> set[str]:
         out: set[str] = set()
@@ -830,54 +959,11 @@ def _deleted_folders(s: Session, d: int, files, kept) -> list[str]:
                 p = p.rsplit("/", 1)[0] or "/"
         return out
 
-    deleted = with_ancestors(s.execute(select(L.dir).where(files, L.storage_key.in_(kept)).distinct()).scalars())
+    deleted = with_ancestors(kept_dirs)
     if not deleted.intersection(candidates):
         return []
-    live = with_ancestors(s.execute(select(L.dir).where(files, ~L.storage_key.in_(kept)).distinct()).scalars())
+    live = with_ancestors(s.execute(select(L.dir).where(files).distinct()).scalars())
     return [p for p in candidates if p in deleted and p not in live]
-
-
-def _drop_revived_tombstones(s: Session, d: int, drv: int) -> int:
-    """Forget the deletion of keys that have an item in the dataset again (restored by a
-    rollback, or back as a new item because the object changed)."""
-    T = SyncTombstone
-    revived = (select(Item.id).join(Blob, Blob.id == Item.blob_id)
-               .where(Blob.driver_id == drv, Blob.storage_key == T.storage_key, Item.dataset_id == d).exists())
-    return s.execute(delete(T).where(T.dataset_id == d, T.driver_id == drv, revived)
-                     .execution_options(synchronize_session=False)).rowcount or 0
-
-
-def _follow_renamed_tombstones(s: Session, d: int, drv: int, files, ds_keys) -> int:
-    """A tombstoned key that vanished and a new key with the same etag and size is a
-    rename (the rule items follow): the tombstone moves to the new key, so the object the
-    user deleted stays out under its new name.  Runs after the items' own renames took
-    their pairs.  Returns the number of tombstones moved."""
-    T, L, Lx = SyncTombstone, SyncListing, aliased(SyncListing)
-    # An alias: this probe also sits inside the candidates' SELECT FROM sync_listing,
-    # which must not correlate it away.
-    listed = (select(Lx.storage_key).where(Lx.dataset_id == d, Lx.storage_key == T.storage_key,
-                                           Lx.is_dir.is_(False), Lx.error.is_(None)).exists())
-    lost_where = (T.dataset_id == d, T.driver_id == drv, T.etag.is_not(None), ~listed)
-    if s.execute(select(T.storage_key).where(*lost_where).limit(1)).first() is None:
-        return 0
-    lost = (select(T.storage_key.label("old_key"), T.etag, T.size,
-                   func.row_number().over(partition_by=(T.etag, T.size), order_by=T.storage_key).label("rn"))
-            .where(*lost_where).subquery())
-    tombed = select(T.storage_key).where(T.dataset_id == d, T.driver_id == drv)
-    lost_etags = select(T.etag).where(*lost_where)
-    cand = (select(L.storage_key, L.etag, L.size,
-                   func.row_number().over(partition_by=(L.etag, L.size), order_by=L.storage_key).label("rn"))
-            .where(files, L.etag.in_(lost_etags), ~L.storage_key.in_(ds_keys), ~L.storage_key.in_(tombed))
-            .subquery())
-    pairs = s.execute(select(lost.c.old_key, cand.c.storage_key)
-                      .join(cand, and_(cand.c.etag == lost.c.etag, cand.c.size == lost.c.size,
-                                       cand.c.rn == lost.c.rn))).all()
-    if pairs:
-        t = T.__table__
-        s.execute(update(t).where(t.c.dataset_id == d, t.c.driver_id == drv, t.c.storage_key == bindparam("old_key"))
-                  .values(storage_key=bindparam("new_key")),
-                  [{"old_key": a, "new_key": b} for a, b in pairs])
-    return len(pairs)
 
 
 def _prefix_len(s: Session, drv: int) -> int:
