@@ -61,7 +61,8 @@ def record(session: Session, ds: Dataset, blob_ids: Sequence[int]) -> int:
         return 0
     now = utcnow()
     T = SyncTombstone
-    in_ds = exists().where(Item.dataset_id == ds.id, Item.blob_id == Blob.id)
+    # "+ 0": probe the item's blob index, never walk the dataset's items once per blob.
+    in_ds = exists().where(Item.blob_id == Blob.id, Item.dataset_id + 0 == ds.id)
     # With external delete allowed, an unreferenced object is removed right after this
     # transaction (release_blobs); only one still used elsewhere stays in the bucket.
     stays = exists().where(Item.blob_id == Blob.id) if drv.allow_external_delete else true()
