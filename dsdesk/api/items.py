@@ -273,6 +273,9 @@ class Items:
 
         Returns the number of items deleted.  Binaries no other item or snapshot points at
         are released (internal store; external only where the driver allows external delete).
+        In a dataset synced from external storage, an item whose object stays in storage
+        stays deleted: sync skips its key until the object changes or the user calls
+        ``dataset.restore_deleted()`` (see :mod:`dsdesk.catalog.tombstones`).
         """
         from dsdesk.transfer.release import delete_items
 
