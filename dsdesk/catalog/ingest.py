@@ -1,7 +1,8 @@
 """The bulk path into a dataset: many (blob, item) records in a few set-based statements.
 
-Uploads, sync's "new key" case, imports and the synthetic benchmark catalogs all come
-through :func:`ingest`, so there is one place to make fast and one place that decides
+Uploads, imports and the synthetic benchmark catalogs all come through :func:`ingest`
+(sync writes its listed pages with set-based statements of its own), so there is one
+place to make fast and one place that decides
 what happens when a path is already taken (``mode="skip"`` like Dataloop's default, or
 ``"overwrite"``, which points the existing item at the new binary and keeps its id,
 annotations and user metadata unless new metadata is given).
