@@ -48,6 +48,7 @@ DATASET_ACTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("diff", "Diff with…", "diff", "Ctrl+Shift+D"),
     ("switch_recipe", "Switch recipe…", "recipe", None),
     ("sync", "Sync now", "sync", "Ctrl+Shift+Y"),
+    ("sync_restore", "Sync and bring back deleted items…", "sync", None),
     ("readonly", "Set read-only", "readonly", "Ctrl+Shift+L"),
     ("delete", "Delete", "delete", "Ctrl+Shift+Del"),
     ("properties", "Properties", "properties", "Alt+Return"),
@@ -177,6 +178,8 @@ class MainWindow(QMainWindow):
                 self.unavailable[name] = reason
             self.dataset_actions[name] = a
         self.dataset_actions["readonly"].setCheckable(True)
+        self.dataset_actions["sync_restore"].setStatusTip(
+            "Sync the selected dataset, bringing back the items deleted in dsdesk whose objects are still in storage")
         self.act_new_folder = self._action("New folder…", "folder-new", "Ctrl+Shift+N", self.new_folder)
         self.act_rename_folder = self._action("Rename folder…", "rename", "F2", self.rename_folder)
         self.act_delete_folder = self._action("Delete folder…", "delete", None, self.delete_folder)
@@ -451,9 +454,10 @@ class MainWindow(QMainWindow):
             ro.setChecked(row.readonly)
             ro.blockSignals(False)
             if row.driver_kind == "internal" and not self.unavailable.get("sync"):
-                self.dataset_actions["sync"].setEnabled(False)
-                self.dataset_actions["sync"].setToolTip("Sync applies to datasets on external storage; "
-                                                        f"'{row.name}' is in the app's internal store")
+                for n in ("sync", "sync_restore"):
+                    self.dataset_actions[n].setEnabled(False)
+                    self.dataset_actions[n].setToolTip("Sync applies to datasets on external storage; "
+                                                       f"'{row.name}' is in the app's internal store")
         writable = have and not row.readonly
         for a in (self.act_new_folder, self.act_rename_folder, self.act_delete_folder, self.act_upload,
                   self.act_delete_items):
@@ -915,7 +919,29 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(lambda: ops.read_recipes(self.cat, ds), ask)
 
-    def _action_sync(self, ids: list[int], auto: bool = False) -> None:
+    def _action_sync_restore(self, ids: list[int]) -> None:
+        """Sync after forgetting the items the user deleted, so their keys come back.
+
+        Sync keeps deleted keys out while their object is unchanged (tombstones); this asks
+        first, with how many would come back, since it undoes deletions.
+        """
+        from dsdesk.sync.engine import sync_state
+
+        def ask(counts: dict[int, int]) -> None:
+            total = sum(counts.values())
+            if total == 0:
+                self.statusBar().showMessage("No deleted items to bring back: syncing as usual", 4000)
+            elif not dialogs.confirm(
+                    self, "Bring back deleted items",
+                    f"{total:,} item(s) deleted in dsdesk are still in storage and are kept out of "
+                    f"{', '.join(self._name(i) for i in ids)} by sync.\n"
+                    "Sync now and bring them back as new items (without their old annotations)?", "Sync"):
+                return
+            self._action_sync(ids, restore_deleted=True)
+
+        self.tasks.run(lambda: {ds: sync_state(self.cat.db, ds)["deleted_keys"] for ds in ids}, ask)
+
+    def _action_sync(self, ids: list[int], auto: bool = False, restore_deleted: bool = False) -> None:
         from dsdesk.sync.engine import sync_job
         from dsdesk.sync.scheduler import mark_attempt
 
@@ -924,7 +950,9 @@ class MainWindow(QMainWindow):
                 continue  # one sync of a dataset at a time
             on_failure = (lambda _ev, ds=ds: self.tasks.run(lambda: mark_attempt(self.cat.db, ds), None)) if auto else None
             self.jobs.submit("sync", f"{'Auto-sync' if auto else 'Sync'} {self._name(ds)}", sync_job, ds,
-                             dataset_id=ds, spec={"dataset_id": ds, "auto": auto}, on_failure=on_failure,
+                             restore_deleted=restore_deleted, dataset_id=ds,
+                             spec={"dataset_id": ds, "auto": auto, "restore_deleted": restore_deleted},
+                             on_failure=on_failure,
                              touches={"datasets", "folders", "items", "inspector"})
 
     def _on_auto_sync_timer_timeout(self) -> None:

@@ -53,7 +53,7 @@ def available(action: str) -> str | None:
                 return f"this build has no {action} job (dsdesk.versioning.jobs.{action}_job)"
         elif action == "switch_recipe":
             from dsdesk.versioning.merge import switch_recipe  # noqa: F401
-        elif action == "sync":
+        elif action in ("sync", "sync_restore"):
             from dsdesk.sync.engine import sync_job  # noqa: F401
         elif action == "storage":
             from dsdesk.api.projects import Project

@@ -149,9 +149,46 @@ def test_sync_now_on_a_local_folder(qtbot, window, tmp_path, errors):
     assert window.grid.model.rowCount() == 3
 
 
+def test_sync_keeps_deleted_items_out_until_asked_to_bring_them_back(qtbot, window, tmp_path, errors, monkeypatch):
+    cat = window.cat
+    folder = tmp_path / "bucket"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("RGB", (20, 20), (0, i * 60, 0)).save(folder / f"k{i}.jpg")
+    project = cat.projects.get(project_name="demo")
+    drv = project.drivers.create("kept-folder", "local", bucket_name=str(folder))
+    ds = project.datasets.create("kept", driver_id=drv.id)
+    window.reload_library()
+    wait_idle(qtbot, window)
+    window.library.select_dataset(ds.id)
+    wait_idle(qtbot, window)
+    window.dataset_actions["sync"].trigger()
+    wait_idle(qtbot, window)
+    k1 = cat.dataset_by_id(ds.id).items.get(filepath="/k1.jpg")
+    cat.dataset_by_id(ds.id).items.delete(item_id=k1.id)  # the object stays in the folder
+    window.dataset_actions["sync"].trigger()
+    wait_idle(qtbot, window)
+    assert cat.dataset_by_id(ds.id).items_count == 2  # not resurrected
+
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text, *a, **k: asked.append(text) or False)
+    assert window.dataset_actions["sync_restore"].isEnabled()
+    window.dataset_actions["sync_restore"].trigger()
+    wait_idle(qtbot, window)
+    assert asked and "1 item(s)" in asked[0]
+    assert cat.dataset_by_id(ds.id).items_count == 2  # declined: nothing happened
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: True)
+    window.dataset_actions["sync_restore"].trigger()
+    wait_idle(qtbot, window)
+    assert not errors
+    assert cat.dataset_by_id(ds.id).items_count == 3
+    assert cat.dataset_by_id(ds.id).items.get(filepath="/k1.jpg").name == "k1.jpg"
+
+
 def test_sync_disabled_for_internal_store(window):
-    a = window.dataset_actions["sync"]
-    assert not a.isEnabled() and "internal store" in a.toolTip()
+    for name in ("sync", "sync_restore"):
+        a = window.dataset_actions[name]
+        assert not a.isEnabled() and "internal store" in a.toolTip()
 
 
 def test_set_readonly_toggles(qtbot, window, errors):

@@ -67,12 +67,13 @@ DATASET_ACTIONS: tuple[tuple[str, str, int, int | None], ...] = (
     ("diff", "Diff…", 1, 2),
     ("switch_recipe", "Switch recipe…", 1, None),
     ("sync", "Sync with storage", 1, None),
+    ("sync_restore", "Sync and bring back deleted items…", 1, None),
     ("readonly", "Read-only", 1, None),
     ("delete", "Delete", 1, None),
     ("properties", "Properties…", 1, 1),
 )
 _ACTION_ICONS = {"clone": "clone", "merge": "merge", "snapshot": "snapshot", "rollback": "rollback", "diff": "diff",
-                 "switch_recipe": "recipe", "sync": "sync", "readonly": "readonly", "delete": "delete",
+                 "switch_recipe": "recipe", "sync": "sync", "sync_restore": "sync", "readonly": "readonly", "delete": "delete",
                  "properties": "properties"}
 _SEPARATOR_AFTER = {"merge", "diff", "switch_recipe", "readonly"}
 _CUSTOM_WIDTH = 120  # a new custom column's width until the user resizes it
