@@ -128,19 +128,25 @@ def test_switch_recipe(qtbot, window, monkeypatch, errors):
     assert plan_merge(cat, [cars.id, ped.id]).refusal is None  # now mergeable
 
 
+def _folder_dataset(qtbot, window, folder, name: str):
+    """A dataset on a local-folder driver over *folder*, selected in the window (not synced yet)."""
+    project = window.cat.projects.get(project_name="demo")
+    drv = project.drivers.create(f"{name}-folder", "local", bucket_name=str(folder))
+    ds = project.datasets.create(name, driver_id=drv.id)
+    window.reload_library()
+    wait_idle(qtbot, window)
+    window.library.select_dataset(ds.id)
+    wait_idle(qtbot, window)
+    return ds
+
+
 def test_sync_now_on_a_local_folder(qtbot, window, tmp_path, errors):
     cat = window.cat
     folder = tmp_path / "bucket"
     (folder / "a").mkdir(parents=True)
     for i in range(3):
         Image.new("RGB", (20, 20), (i * 60, 0, 0)).save(folder / "a" / f"s{i}.jpg")
-    project = cat.projects.get(project_name="demo")
-    drv = project.drivers.create("shared-folder", "local", bucket_name=str(folder))
-    ds = project.datasets.create("on-disk", driver_id=drv.id)
-    window.reload_library()
-    wait_idle(qtbot, window)
-    window.library.select_dataset(ds.id)
-    wait_idle(qtbot, window)
+    ds = _folder_dataset(qtbot, window, folder, "on-disk")
     assert window.dataset_actions["sync"].isEnabled()
     window.dataset_actions["sync"].trigger()
     wait_idle(qtbot, window)
@@ -155,13 +161,7 @@ def test_sync_keeps_deleted_items_out_until_asked_to_bring_them_back(qtbot, wind
     folder.mkdir()
     for i in range(3):
         Image.new("RGB", (20, 20), (0, i * 60, 0)).save(folder / f"k{i}.jpg")
-    project = cat.projects.get(project_name="demo")
-    drv = project.drivers.create("kept-folder", "local", bucket_name=str(folder))
-    ds = project.datasets.create("kept", driver_id=drv.id)
-    window.reload_library()
-    wait_idle(qtbot, window)
-    window.library.select_dataset(ds.id)
-    wait_idle(qtbot, window)
+    ds = _folder_dataset(qtbot, window, folder, "kept")
     window.dataset_actions["sync"].trigger()
     wait_idle(qtbot, window)
     k1 = cat.dataset_by_id(ds.id).items.get(filepath="/k1.jpg")
