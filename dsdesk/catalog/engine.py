@@ -168,6 +168,13 @@ class Database:
         self._factory = sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_factory = sessionmaker(writer, expire_on_commit=False)
+        if self.checkpointer is not None:
+            # Every session's commit, not only those of session(): automatic checkpoints are
+            # off on every connection, so a commit path that forgot this let the log grow
+            # without bound (a 1M-key sync, committing page by page through its own
+            # sessions, left a 636 MB log and an empty main file).
+            for factory in (self._factory, self._write_factory):
+                event.listen(factory, "after_commit", self._after_commit)
 
     @property
     def dialect(self) -> str:
@@ -194,8 +201,9 @@ class Database:
             raise
         finally:
             s.close()
-        if self.checkpointer is not None:
-            self.checkpointer.after_commit()
+
+    def _after_commit(self, _session: Session) -> None:
+        self.checkpointer.after_commit()
 
     def close(self) -> None:
         """Let a running checkpoint finish, then release every pooled connection."""

@@ -124,3 +124,21 @@ def test_a_large_commit_is_checkpointed_in_the_background(dataset, catalog):
         busy, log_frames, copied = con.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
     assert busy == 0 and copied == log_frames
     assert catalog.datasets.get(dataset.id).items_count == 20_000
+
+
+def test_commits_of_any_session_are_checkpointed(dataset, catalog):
+    """A session made with ``db.new_session()`` (sync writes through those, page by page)
+    triggers the background checkpoint too: with automatic checkpoints off on every
+    connection, a commit path without it let a 1M-key sync leave a 636 MB log and an
+    empty main file."""
+    ck = catalog.db.checkpointer
+    runs = ck.runs
+    s = catalog.db.new_session()
+    try:
+        ingest(s, dataset.id, dataset.driver_id, records(20_000))
+        s.commit()
+    finally:
+        s.close()
+    ck.wait(30)
+    assert ck.runs > runs
+    assert ck.wal_size() <= 64 * 1024 * 1024
