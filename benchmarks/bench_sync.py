@@ -129,17 +129,22 @@ def bench_s3(n: int, rows: list) -> None:
 
 
 # ============================================================================= local
+def _tree_file(root: Path, i: int) -> Path:
+    return root / f"g{i // 100000:03d}" / f"f{i // 1000:05d}" / f"file{i:07d}.jpg"
+
+
 def make_tree(root: Path, n: int) -> None:
     """n empty files, 1,000 per folder, two levels deep (made once, reused)."""
     stamp = root.with_name(root.name + ".complete")  # beside the tree, not in it
-    if stamp.exists() and stamp.read_text() == str(n):
+    # The stamp alone is not enough: /tmp cleaners (or a test) may have removed part of the tree.
+    if (stamp.exists() and stamp.read_text() == str(n)
+            and all(_tree_file(root, i).exists() for i in (0, n // 2, n - 1))):
         return
     shutil.rmtree(root, ignore_errors=True)
     for i in range(0, n, 1000):
-        d = root / f"g{i // 100000:03d}" / f"f{i // 1000:05d}"
-        d.mkdir(parents=True, exist_ok=True)
+        _tree_file(root, i).parent.mkdir(parents=True, exist_ok=True)
         for j in range(i, min(i + 1000, n)):
-            os.close(os.open(d / f"file{j:07d}.jpg", os.O_CREAT | os.O_WRONLY, 0o644))
+            os.close(os.open(_tree_file(root, j), os.O_CREAT | os.O_WRONLY, 0o644))
     stamp.write_text(str(n))
 
 
