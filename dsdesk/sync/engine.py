@@ -47,7 +47,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -415,6 +415,35 @@ def _stage(db, dataset_id, driver, prefix, run_id, cursor, ctx, report, page_siz
     else:
         def to_db(v):
             return v
+
+    def write_page(rows: list[tuple], page_cursor) -> None:
+        with _session(db) as s:
+            if sink is not None:
+                sink.write(s, rows)
+                # Only refused keys are staged: their reasons outlive a resume.
+                rows = [r for r in rows if r[9] is not None]
+            if rows:
+                if fast:
+                    s.connection().exec_driver_sql(sql, rows)
+                else:
+                    s.execute(insert_ignore(s, SyncListing.__table__, ["dataset_id", "storage_key"]),
+                              [dict(zip(_COLS, r, strict=True)) for r in rows])
+            # The cursor moves in the same transaction as the rows it covers: a kill
+            # between pages loses nothing and repeats nothing.
+            s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id).values(cursor=page_cursor))
+
+    writer = _PageWriter(write_page)
+    ok = False
+    try:
+        _stage_pages(driver, cursor, page_size, ctx, gen, prefix, plen, km, to_db, dataset_id, run_id, writer,
+                     report)
+        ok = True
+    finally:
+        writer.close(raise_error=ok)
+
+
+def _stage_pages(driver, cursor, page_size, ctx, gen, prefix, plen, km, to_db, dataset_id, run_id, writer,
+                 report) -> None:
     for page in _pages(driver, cursor, page_size):
         ctx.check_cancelled()
         rows: list[tuple] = []
@@ -456,22 +485,56 @@ def _stage(db, dataset_id, driver, prefix, run_id, cursor, ctx, report, page_siz
             else:
                 add((dataset_id, key, run_id, e.size, e.etag, lm, False, "/" + rel_dir[:-1] if rel_dir else "/",
                      last, None, km.mimetype(last)))
-        with _session(db) as s:
-            if sink is not None:
-                sink.write(s, rows)
-                # Only refused keys are staged: their reasons outlive a resume.
-                rows = [r for r in rows if r[9] is not None]
-            if rows:
-                if fast:
-                    s.connection().exec_driver_sql(sql, rows)
-                else:
-                    s.execute(insert_ignore(s, SyncListing.__table__, ["dataset_id", "storage_key"]),
-                              [dict(zip(_COLS, r, strict=True)) for r in rows])
-            # The cursor moves in the same transaction as the rows it covers: a kill
-            # between pages loses nothing and repeats nothing.
-            s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id).values(cursor=page.cursor))
+        writer.put(rows, page.cursor)
         report.listed += sum(1 for e in page.entries if not e.key.startswith(gen))
         ctx.progress(report.listed, None, f"listed {report.listed} objects")
+
+
+class _PageWriter:
+    """Writes the staged pages on a thread of its own, in order, one transaction each.
+
+    Staging a page is Python (key checks, folder memo, tuples) and holds the GIL; writing
+    it is mostly SQLite statements, which release it.  With the writes on their own
+    thread the next page is listed and staged while the previous one is written.  One
+    page waits at most (the queue holds one), so memory stays a page or two, and a page's
+    rows and its cursor still commit together: a kill loses or repeats nothing.  The first
+    error stops the writing; :meth:`put` and :meth:`close` raise it on the staging thread.
+    """
+
+    def __init__(self, write: Callable[[list[tuple], Any], None]):
+        self._write = write
+        self._q: queue.Queue = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sync-write", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._q.get()
+            if job is None:
+                return
+            if self._error is None:
+                try:
+                    self._write(*job)
+                except BaseException as e:  # noqa: BLE001 - raised on the staging thread
+                    self._error = e
+
+    def put(self, rows: list[tuple], cursor) -> None:
+        """Queue a page (waits while the previous one is still queued)."""
+        self._raise()
+        self._q.put((rows, cursor))
+
+    def close(self, raise_error: bool = True) -> None:
+        """Write what is queued, stop the thread, and raise its error if *raise_error*
+        (False when the staging itself failed: that error is the one to see)."""
+        self._q.put(None)
+        self._thread.join()
+        if raise_error:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
 
 
 class _BulkSink:
