@@ -274,10 +274,32 @@ def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size, restore_delet
                       .values(phase="listed", cursor=None))
     ctx.check_cancelled()
     ctx.progress(report.listed, report.listed, f"reconciling {report.listed} objects")
+    _analyze_listing(db)
     changed_keys = _apply(db, dataset_id, driver_id, delete_missing, dry_run, report, restore_deleted)
     if changed_keys and not dry_run:
         _invalidate_thumbnails(db, driver_id, changed_keys)
     return report
+
+
+def _analyze_listing(db) -> None:
+    """PostgreSQL: fresh planner statistics for the tables the diff joins.
+
+    The listing was just rewritten (thousands to millions of rows) and autovacuum has not
+    looked at it yet; planned on missing or stale statistics, the diff's joins become
+    nested loops: a re-sync of 3,000 keys on a new catalog took 11.9 s, 0.4 s after
+    ``ANALYZE``.  The listing is analysed every time; blob and item when autovacuum's own
+    rule says so (never analysed, or over 10 % of the rows changed since).  ``ANALYZE``
+    samples a bounded number of rows (30,000 at the default target), a fraction of a
+    second at any size.  SQLite plans without statistics (see dsdesk.query.indexes).
+    """
+    if db.dialect != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:
+        stale = con.exec_driver_sql(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('blob', 'item') AND "
+            "(coalesce(last_analyze, last_autoanalyze) IS NULL "
+            "OR n_mod_since_analyze > 0.1 * greatest(n_live_tup, 1000))").scalars().all()
+        con.exec_driver_sql("ANALYZE " + ", ".join(["sync_listing", *sorted(stale)]))
 
 
 @contextmanager
