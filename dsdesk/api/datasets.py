@@ -504,8 +504,14 @@ def _merge(cat, merge_name, dataset_ids, project_id, with_items_annotations, wit
 
 
 def _snapshot_ref(snapshot):
-    """A snapshot's name or id from a name, an id or a SnapshotInfo."""
-    return snapshot.name if hasattr(snapshot, "frozen_dataset_id") else snapshot
+    """A snapshot's name or id from a name, an id or a SnapshotInfo; anything else (a
+    dataset, say: diff and rollback compare with snapshots) is a clear error."""
+    if hasattr(snapshot, "frozen_dataset_id"):
+        return snapshot.name
+    if isinstance(snapshot, (str, int)) and not isinstance(snapshot, bool):
+        return snapshot
+    raise InvalidInputError(f"a snapshot is given by its name, its id or a SnapshotInfo, not {snapshot!r} "
+                            f"({type(snapshot).__name__}); take a snapshot of a dataset to compare with it")
 
 
 class Snapshots:

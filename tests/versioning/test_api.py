@@ -27,6 +27,11 @@ def test_api_clone_snapshot_rollback_diff_merge_gc(cat, master, tmp_path):
     assert r.safety_snapshot.auto and ds.items_count == 6
     assert dataset_dump(cat.db, ds.id) == before
     assert ds.diff("before-relabel").counts == {"added": 0, "removed": 0, "changed": 0}
+    # Diff and rollback compare with snapshots: a dataset given instead is a clear error.
+    with pytest.raises(dd.InvalidInputError, match="snapshot is given by its name"):
+        ds.diff(other=c)
+    with pytest.raises(dd.InvalidInputError, match="not None|NoneType|snapshot is given"):
+        ds.rollback(None)
 
     a = ds.clone(clone_name="a")
     b = ds.clone(clone_name="b")
