@@ -18,6 +18,15 @@ def insert_ignore(session: Session, table: Table, index_elements: Sequence[str])
     return mod.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
 
 
+def written(session: Session, stmt) -> int:
+    """Execute an INSERT/UPDATE ... SELECT and return how many rows it wrote.
+
+    ``preserve_rowcount``: without it psycopg reports -1 for ``INSERT ... SELECT``.
+    """
+    n = session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+    return max(n or 0, 0)
+
+
 def chunked(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Lists of at most *size* elements from *iterable*, lazily."""
     it = iter(iterable)

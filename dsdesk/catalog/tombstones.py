@@ -79,6 +79,26 @@ def record(session: Session, ds: Dataset, blob_ids: Sequence[int]) -> int:
     return n
 
 
+def exist(session: Session, dataset_id: int, driver_id: int | None = None) -> bool:
+    """True when the dataset has a tombstone (of *driver_id*'s keys, when given)."""
+    q = select(SyncTombstone.storage_key).where(SyncTombstone.dataset_id == int(dataset_id))
+    if driver_id is not None:
+        q = q.where(SyncTombstone.driver_id == driver_id)
+    return session.execute(q.limit(1)).first() is not None
+
+
+def forget(session: Session, dataset_id: int, driver_id: int, keys: Sequence[str]) -> int:
+    """Remove the tombstones of *keys* (a page of statements of :data:`CHUNK` keys);
+    returns how many went."""
+    T = SyncTombstone
+    n = 0
+    for part in chunked(keys, CHUNK):
+        n += session.execute(delete(T).where(T.dataset_id == int(dataset_id), T.driver_id == driver_id,
+                                             T.storage_key.in_(part))
+                             .execution_options(synchronize_session=False)).rowcount or 0
+    return n
+
+
 def clear(session: Session, dataset_id: int) -> int:
     """Forget every deletion recorded for the dataset (the next sync brings the objects
     back as new items); returns how many were cleared."""

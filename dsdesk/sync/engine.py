@@ -69,7 +69,7 @@ from dsdesk.catalog.models import (
     utcnow,
 )
 from dsdesk.catalog.namesearch import deferred_name_index
-from dsdesk.catalog.sql import chunked, insert_ignore
+from dsdesk.catalog.sql import chunked, insert_ignore, written
 from dsdesk.errors import DsdeskError, InvalidInputError, InvalidPathError, StorageError
 from dsdesk.storage.drivers import GENERATED_PREFIX, open_driver
 
@@ -245,8 +245,7 @@ def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size, restore_delet
             # diffed like any re-sync.
             bulk = not dry_run and s.execute(select(Item.id).where(Item.dataset_id == dataset_id)
                                              .limit(1)).first() is None \
-                and (restore_deleted or s.execute(select(SyncTombstone.storage_key).where(
-                    SyncTombstone.dataset_id == dataset_id).limit(1)).first() is None)
+                and (restore_deleted or not tombstones.exist(s, dataset_id))
             s.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
             state.run_id, state.cursor, state.phase = run_id, None, phase
             state.stats = {**(state.stats or {}), "run_started": utcnow().isoformat(), "run_dry": dry_run,
@@ -705,7 +704,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
     # --- tombstones: listed keys the user deleted stay out while their object is unchanged.
     # Their staged rows are dropped here (inside this transaction), so every step below
     # sees the listing as if those objects were not there.
-    tomb = _screen_tombstones(s, d, drv) if _any_tombstone(s, d, drv) else None
+    tomb = _screen_tombstones(s, d, drv) if tombstones.exist(s, d, drv) else None
 
     # --- renames: vanished (item's key not listed) x new (listed key with no item), same etag+size
     vb = aliased(Blob)
@@ -834,7 +833,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
                 .scalar_subquery(),
                 missing_since=None)
         .execution_options(synchronize_session=False))
-    created = _written(s, insert(Blob).from_select(
+    created = written(s, insert(Blob).from_select(
         ["driver_id", "storage_key", "size", "etag", "last_modified", "mimetype", "created_at"],
         select(literal(drv), L.storage_key, L.size, L.etag, L.last_modified, L.mimetype, literal(now))
         .where(newk, ~blob_exists)))
@@ -845,7 +844,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
         .join(Blob, and_(Blob.driver_id == drv, Blob.storage_key == L.storage_key))
         .where(newk))
     with deferred_name_index(s):
-        report.new = _written(s, ins_items)
+        report.new = written(s, ins_items)
         # Keys whose path is already taken by another item (one the user moved there): keep
         # both, the newcomer under a visible suffix, and say so in the report.
         leftovers = [] if report.new >= candidates else s.execute(
@@ -863,7 +862,7 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
     folder_rows = select(literal(d), L.dir, literal(now)).where(
         L.dataset_id == d, L.is_dir.is_(True), L.error.is_(None), L.dir != "/").distinct()
     gone_folders = _deleted_folders(s, d, files, tomb.kept_dirs) if tomb is not None and tomb.kept_dirs else []
-    report.folders = _written(s, insert_ignore(s, Folder.__table__, ["dataset_id", "path"]).from_select(
+    report.folders = written(s, insert_ignore(s, Folder.__table__, ["dataset_id", "path"]).from_select(
         ["dataset_id", "path", "created_at"], folder_rows))
     for part in chunked(gone_folders, 5000):
         report.folders -= s.execute(delete(Folder).where(Folder.dataset_id == d, Folder.path.in_(part))
@@ -875,16 +874,6 @@ def _reconcile(s: Session, d: int, drv: int, delete_missing: bool, now, report) 
     total_files = s.execute(select(func.count()).select_from(L).where(files)).scalar_one()
     report.unchanged = max(0, total_files - report.new - report.changed - report.renamed - report.restored)
     return [(r.storage_key, r.etag) for r in changed]
-
-
-def _written(s: Session, stmt) -> int:
-    """Rows an ``INSERT ... SELECT`` wrote (psycopg reports -1 unless the count is kept)."""
-    return max(s.execute(stmt.execution_options(preserve_rowcount=True)).rowcount or 0, 0)
-
-
-def _any_tombstone(s: Session, d: int, drv: int) -> bool:
-    T = SyncTombstone
-    return s.execute(select(T.storage_key).where(T.dataset_id == d, T.driver_id == drv).limit(1)).first() is not None
 
 
 def _tombstone_pages(s: Session, d: int, drv: int, cols, size: int = 5000):
@@ -920,11 +909,7 @@ def _drop_revived_tombstones(s: Session, d: int, drv: int) -> int:
                                               Blob.driver_id == drv).items()}
         if key_of:
             revived.extend(key_of[b] for b in s.execute(used, {"ids": list(key_of)}).scalars())
-    n = 0
-    for part in chunked(revived, 5000):
-        n += s.execute(delete(T).where(T.dataset_id == d, T.driver_id == drv, T.storage_key.in_(part))
-                       .execution_options(synchronize_session=False)).rowcount or 0
-    return n
+    return tombstones.forget(s, d, drv, revived)
 
 
 def _same_object(t_etag, t_size, l_etag, l_size) -> bool:
@@ -986,10 +971,7 @@ class _Tombstones:
 
     def drop_returned(self, s: Session) -> None:
         """After the apply: the tombstones of keys that came back changed are void."""
-        T = SyncTombstone
-        for part in chunked(self.changed, 5000):
-            s.execute(delete(T).where(T.dataset_id == self.d, T.driver_id == self.drv, T.storage_key.in_(part))
-                      .execution_options(synchronize_session=False))
+        tombstones.forget(s, self.d, self.drv, self.changed)
 
 
 def _screen_tombstones(s: Session, d: int, drv: int) -> _Tombstones:

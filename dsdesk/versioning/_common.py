@@ -63,15 +63,6 @@ class Reporter:
             self.ctx.check_cancelled()
 
 
-def written(session: Session, stmt) -> int:
-    """Execute an INSERT/UPDATE ... SELECT and return how many rows it wrote.
-
-    ``preserve_rowcount``: without it psycopg reports -1 for ``INSERT ... SELECT``.
-    """
-    n = session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
-    return max(n or 0, 0)
-
-
 def dialect_of(session: Session) -> str:
     """``sqlite`` or ``postgresql``."""
     return session.get_bind().dialect.name

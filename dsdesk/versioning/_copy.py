@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from dsdesk.catalog.engine import bulk_cache
 from dsdesk.catalog.models import Annotation, Item, TaskStatus
-from dsdesk.versioning._common import Reporter, pause_point, written
+from dsdesk.catalog.sql import written
+from dsdesk.versioning._common import Reporter, pause_point
 
 ITEM_T = Item.__table__
 ANN_T = Annotation.__table__

@@ -52,9 +52,9 @@ from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.ingest import ensure_folders
 from dsdesk.catalog.models import Dataset, Driver, Folder, Label, Recipe, utcnow
 from dsdesk.catalog.namesearch import deferred_name_index
-from dsdesk.catalog.sql import insert_ignore
+from dsdesk.catalog.sql import insert_ignore, written
 from dsdesk.errors import AlreadyExistsError, InvalidInputError
-from dsdesk.versioning._common import Reporter, dialect_of, pause_point, reserve_ids, written
+from dsdesk.versioning._common import Reporter, dialect_of, pause_point, reserve_ids
 from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T
 
 FOLDER_T = Folder.__table__
