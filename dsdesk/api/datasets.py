@@ -404,13 +404,13 @@ class Dataset:
     def sync_status(self) -> dict:
         """Last sync time and counts, the auto-sync interval, whether a sync is under way,
         and ``deleted_keys``: keys the user deleted that sync keeps out."""
-        from dsdesk.sync.engine import sync_state
+        from dsdesk.sync.state import sync_state
 
         return sync_state(self._cat.db, self.id)
 
     def set_auto_sync(self, interval_seconds: int | None) -> None:
         """Re-sync every *interval_seconds* while dsdesk runs (None turns it off)."""
-        from dsdesk.sync.engine import set_interval
+        from dsdesk.sync.state import set_interval
 
         set_interval(self._cat.db, self.id, interval_seconds)
 

@@ -47,8 +47,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -72,6 +71,8 @@ from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import chunked, insert_ignore, written
 from dsdesk.errors import DsdeskError, InvalidInputError, InvalidPathError, StorageError
 from dsdesk.storage.drivers import GENERATED_PREFIX, open_driver
+from dsdesk.sync.session import sync_session
+from dsdesk.sync.state import record_error
 
 PAGE_SIZE = 1000
 LOCAL_PAGE_SIZE = 20000
@@ -210,7 +211,7 @@ def sync_dataset(db, dataset_id: int, *, dry_run: bool = False, delete_missing: 
 
 def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size, restore_deleted=False) -> SyncReport:
     report = SyncReport(dataset_id, dry_run=dry_run, delete_missing=delete_missing)
-    with _session(db) as s:
+    with sync_session(db) as s:
         ds = live_dataset(s, dataset_id) if dry_run else writable_dataset(s, dataset_id, "sync")
         if ds.kind != "master":
             raise InvalidInputError(f"dataset '{ds.name}' is a {ds.kind}; only master datasets are synced "
@@ -262,13 +263,13 @@ def _sync(db, dataset_id, dry_run, delete_missing, ctx, page_size, restore_delet
             _stage(db, dataset_id, driver, prefix, run_id, cursor, ctx, report,
                    page_size or (LOCAL_PAGE_SIZE if row.kind == "local" else PAGE_SIZE), sink)
         except StorageError as e:
-            _record_error(db, dataset_id, str(e))
+            record_error(db, dataset_id, str(e))
             raise
         if bulk:
             ctx.check_cancelled()
             _finish_bulk(db, dataset_id, report)
             return report
-        with _session(db) as s:
+        with sync_session(db) as s:
             s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id)
                       .values(phase="listed", cursor=None))
     ctx.check_cancelled()
@@ -299,48 +300,6 @@ def _analyze_listing(db) -> None:
             "(coalesce(last_analyze, last_autoanalyze) IS NULL "
             "OR n_mod_since_analyze > 0.1 * greatest(n_live_tup, 1000))").scalars().all()
         con.exec_driver_sql("ANALYZE " + ", ".join(["sync_listing", *sorted(stale)]))
-
-
-@contextmanager
-def _session(db, commit: bool = True) -> Iterator[Session]:
-    """A session for the sync's own work: committed (or, with *commit* False, rolled back)
-    at the end, and on SQLite without memory-mapped I/O while it runs.
-
-    The catalog maps up to 256 MiB of its file; a million-key sync touches most of it, and
-    those mapped pages count in the process's resident size.  Through the page cache the
-    speed is the same (measured), the resident size stays bounded, and the connection
-    gets its setting back before it returns to the pool.
-    """
-    s = db.new_session()
-    lean = db.dialect == "sqlite"
-    old = None
-    try:
-        if lean:
-            con = s.connection()
-            old = con.exec_driver_sql("PRAGMA mmap_size").scalar()
-            con.exec_driver_sql("PRAGMA mmap_size=0")
-        yield s
-        if commit:
-            s.commit()
-        else:
-            s.rollback()
-    except BaseException:
-        s.rollback()
-        raise
-    finally:
-        if lean and old is not None:
-            try:
-                # close() below ends the transaction this opens; a rollback() here would
-                # expire the objects the caller still reads.
-                s.connection().exec_driver_sql(f"PRAGMA mmap_size={int(old)}")
-            except Exception:  # noqa: BLE001 - a broken connection is discarded by the pool anyway
-                pass
-        s.close()
-
-
-def _record_error(db, dataset_id: int, message: str) -> None:
-    with _session(db) as s:
-        s.execute(update(SyncState).where(SyncState.dataset_id == dataset_id).values(last_error=message[:2000]))
 
 
 # ---------------------------------------------------------------------------- staging
@@ -438,7 +397,7 @@ def _stage(db, dataset_id, driver, prefix, run_id, cursor, ctx, report, page_siz
             return v
 
     def write_page(rows: list[tuple], page_cursor) -> None:
-        with _session(db) as s:
+        with sync_session(db) as s:
             if sink is not None:
                 sink.write(s, rows)
                 # Only refused keys are staged: their reasons outlive a resume.
@@ -571,7 +530,7 @@ class _BulkSink:
 
         self.to_db = (DateTime().dialect_impl(dialect).bind_processor(dialect) if self.sqlite else None) \
             or (lambda v: v)
-        with _session(db) as s:
+        with sync_session(db) as s:
             # Only if some blob of this driver is marked missing can a first sync revive one.
             self.any_missing = s.execute(select(Blob.id).where(Blob.driver_id == driver_id,
                                                                Blob.missing_since.is_not(None)).limit(1)).first() \
@@ -642,7 +601,7 @@ def _finish_bulk(db, dataset_id: int, report: SyncReport) -> None:
     """Close a first sync: counts from the catalog (earlier runs of a resumed sync
     included), refused keys from the staging rows, bookkeeping reset."""
     now = utcnow()
-    with _session(db) as s:
+    with sync_session(db) as s:
         stats.refresh(s, dataset_id)
         ds = s.get(Dataset, dataset_id)
         report.new = ds.item_count
@@ -669,7 +628,7 @@ def _apply(db, dataset_id, driver_id, delete_missing, dry_run, report,
            restore_deleted: bool = False) -> list[tuple[str, str | None]]:
     """Diff the staged listing against the catalog and apply it in one transaction."""
     now = utcnow()
-    with _session(db, commit=not dry_run) as s:
+    with sync_session(db, commit=not dry_run) as s:
         if restore_deleted:
             # In the apply's transaction: a dry run rolls it back with the rest.
             report.undeleted = tombstones.clear(s, dataset_id)
@@ -680,7 +639,7 @@ def _apply(db, dataset_id, driver_id, delete_missing, dry_run, report,
             _close_run(s, dataset_id, report, now)
     if dry_run:
         # The staged listing of a dry run is not a resumable real run: clear it.
-        with _session(db) as s2:
+        with sync_session(db) as s2:
             s2.execute(delete(SyncListing).where(SyncListing.dataset_id == dataset_id))
             s2.execute(update(SyncState).where(SyncState.dataset_id == dataset_id)
                        .values(run_id=None, cursor=None, phase=None))
@@ -1077,58 +1036,3 @@ def _invalidate_thumbnails(db, driver_id: int, keys: list[tuple[str, str | None]
     cache = ThumbnailCache(db.cache_root)
     for key, etag in keys:
         cache.invalidate(driver_id, key, etag)
-
-
-def sync_state(db, dataset_id: int) -> dict[str, Any]:
-    """The dataset's sync bookkeeping: last sync time, interval, last counts, run in
-    progress, and how many keys the user deleted that sync keeps out (``deleted_keys``)."""
-    with _session(db) as s:
-        st = s.get(SyncState, int(dataset_id))
-        deleted = tombstones.count(s, dataset_id)
-        if st is None:
-            return {"dataset_id": int(dataset_id), "last_sync_at": None, "interval_seconds": None,
-                    "in_progress": False, "phase": None, "last_error": None, "last": None,
-                    "deleted_keys": deleted}
-        return {"dataset_id": st.dataset_id, "last_sync_at": st.last_sync_at,
-                "interval_seconds": st.interval_seconds, "in_progress": st.run_id is not None,
-                "phase": st.phase, "last_error": st.last_error, "last": (st.stats or {}).get("last"),
-                "deleted_keys": deleted}
-
-
-def set_interval(db, dataset_id: int, seconds: int | None) -> None:
-    """Turn on (every *seconds*, at least 10) or off (None) automatic re-sync of a dataset."""
-    if seconds is not None:
-        seconds = int(seconds)
-        if seconds < 10:
-            raise InvalidInputError(f"auto-sync interval must be at least 10 seconds, not {seconds}")
-    with _session(db) as s:
-        live_dataset(s, dataset_id)
-        st = s.get(SyncState, int(dataset_id))
-        if st is None:
-            s.add(SyncState(dataset_id=int(dataset_id), stats={}, interval_seconds=seconds))
-        else:
-            st.interval_seconds = seconds
-
-
-def datasets_due(db, now: dt.datetime | None = None) -> list[int]:
-    """Ids of datasets whose auto-sync interval has elapsed since their last sync."""
-    now = now or utcnow()
-    with _session(db) as s:
-        rows = s.execute(select(SyncState.dataset_id, SyncState.last_sync_at, SyncState.interval_seconds,
-                                SyncState.stats)
-                         .join(Dataset, Dataset.id == SyncState.dataset_id)
-                         .where(SyncState.interval_seconds.is_not(None), Dataset.deleted_at.is_(None))).all()
-    due = []
-    for r in rows:
-        times = [t for t in (r.last_sync_at, _parse((r.stats or {}).get("last_attempt_at"))) if t is not None]
-        if not times or now - max(times) >= dt.timedelta(seconds=r.interval_seconds):
-            due.append(r.dataset_id)
-    return due
-
-
-def _parse(s: str | None) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(s) if s else None
-    except ValueError:
-        return None
-

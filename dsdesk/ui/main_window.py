@@ -925,7 +925,7 @@ class MainWindow(QMainWindow):
         Sync keeps deleted keys out while their object is unchanged (tombstones); this asks
         first, with how many would come back, since it undoes deletions.
         """
-        from dsdesk.sync.engine import sync_state
+        from dsdesk.sync.state import sync_state
 
         def ask(counts: dict[int, int]) -> None:
             total = sum(counts.values())
@@ -943,7 +943,7 @@ class MainWindow(QMainWindow):
 
     def _action_sync(self, ids: list[int], auto: bool = False, restore_deleted: bool = False) -> None:
         from dsdesk.sync.engine import sync_job
-        from dsdesk.sync.scheduler import mark_attempt
+        from dsdesk.sync.state import mark_attempt
 
         for ds in ids:
             if any(h.kind == "sync" and h.dataset_id == ds and not h.finished for h in self.jobs.handles.values()):
@@ -958,7 +958,7 @@ class MainWindow(QMainWindow):
     def _on_auto_sync_timer_timeout(self) -> None:
         """Datasets with an auto-sync interval that has elapsed are synced, as jobs like any other
         (in worker processes, shown in the jobs panel); the due check runs off the GUI thread."""
-        from dsdesk.sync.engine import datasets_due
+        from dsdesk.sync.state import datasets_due
 
         if not self._shut_down:
             self.tasks.run(lambda: datasets_due(self.cat.db),
