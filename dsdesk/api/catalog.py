@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dsdesk.catalog.engine import Database, open_database
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Job
-from dsdesk.jobs.runner import JobEvent, run_job
+from dsdesk.jobs import runner
+from dsdesk.jobs.runner import JobContext, JobEvent
+from dsdesk.jobs.spec import JobSpec
+
+#: SQLite page cache of each of the GUI process's connections, in KiB (the engine's default,
+#: 64 MiB, is sized for bulk jobs, which run in worker processes with the default).
+GUI_SQLITE_CACHE_KIB = 8192
 
 
 class Catalog:
     """An open dsdesk catalog (``dd.open_catalog()``).
 
     Thread-safe: entities hold ids and re-read the catalog through short sessions, so one
-    Catalog may be shared by the GUI thread and job threads.  Long operations accept an
+    Catalog may be shared by the GUI thread and job threads.  Long operations are
+    described by :mod:`dsdesk.api.jobs` and run by :meth:`run`; they accept an
     ``on_event`` callback (a :class:`~dsdesk.jobs.runner.JobEvent` per progress step, on
     the job's thread).
     """
 
     def __init__(self, db: Database):
         self.db = db
-        self._local = threading.local()
         from dsdesk.api.datasets import CatalogDatasets
         from dsdesk.api.projects import Projects
 
@@ -43,10 +48,50 @@ class Catalog:
 
         return make_url(self.db.url).render_as_string(hide_password=True)
 
-    def run(self, kind: str, fn: Callable, *args, on_event: Callable[[JobEvent], None] | None = None,
-            dataset_id: int | None = None, spec: dict | None = None, **kwargs):
-        """Run ``fn(ctx, *args, **kwargs)`` as a recorded job and return its result."""
-        return run_job(self.db, kind, fn, *args, on_event=on_event, dataset_id=dataset_id, spec=spec, **kwargs)
+    @property
+    def raw_url(self) -> str:
+        """The URL that reopens this catalog, password included: store it, never show it."""
+        return self.db.url
+
+    def run(self, job: JobSpec, on_event: Callable[[JobEvent], None] | None = None,
+            ctx: JobContext | None = None, raise_errors: bool = True):
+        """Run the described *job* (see :mod:`dsdesk.api.jobs`) as a recorded job on the
+        calling thread and return its result.  Pass a *ctx* from :meth:`prepare_job` to be
+        able to cancel it from another thread; with ``raise_errors=False`` a failure is
+        recorded and reported to *on_event* only."""
+        return runner.run_spec(self.db, job, on_event=on_event, ctx=ctx, raise_errors=raise_errors)
+
+    def prepare_job(self, job: JobSpec, on_event: Callable[[JobEvent], None] | None = None) -> JobContext:
+        """Record *job* as queued and return its context (``cancel()`` from any thread), for
+        :meth:`run` on another thread."""
+        return runner.prepare_spec(self.db, job, on_event=on_event)
+
+    def process_job(self, job: JobSpec, on_event: Callable[[JobEvent], None] | None = None, niceness: int = 0):
+        """A :class:`~dsdesk.jobs.process.ProcessJob` that runs *job* in a worker process
+        on this catalog when its ``run()`` is called (cancel and kill from any thread)."""
+        from dsdesk.jobs.process import ProcessJob
+
+        return ProcessJob.of(self.db, job, on_event=on_event, niceness=niceness)
+
+    def mark_interrupted_jobs(self) -> int:
+        """Mark jobs left queued or running by a process that died as failed; returns how many."""
+        return runner.mark_interrupted(self.db)
+
+    def tune_for_gui(self) -> None:
+        """Give this process's SQLite connections small memory settings (no-op elsewhere).
+
+        Measured on the 1M-item catalog, streaming the grid's million ids: with the engine's
+        defaults (mmap 256 MiB, cache 64 MiB) the process grew by 120 MB of mapped file and
+        64 MB of page cache per connection that read; with mmap off and an 8 MiB cache it
+        grew by 18 MB and the stream was as fast (1.2-2.0 s either way; the OS page cache
+        keeps the file's pages, shared with the job processes).  Jobs and the API/CLI keep
+        the engine's defaults.  Connections already open are replaced.
+        """
+        db = self.db
+        if db.dialect != "sqlite" or event.contains(db.engine, "connect", _gui_pragmas):
+            return
+        event.listen(db.engine, "connect", _gui_pragmas)
+        db.engine.dispose()  # pooled connections have the old settings; checked-out ones close on return
 
     def jobs(self, limit: int = 50) -> list[dict]:
         """The most recent jobs, newest first, as dicts."""
@@ -60,9 +105,9 @@ class Catalog:
         """Binaries no item anywhere (snapshots included) points at, with sizes; unless
         *dry_run*, delete them (external objects only where the driver allows external
         delete).  Returns a :class:`~dsdesk.versioning.GcReport`."""
-        from dsdesk.versioning.jobs import gc_job
+        from dsdesk.api import jobs
 
-        return self.run("gc", gc_job, dry_run, on_event=on_event, spec={"dry_run": dry_run})
+        return self.run(jobs.gc(dry_run), on_event=on_event)
 
     def dataset_by_id(self, dataset_id: int):
         """Any live dataset by id, whatever its project."""
@@ -88,3 +133,10 @@ class Catalog:
 
     def __repr__(self) -> str:
         return f"<Catalog {self.url}>"
+
+
+def _gui_pragmas(dbapi_con, _record) -> None:
+    cur = dbapi_con.cursor()
+    cur.execute("PRAGMA mmap_size=0")
+    cur.execute(f"PRAGMA cache_size=-{GUI_SQLITE_CACHE_KIB}")
+    cur.close()

@@ -176,7 +176,7 @@ class Datasets:
         Returns the number of datasets purged.  Binaries no longer referenced are removed
         from the internal store.
         """
-        from dsdesk.transfer.purge import purge_datasets
+        from dsdesk.api import jobs
 
         with self._cat.db.session() as s:
             q = select(DatasetRow.id).where(DatasetRow.project_id == self._project.id, DatasetRow.deleted_at.is_not(None))
@@ -185,7 +185,7 @@ class Datasets:
             ids = list(s.execute(q).scalars())
         if dataset_id is not None and not ids:
             raise NotFoundError(f"dataset {dataset_id} is not in the trash")
-        return self._cat.run("purge", purge_datasets, ids, on_event=on_event, spec={"dataset_ids": ids})
+        return self._cat.run(jobs.purge(ids), on_event=on_event)
 
     def merge(self, merge_name: str, dataset_ids: list[int], with_items_annotations: bool = True,
               with_metadata: bool = False, with_task_annotations_status: bool = False, on_event=None) -> Dataset:
@@ -355,12 +355,11 @@ class Dataset:
         under *local_path* with ``to_items_folder=False``; with ``annotation_options="json"``
         each item's annotations go to ``<local_path>/json/<dir>/<name>.json``.
         """
-        from dsdesk.transfer.download import download_job
+        from dsdesk.api import jobs
 
-        return self._cat.run("download", download_job, self.id, local_path, filters=filters,
-                             to_items_folder=to_items_folder, annotation_options=annotation_options,
-                             overwrite=overwrite, on_event=on_event, dataset_id=self.id,
-                             spec={"dataset_id": self.id, "local_path": str(local_path)})
+        return self._cat.run(jobs.download(self.id, local_path, filters=filters, to_items_folder=to_items_folder,
+                                           annotation_options=annotation_options, overwrite=overwrite),
+                             on_event=on_event)
 
     def sync(self, dry_run: bool = False, delete_missing: bool = False, restore_deleted: bool = False,
              on_event=None):
@@ -375,12 +374,10 @@ class Dataset:
         A dry run reports what would happen and changes nothing.  An interrupted sync
         resumes on the next call.  See :mod:`dsdesk.sync.engine`.
         """
-        from dsdesk.sync.engine import sync_job
+        from dsdesk.api import jobs
 
-        report = self._cat.run("sync", sync_job, self.id, dry_run=dry_run, delete_missing=delete_missing,
-                               restore_deleted=restore_deleted, on_event=on_event, dataset_id=self.id,
-                               spec={"dataset_id": self.id, "dry_run": dry_run, "delete_missing": delete_missing,
-                                     "restore_deleted": restore_deleted})
+        report = self._cat.run(jobs.sync(self.id, dry_run=dry_run, delete_missing=delete_missing,
+                                         restore_deleted=restore_deleted), on_event=on_event)
         if not dry_run:
             self.refresh()
         return report
@@ -421,13 +418,13 @@ class Dataset:
         """Clone (all items, or those *filters* selects) into a new dataset or into
         *dst_dataset_id* below *target_directory*; zero-copy.  Returns the destination;
         its ``report`` attribute is the :class:`~dsdesk.versioning.CloneResult`."""
-        from dsdesk.versioning.jobs import clone_job
+        from dsdesk.api import jobs
 
-        res = self._cat.run("clone", clone_job, self.id, clone_name=clone_name, filters=filters,
-                            with_items_annotations=with_items_annotations, with_metadata=with_metadata,
-                            with_task_annotations_status=with_task_annotations_status,
-                            dst_dataset_id=dst_dataset_id, target_directory=target_directory, on_event=on_event,
-                            dataset_id=self.id, spec={"src": self.id, "clone_name": clone_name, "dst": dst_dataset_id})
+        res = self._cat.run(jobs.clone(self.id, clone_name=clone_name, filters=filters,
+                                       with_items_annotations=with_items_annotations, with_metadata=with_metadata,
+                                       with_task_annotations_status=with_task_annotations_status,
+                                       dst_dataset_id=dst_dataset_id, target_directory=target_directory),
+                            on_event=on_event)
         out = self._cat.dataset_by_id(res.dataset_id)
         out.report = res
         return out
@@ -443,10 +440,9 @@ class Dataset:
 
     def snapshot(self, name: str, description: str = "", on_event=None):
         """Take a named, read-only snapshot of the dataset; returns its ``SnapshotInfo``."""
-        from dsdesk.versioning.jobs import snapshot_job
+        from dsdesk.api import jobs
 
-        return self._cat.run("snapshot", snapshot_job, self.id, name, description, on_event=on_event,
-                             dataset_id=self.id, spec={"dataset_id": self.id, "name": name})
+        return self._cat.run(jobs.snapshot(self.id, name, description), on_event=on_event)
 
     @property
     def snapshots(self):
@@ -456,23 +452,20 @@ class Dataset:
     def rollback(self, snapshot, on_event=None):
         """Restore the dataset to *snapshot* (a name, an id or a ``SnapshotInfo``) after taking
         a safety snapshot; returns a ``RollbackResult``."""
-        from dsdesk.versioning.jobs import rollback_job
+        from dsdesk.api import jobs
 
-        ref = _snapshot_ref(snapshot)
-        res = self._cat.run("rollback", rollback_job, self.id, ref, on_event=on_event, dataset_id=self.id,
-                            spec={"dataset_id": self.id, "snapshot": ref})
+        res = self._cat.run(jobs.rollback(self.id, _snapshot_ref(snapshot)), on_event=on_event)
         self.refresh()
         return res
 
     def diff(self, snapshot=None, other=None, limit: int = 10000, on_event=None):
         """Item-level differences from *snapshot* to *other* (None: the dataset as it is now);
         returns a ``DiffReport`` (added / removed / changed, and what changed)."""
-        from dsdesk.versioning.jobs import diff_job
+        from dsdesk.api import jobs
 
         a = _snapshot_ref(snapshot) if snapshot is not None else None
         b = _snapshot_ref(other) if other is not None else None
-        return self._cat.run("diff", diff_job, self.id, a, b, limit=limit, on_event=on_event,
-                             spec={"dataset_id": self.id, "a": a, "b": b})
+        return self._cat.run(jobs.diff(self.id, a, b, limit=limit), on_event=on_event)
 
     def to_json(self) -> dict:
         """Dataloop-shaped JSON."""
@@ -492,12 +485,11 @@ def _iso(t: dt.datetime | None) -> str | None:
 
 def _merge(cat, merge_name, dataset_ids, project_id, with_items_annotations, with_metadata,
            with_task_annotations_status, on_event) -> Dataset:
-    from dsdesk.versioning.jobs import merge_job
+    from dsdesk.api import jobs
 
-    ids = [int(getattr(d, "id", d)) for d in dataset_ids]
-    res = cat.run("merge", merge_job, merge_name, ids, with_items_annotations=with_items_annotations,
-                  with_metadata=with_metadata, with_task_annotations_status=with_task_annotations_status,
-                  project_id=project_id, on_event=on_event, spec={"merge_name": merge_name, "dataset_ids": ids})
+    res = cat.run(jobs.merge(merge_name, dataset_ids, project_id=project_id,
+                             with_items_annotations=with_items_annotations, with_metadata=with_metadata,
+                             with_task_annotations_status=with_task_annotations_status), on_event=on_event)
     out = cat.dataset_by_id(res.dataset_id)
     out.report = res
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
-from collections.abc import Iterator, Sized
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -165,19 +165,19 @@ class Items:
         written; files that fail (unreadable) are reported together at the end, after the
         others were uploaded.
         """
-        from dsdesk.transfer.upload import plan_upload, upload_job
+        from dsdesk.api import jobs
+        from dsdesk.transfer.upload import is_single_file
 
-        plan = plan_upload(local_path, remote_path, remote_name, file_types)
         with self._cat.db.session() as s:
             writable_dataset(s, self._ds.id, "upload to")
         meta = item_metadata or {}
         user = meta.get("user", {}) if set(meta) <= {"user", "system"} else meta
-        ids = self._cat.run("upload", upload_job, self._ds.id, plan, user_metadata=user,
-                            overwrite=overwrite, description=item_description, raise_on_error=raise_on_error,
-                            on_event=on_event, dataset_id=self._ds.id,
-                            spec={"dataset_id": self._ds.id, "local_path": str(local_path), "remote_path": remote_path})
+        # The job plans the upload before it writes: a missing path fails with nothing written.
+        ids = self._cat.run(jobs.upload(self._ds.id, local_path, remote_path, remote_name, file_types,
+                                        user_metadata=user, overwrite=overwrite, description=item_description,
+                                        raise_on_error=raise_on_error), on_event=on_event)
         items = self._get_many(ids)
-        if plan.single and items:
+        if is_single_file(local_path) and items:
             return items[0]
         return items
 
@@ -198,33 +198,9 @@ class Items:
         meta_user ...).  This is the bulk path imports, sync and benchmarks use; paths are
         validated like every other path.  Returns the number of items created.
         """
-        from dsdesk.catalog.ingest import Record, ingest
+        from dsdesk.api import jobs
 
-        def normalised():
-            for r in records:
-                if isinstance(r, dict):
-                    r = dict(r)
-                    if "filepath" in r:
-                        r["dir"], r["name"] = paths.split_filepath(r.pop("filepath"))
-                    r = Record(**r)
-                else:
-                    r.dir = paths.normalize_dir(r.dir)  # cached per folder in dsdesk.catalog.paths
-                    paths.check_name(r.name)
-                yield r
-
-        def job(ctx):
-            with self._cat.db.session(write=True) as s:
-                res = ingest(s, self._ds.id, self._ds.driver_id, normalised(), mode=mode, collect_ids=False,
-                             expected=len(records) if isinstance(records, Sized) else None,
-                             on_batch=lambda n: (ctx.check_cancelled(), ctx.progress(n, None, f"{n} records")))
-                if res.bytes_created is not None:  # only new items: bump the counts, no recount
-                    stats.add_items(s, self._ds.id, res.created, res.bytes_created, res.folders_created)
-                else:
-                    stats.refresh(s, self._ds.id)
-            return res.created
-
-        return self._cat.run("import", job, on_event=on_event, dataset_id=self._ds.id,
-                             spec={"dataset_id": self._ds.id, "mode": mode})
+        return self._cat.run(jobs.bulk_import(self._ds.id, self._ds.driver_id, records, mode), on_event=on_event)
 
     def folder_exists(self, path: str) -> bool:
         """True when *path* is the root or a folder of this dataset (empty or not)."""

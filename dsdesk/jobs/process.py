@@ -17,8 +17,9 @@ dies without reporting an end (a segfault, ``os._exit``, a kill) gives a ``faile
 event whose details are the worker's stderr, and the job's row is marked failed.
 
 Workers are started from a fork server on POSIX (``forkserver``): the server imports
-dsdesk once, then each job starts in ~50 ms instead of the ~1 s a fresh interpreter needs
-to import SQLAlchemy and the catalog.  The server is itself a fresh process (never a
+the modules its clients name (:func:`add_preload`: the modules of their job functions)
+once, then each job starts in ~50 ms instead of the ~1 s a fresh interpreter needs to
+import SQLAlchemy and the catalog.  The server is itself a fresh process (never a
 fork of a threaded GUI), which is what makes forking from it safe.  As with any
 multiprocessing start method but ``fork``, each worker imports the parent's main module
 (as ``__mp_main__``): an entry script must keep its work under
@@ -44,34 +45,49 @@ from pathlib import Path
 from typing import Any
 
 from dsdesk.jobs.runner import CANCELLED, FAILED, FINAL, RUNNING, JobEvent, _jsonable, prepare, run_job
+from dsdesk.jobs.spec import JobSpec
 
-#: Modules the fork server imports once, so that each worker starts with them loaded.
-PRELOAD = (
-    "dsdesk.jobs.process",
-    "dsdesk.api.catalog",
-    "dsdesk.versioning.jobs",
-    "dsdesk.sync.engine",
-    "dsdesk.transfer.upload",
-    "dsdesk.transfer.download",
-    "dsdesk.storage.thumbnails",
-)
 EVENT_INTERVAL = 0.05  # seconds: the worker coalesces progress events faster than this
 STDERR_TAIL = 20_000  # characters of a dead worker's stderr kept in the failure's details
 
 _ctx_lock = threading.Lock()
 _ctx: multiprocessing.context.BaseContext | None = None
+#: Modules the fork server imports once, so that each worker starts with them loaded.  The
+#: runner names only itself: its clients add theirs (:func:`add_preload`), since the
+#: generic runner must not know which operations exist.
+_preload: list[str] = ["dsdesk.jobs.process"]
+
+
+def add_preload(modules) -> None:
+    """Have the fork server import *modules* (dotted names) once, for every worker.
+
+    Call it before the first worker starts (:func:`warm_up` takes them too): a fork
+    server that already runs keeps the modules it started with.
+    """
+    with _ctx_lock:
+        for m in modules:
+            if m not in _preload:
+                _preload.append(m)
+        if _ctx is not None and _ctx.get_start_method() == "forkserver":
+            _ctx.set_forkserver_preload(list(_preload))
+
+
+def preloaded() -> tuple[str, ...]:
+    """The modules the fork server imports (or will, once it starts)."""
+    with _ctx_lock:
+        return tuple(_preload)
 
 
 def mp_context() -> multiprocessing.context.BaseContext:
     """The multiprocessing context dsdesk starts workers with: ``forkserver`` where the
-    platform has it (with :data:`PRELOAD` imported by the server), else ``spawn``.  Never
-    ``fork``: forking a process that runs Qt or other threads copies locks held by them."""
+    platform has it (importing the modules given to :func:`add_preload`), else ``spawn``.
+    Never ``fork``: forking a process that runs Qt or other threads copies locks held by them."""
     global _ctx
     with _ctx_lock:
         if _ctx is None:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(list(PRELOAD))
+                ctx.set_forkserver_preload(list(_preload))
             else:
                 ctx = multiprocessing.get_context("spawn")
             _ctx = ctx
@@ -82,10 +98,12 @@ def _noop() -> None:
     """A worker that does nothing (starting it proves the fork server is ready)."""
 
 
-def warm_up(wait: bool = False) -> None:
+def warm_up(wait: bool = False, preload=()) -> None:
     """Start the fork server now, so the first job does not wait for it to import dsdesk
-    (seconds on a busy machine).  In the background unless *wait*; then this returns once
-    a worker could be started.  Safe to call many times."""
+    (seconds on a busy machine), with *preload* added to the modules it imports
+    (:func:`add_preload`).  In the background unless *wait*; then this returns once a
+    worker could be started.  Safe to call many times."""
+    add_preload(preload)
     ctx = mp_context()
 
     def start() -> None:
@@ -285,6 +303,13 @@ class ProcessJob:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cancel_requested: bool = False
     _killed: bool = False
+
+    @classmethod
+    def of(cls, db, job: JobSpec, on_event: Callable[[JobEvent], None] | None = None,
+           niceness: int = 0) -> ProcessJob:
+        """The worker-process run of a described *job*."""
+        return cls(db, job.kind, job.fn, tuple(job.args), dict(job.kwargs), spec=dict(job.spec),
+                   dataset_id=job.dataset_id, on_event=on_event, niceness=niceness)
 
     def __post_init__(self) -> None:
         self.fn_path = self.fn if isinstance(self.fn, str) else function_path(self.fn)

@@ -1,6 +1,7 @@
 """The Qt-free job runner every long operation goes through.
 
-A job is a plain function ``fn(ctx, *args, **kwargs)``.  Its whole contract with the world
+A job is a plain function ``fn(ctx, *args, **kwargs)``, described with its arguments by a
+:class:`~dsdesk.jobs.spec.JobSpec` (:func:`run_spec` runs one).  Its whole contract with the world
 is :class:`JobContext`: ``ctx.progress(done, total, message)`` and ``ctx.check_cancelled()``.
 It opens its own sessions with ``ctx.db.session()``.  The runner records the job in the
 catalog (kind, status, progress, error) and forwards :class:`JobEvent` values to an
@@ -21,6 +22,7 @@ from sqlalchemy import update
 
 from dsdesk.catalog.models import Job, utcnow
 from dsdesk.errors import DsdeskError, JobCancelledError
+from dsdesk.jobs.spec import JobSpec
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 FINAL = {SUCCEEDED, FAILED, CANCELLED}
@@ -127,6 +129,22 @@ def run_job(db, kind: str, fn: Callable[..., Any], *args, spec: dict | None = No
     """
     if ctx is None:
         ctx = prepare(db, kind, spec=spec, dataset_id=dataset_id, on_event=on_event)
+    return _execute(db, ctx, fn, args, kwargs, raise_errors)
+
+
+def run_spec(db, job: JobSpec, on_event: Callable[[JobEvent], None] | None = None,
+             ctx: JobContext | None = None, raise_errors: bool = True) -> Any:
+    """Run the described *job* on the calling thread, as :func:`run_job` does.
+
+    Its arguments never mix with the runner's own keywords (a job may take a
+    ``dataset_id`` or a ``spec`` argument of its own).
+    """
+    if ctx is None:
+        ctx = prepare_spec(db, job, on_event=on_event)
+    return _execute(db, ctx, job.fn, job.args, dict(job.kwargs), raise_errors)
+
+
+def _execute(db, ctx: JobContext, fn: Callable[..., Any], args: tuple, kwargs: dict, raise_errors: bool) -> Any:
     with db.session() as s:
         s.execute(update(Job).where(Job.id == ctx.job_id).values(status=RUNNING, started_at=utcnow()))
     ctx._started = time.monotonic()
@@ -147,6 +165,11 @@ def run_job(db, kind: str, fn: Callable[..., Any], *args, spec: dict | None = No
         return None
     _finish(ctx, SUCCEEDED, result=result)
     return result
+
+
+def prepare_spec(db, job: JobSpec, on_event: Callable[[JobEvent], None] | None = None) -> JobContext:
+    """Create the job row of *job* and its context without running it."""
+    return prepare(db, job.kind, spec=dict(job.spec), dataset_id=job.dataset_id, on_event=on_event)
 
 
 def prepare(db, kind: str, spec: dict | None = None, dataset_id: int | None = None,

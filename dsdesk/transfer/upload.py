@@ -65,7 +65,7 @@ def plan_upload(local_path, remote_path: str = "/", remote_name: str | None = No
             _add(plan, src, base, name, file_types)
         else:
             _add(plan, src, base, remote_name if len(sources) == 1 else None, file_types)
-    plan.single = len(sources) == 1 and os.path.isfile(os.fspath(sources[0]))
+    plan.single = is_single_file(local_path)
     seen = set()
     for _, d, n in plan.files:
         if (d, n) in seen:
@@ -107,6 +107,19 @@ def open_dataset_driver(db, session, dataset_id: int):
     from dsdesk.transfer.reader import driver_for_row
 
     return driver_for_row(db, row), row
+
+
+def upload_paths_job(ctx, dataset_id: int, local_path, remote_path: str = "/", remote_name: str | None = None,
+                     file_types=None, **kwargs) -> list[int]:
+    """Job: :func:`plan_upload` then :func:`upload_job` (the plan is made by the job, so a
+    dropped folder of many files is walked off the caller's thread); returns the item ids."""
+    return upload_job(ctx, dataset_id, plan_upload(local_path, remote_path, remote_name, file_types), **kwargs)
+
+
+def is_single_file(local_path) -> bool:
+    """True when an upload of *local_path* gives one item: one file, alone or in a list."""
+    sources = list(local_path) if isinstance(local_path, (list, tuple)) else [local_path]
+    return len(sources) == 1 and os.path.isfile(os.fspath(sources[0]))
 
 
 def upload_job(ctx, dataset_id: int, plan: UploadPlan, user_metadata: dict | None = None,

@@ -60,3 +60,27 @@ def diff_job(ctx, dataset_id: int, a=None, b=None, limit: int = 10000):
 def gc_job(ctx, dry_run: bool = True):
     """Job: :func:`dsdesk.versioning.gc.gc`."""
     return gc(ctx.db, dry_run=dry_run, ctx=ctx)
+
+
+def clone_into_folder_job(ctx, src_dataset_id: int, item_ids: list[int], dst_dataset_id: int, folder: str):
+    """Job: clone *item_ids* into *folder* of *dst_dataset_id*, each landing in the folder itself.
+
+    ``clone`` keeps each item's relative folder below its target directory; a drop onto a
+    folder means "put them here", so the clones are moved into *folder* in the same
+    transaction (a name clash refuses the whole operation).
+    """
+    from sqlalchemy import func, select
+
+    from dsdesk.catalog import paths, stats, tree
+    from dsdesk.catalog.models import Item
+
+    target = paths.normalize_dir(folder)
+    with _writer(ctx) as s:
+        repeatable_read(s)
+        before = s.execute(select(func.max(Item.id))).scalar() or 0
+        result = clone(s, src_dataset_id, filters={"filter": {"id": {"$in": [int(i) for i in item_ids]}}},
+                       dst_dataset_id=dst_dataset_id, target_directory=target, ctx=ctx)
+        moved = select(Item.id).where(Item.dataset_id == dst_dataset_id, Item.id > before, Item.dir != target)
+        tree.move_items(s, dst_dataset_id, moved, target)
+        stats.refresh(s, dst_dataset_id)
+    return result
