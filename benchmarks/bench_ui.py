@@ -333,7 +333,7 @@ def main() -> int:
 
     # 5. thumbnails through the GUI's loader, cold disk cache, against bare Pillow
     if jpegs:
-        from dsdesk.ui.grid import fetch_infos
+        from dsdesk.api.browse import fetch_infos
         from dsdesk.ui.thumbnails import ThumbnailLoader
 
         shutil.rmtree(Path(cat.db.cache_root) / "thumbnails", ignore_errors=True)
@@ -343,8 +343,8 @@ def main() -> int:
             from dsdesk.catalog.models import Item
 
             ids = s.execute(select(Item.id).where(Item.dataset_id == tds.id)).scalars().all()
-        infos = fetch_infos(cat.db, ids)
-        loader = ThumbnailLoader(cat.db)
+        infos = fetch_infos(cat, ids)
+        loader = ThumbnailLoader(cat)
         loader.set_capacity(len(ids) + 10)
         # Warm-up on one image: worker start-up is paid once per session, not per image.
         first = infos[ids[0]]

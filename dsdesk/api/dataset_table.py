@@ -36,6 +36,7 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import aliased
 
 from dsdesk.api.columns import Column, check_field, load_columns
+from dsdesk.api.formatting import format_datetime, format_number, format_size
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.catalog.models import Recipe as RecipeRow
@@ -234,63 +235,6 @@ def _to_datetime(v: Any) -> dt.datetime | None:
     if d.tzinfo is not None:
         d = d.astimezone(dt.UTC).replace(tzinfo=None)
     return d
-
-
-def format_size(n: int | float | None) -> str:
-    """Bytes as people read them (decimal units, like file managers): ``1.2 MB``."""
-    if n is None:
-        return ""
-    n = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if abs(n) < 1000 or unit == "PB":
-            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return ""  # pragma: no cover - the loop always returns
-
-
-def format_number(v: Any) -> str:
-    """Integers with thousands separators, floats with up to 6 significant digits."""
-    if isinstance(v, bool):
-        return "✓" if v else "✗"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return f"{int(v):,}"
-        return f"{v:.6g}"
-    return "" if v is None else str(v)
-
-
-_UTC_OFFSETS: dict[tuple[int, int, int, int], dt.timedelta] = {}
-
-
-def _to_local(d: dt.datetime) -> dt.datetime:
-    # astimezone() per cell costs more than everything else on the page; the offset only
-    # changes at daylight-saving switches, so cache it per UTC hour.
-    key = (d.year, d.month, d.day, d.hour)
-    off = _UTC_OFFSETS.get(key)
-    if off is None:
-        try:
-            off = d.replace(tzinfo=dt.UTC).astimezone().utcoffset() or dt.timedelta(0)
-        except (OverflowError, OSError, ValueError):
-            off = dt.timedelta(0)
-        if len(_UTC_OFFSETS) > 100_000:
-            _UTC_OFFSETS.clear()
-        _UTC_OFFSETS[key] = off
-    try:
-        return d + off
-    except OverflowError:
-        return d
-
-
-def format_datetime(d: dt.datetime | None, date_only: bool = False) -> str:
-    """A naive-UTC datetime in the user's local time: ``2024-05-01 14:03``."""
-    if d is None:
-        return ""
-    if date_only:
-        return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
-    t = _to_local(d)
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
 
 
 def _text(v: Any) -> str:

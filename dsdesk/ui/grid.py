@@ -1,9 +1,9 @@
 """The item grid: an ids-only model paged by keyset, a placeholder-painting delegate, the view.
 
 * :class:`ItemGridModel` holds item ids only (8 bytes each in an ``array``), streamed by a
-  worker in keyset pages in the grid order (dir, name, id).  Row facts (name, badges,
-  storage key) are fetched for the rows being painted, in batches, off the GUI thread,
-  and kept in a bounded LRU.  ``rowCount`` is the match count, known before the ids.
+  worker in pages in the grid order (dir, name, id).  Row facts (name, badges, storage
+  key) are fetched for the rows being painted, in batches, off the GUI thread, and kept
+  in a bounded LRU.  Both reads are the API's grid read model, :mod:`dsdesk.api.browse`.  ``rowCount`` is the match count, known before the ids.
 * :class:`ThumbnailDelegate` has a fixed ``sizeHint`` (the view uses uniform item sizes,
   measured as essential for a million rows) and paints a placeholder until the
   thumbnail arrives from :class:`~dsdesk.ui.thumbnails.ThumbnailLoader`.
@@ -20,8 +20,7 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import OrderedDict
-from dataclasses import dataclass
-from operator import itemgetter
+from contextlib import closing
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -51,85 +50,40 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import func, select
 
-from dsdesk.query import item_condition
-from dsdesk.query.compile import BLOB, ITEM
+from dsdesk.api import browse
+from dsdesk.api.browse import ItemInfo
+from dsdesk.api.queries import scoped_filter
+from dsdesk.errors import QueryError
 from dsdesk.ui.icons import icon, pixmap
 from dsdesk.ui.mime import ITEMS_MIME, items_mime
-from dsdesk.ui.thumbnails import ThumbKey, ThumbnailLoader
+from dsdesk.ui.thumbnails import ThumbnailLoader
 
-FIRST_PAGE = 600  # ids in the first keyset page: enough for a full screen of small cells
-PAGE = 25_000  # ids per later page
+__all__ = ["GridPanel", "ItemGridModel", "ItemGridView", "ItemInfo", "ThumbnailDelegate", "folder_filter"]
+
+FIRST_PAGE = browse.FIRST_PAGE  # ids in the first page: enough for a full screen of small cells
+PAGE = browse.PAGE  # ids per later page
 INFO_CAPACITY = 20_000
 INFO_PAGE = 256  # rows whose facts are read together: a painted cell brings its neighbours along
 
 
-@dataclass(frozen=True, slots=True)
-class ItemInfo:
-    """What a grid cell shows about one item."""
+def folder_filter(folder: str | None, include_subfolders: bool, search: str = ""):
+    """The query of a folder view plus the user's search text (``dsdesk.api.queries.scoped_filter``).
 
-    id: int
-    dir: str
-    name: str
-    annotated: bool
-    missing: bool
-    changed: bool
-    blob_id: int
-    driver_id: int
-    storage_key: str
-    etag: str | None
-    mimetype: str | None
-    sized: bool = True  # the blob has a width and height (a synced one may not: see thumb_key)
-
-    @property
-    def filename(self) -> str:
-        """The item's path in the dataset."""
-        return (self.dir.rstrip("/") + "/" + self.name) if self.dir != "/" else "/" + self.name
-
-    @property
-    def thumb_key(self) -> ThumbKey:
-        """The key of this item's thumbnail (asking for the original's size when the
-        catalog has none: the thumbnail's decode learns it)."""
-        return ThumbKey(self.id, self.blob_id, self.driver_id, self.storage_key, self.etag, not self.sized)
-
-
-def fetch_infos(db, ids) -> dict[int, ItemInfo]:
-    """Cell facts of *ids* (one query; Qt-free, runs on workers)."""
-    q = (select(ITEM.c.id, ITEM.c.dir, ITEM.c.name, ITEM.c.annotated, BLOB.c.missing_since, ITEM.c.changed_at,
-                ITEM.c.blob_id, BLOB.c.driver_id, BLOB.c.storage_key, BLOB.c.etag, BLOB.c.mimetype,
-                BLOB.c.width)
-         .select_from(ITEM.join(BLOB, BLOB.c.id == ITEM.c.blob_id)).where(ITEM.c.id.in_(list(ids))))
-    with db.session() as s:
-        # The DB-API cursor's plain tuples: no Row object per item (the columns need no
-        # conversion: 0/1 becomes a bool here, and the two dates are only tested for None).
-        rows = s.execute(q).cursor.fetchall()
-    return {r[0]: ItemInfo(r[0], r[1], r[2], bool(r[3]), r[4] is not None, r[5] is not None, r[6], r[7], r[8],
-                           r[9], r[10], r[11] is not None) for r in rows}
-
-
-def folder_filter(folder: str | None, include_subfolders: bool, search: str = "") -> str | None:
-    """The search-bar query for a folder view plus the user's search text (None: everything)."""
-    parts = []
-    if search.strip():
-        parts.append(f"({search.strip()})")
-    if folder and folder != "/":
-        q = folder.replace("\\", "\\\\").replace('"', '\\"')
-        parts.append(f'dir:"{q}/**"' if include_subfolders else f'dir:"{q}"')
-    elif folder == "/" and not include_subfolders:
-        parts.append("dir:/")
-    return " ".join(parts) or None
+    Search text that does not parse is handed on as it is: the id stream's worker then
+    reports its QueryError in the search bar, as for any bad query (never on the GUI thread).
+    """
+    try:
+        return scoped_filter(folder or None, search, recursive=include_subfolders)
+    except QueryError:
+        return search
 
 
 class _IdStream(QRunnable):
-    """Streams the matching ids in grid order (dir, name, id), then counts them.
-
-    One SELECT read through the DB-API cursor in one read transaction (a consistent
-    snapshot, no keyset re-query per page): each page of ids becomes an ``array`` in C
-    (``map``/``itemgetter``), so a million ids cost the GIL a few hundred milliseconds
-    spread over many short holds, instead of a Row object per id.  The first page goes
-    out before anything else, so the first screen does not wait for the count.
-    """
+    """Streams the matching ids in grid order (:func:`dsdesk.api.browse.stream_item_ids`)
+    and posts each page as bytes of an ``array('q')``; stops as soon as the view is stale.
+    The first page goes out before anything else, so the first screen does not wait for
+    the count."""
 
     def __init__(self, model: ItemGridModel, gen: int, dataset_id: int, filters):
         super().__init__()
@@ -138,25 +92,16 @@ class _IdStream(QRunnable):
     def run(self) -> None:  # worker thread
         m, gen = self._m, self._gen
         try:
-            where, needs_blob = item_condition(self._ds, self._filters)
-            frm = ITEM.join(BLOB, BLOB.c.id == ITEM.c.blob_id) if needs_blob else ITEM
-            stmt = select(ITEM.c.id).select_from(frm).where(where).order_by(ITEM.c.dir, ITEM.c.name, ITEM.c.id)
-            first_id = itemgetter(0)
-            with m.db.session() as s:
-                cur = s.execute(stmt).cursor
-                rows = cur.fetchmany(FIRST_PAGE)
-                m._ids_chunk.emit(gen, array("q", map(first_id, rows)).tobytes())
-                n = len(rows)
-                if n == FIRST_PAGE:
-                    # The count lets the view lay out every row at once (one insertion).
-                    total = s.execute(select(func.count()).select_from(frm).where(where)).scalar_one()
-                    m._ids_counted.emit(gen, total)
-                    while not m._stale(gen):
-                        rows = cur.fetchmany(PAGE)
-                        if not rows:
-                            break
-                        m._ids_chunk.emit(gen, array("q", map(first_id, rows)).tobytes())
-                cur.close()
+            pages = browse.stream_item_ids(m.cat, self._ds, self._filters, first_page=FIRST_PAGE, page=PAGE)
+            with closing(pages):
+                for got in pages:
+                    if got.total is not None:
+                        # The count lets the view lay out every row at once (one insertion).
+                        m._ids_counted.emit(gen, got.total)
+                    if got.ids:
+                        m._ids_chunk.emit(gen, got.ids.tobytes())
+                    if m._stale(gen):
+                        break
             m._ids_done.emit(gen)
         except Exception as e:  # noqa: BLE001 - a bad query or a vanished dataset shows in the search bar
             m._ids_failed.emit(gen, str(e))
@@ -173,7 +118,7 @@ class _InfoFetch(QRunnable):
         if self._m._stale(self._gen):
             return
         try:
-            infos = fetch_infos(self._m.db, self._ids)
+            infos = browse.fetch_infos(self._m.cat, self._ids)
         except Exception:  # noqa: BLE001 - the cells stay placeholders; the next paint asks again
             infos = {}
         self._m._infos_ready.emit(self._gen, self._ids, infos, self._page)
@@ -201,9 +146,9 @@ class ItemGridModel(QAbstractListModel):
     _ids_failed = Signal(int, str)
     _infos_ready = Signal(int, object, object, int)  # gen, ids, {id: ItemInfo}, row page or -1 (object: no QVariant conversion)
 
-    def __init__(self, db, parent: QObject | None = None):
+    def __init__(self, cat, parent: QObject | None = None):
         super().__init__(parent)
-        self.db = db
+        self.cat = cat
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self.pool.setExpiryTimeout(5000)
@@ -647,10 +592,10 @@ class GridPanel(QWidget):
     search_changed = Signal(str)
     cell_size_changed = Signal(int)
 
-    def __init__(self, db, parent: QWidget | None = None):
+    def __init__(self, cat, parent: QWidget | None = None):
         super().__init__(parent)
-        self.model = ItemGridModel(db, self)
-        self.loader = ThumbnailLoader(db, self)
+        self.model = ItemGridModel(cat, self)
+        self.loader = ThumbnailLoader(cat, self)
         self.view = ItemGridView(self)
         self.delegate = ThumbnailDelegate(self.loader, self.view)
         self.view.setItemDelegate(self.delegate)

@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         # ---- centre: the pages ---------------------------------------------------------
         self.pages = QStackedWidget(self)
         self.datasets_page = self._make_datasets_page()
-        self.grid = GridPanel(cat.db, self)
+        self.grid = GridPanel(cat, self)
         self.pages.addWidget(self.datasets_page)
         self.pages.addWidget(self.grid)
         self.setCentralWidget(self.pages)

@@ -2,12 +2,12 @@
 
 Kept free of Qt on purpose (it runs in worker processes that must start fast and stay
 small): :class:`ThumbnailProcessPool` is a small process pool whose workers hold the
-catalog open, and :func:`render` makes (or reads from the disk cache) one thumbnail and
-returns its pixels as raw ``RGBX`` bytes — Pillow's own layout of an RGB image, copied
+catalog open through :class:`dsdesk.api.thumbnails.ThumbnailRenderer`, and :func:`render`
+makes (or reads from the disk cache) one thumbnail and returns its pixels as raw ``RGBX`` bytes — Pillow's own layout of an RGB image, copied
 out with no repacking (``QImage.Format_RGBX8888``; the GUI process converts it to
 ``Format_RGB32`` on the pool's reader thread, which is also the copy it has to make).
 A result also carries the original image's size, which the decode learns for free: the
-GUI writes it back to blobs a sync listed without measuring (:mod:`dsdesk.ui.image_sizes`).
+GUI writes it back to blobs a sync listed without measuring (:mod:`dsdesk.api.image_sizes`).
 
 Why processes: a JPEG decode in Pillow releases the GIL, but the Python around it (the
 blob lookup, draft, EXIF, encoding for the cache) does not, and on a busy grid those
@@ -38,13 +38,11 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
 
+from dsdesk.api.thumbnails import CatalogLocation, ThumbnailRenderer
 from dsdesk.jobs.process import mp_context
 
-_db = None
-_cache = None
-_drivers: dict[int, object] = {}
+_renderer = None  # the worker process's ThumbnailRenderer
 
 #: Requests a worker holds at once: the one it decodes and the next, so it never waits for
 #: the parent between two thumbnails.  More would only delay the dropping of cells that
@@ -60,71 +58,19 @@ READY, INIT_FAILED, NO_IMAGE = -1, -2, -1
 MAX_START_FAILURES = 3
 
 
-def _init_worker(url: str, blob_root: str, cache_root: str, env: dict[str, str]) -> None:
-    """Worker set-up: the parent's environment and an open catalog (read-only use)."""
-    global _db, _cache
+def _init_worker(location: CatalogLocation, env: dict[str, str]) -> None:
+    """Worker set-up: the parent's environment and a renderer on the catalog (read-only use)."""
+    global _renderer
     os.environ.clear()
     os.environ.update(env)
-    from dsdesk.catalog.engine import open_database
-    from dsdesk.storage.thumbnails import ThumbnailCache, warm_up
-
-    warm_up()  # plugins and first-use costs now, not inside the first thumbnail's timing
-
-    _db = open_database(url, upgrade=False)
-    _db.blob_root, _db.cache_root = Path(blob_root), Path(cache_root)
-    _cache = ThumbnailCache(_db.cache_root)
-
-
-def _driver(driver_id: int):
-    """The storage driver of *driver_id*, read from the catalog once per worker."""
-    drv = _drivers.get(driver_id)
-    if drv is None:
-        from dsdesk.catalog.models import Driver
-        from dsdesk.errors import NotFoundError
-        from dsdesk.transfer.reader import driver_for_row
-
-        with _db.session() as s:
-            row = s.get(Driver, driver_id)
-            if row is None:
-                raise NotFoundError(f"storage driver {driver_id} not found")
-            drv = _drivers[driver_id] = driver_for_row(_db, row)
-    return drv
-
-
-def _is_local(drv) -> bool:
-    """True for the internal store and local folders: re-reading an original costs a
-    local file read, so a cheap one needs no cached thumbnail."""
-    return getattr(drv, "kind", None) in ("internal", "local")
+    _renderer = ThumbnailRenderer(location)
 
 
 def render(driver_id: int, storage_key: str, etag: str | None,
            size: int) -> tuple[int, int, bytes, tuple[int, int] | None] | str:
     """(width, height, RGBX bytes, the original's (width, height) or None) of the thumbnail
-    of one object version, or the reason there is none (not an image, missing in storage).
-    Runs in a worker process."""
-    from dsdesk.storage.thumbnails import original_size, thumbnail_image
-
-    local = False
-
-    def opener():
-        nonlocal local
-        try:
-            drv = _driver(driver_id)
-            local = _is_local(drv)
-            return drv.open(storage_key)
-        except Exception:
-            _drivers.pop(driver_id, None)  # credentials or the row may have changed: read it again next time
-            raise
-
-    try:
-        im = thumbnail_image(_cache, driver_id, storage_key, etag, opener, size, local=lambda: local)
-        original = original_size(im)
-        if im.mode != "RGB":
-            im = im.convert("RGB")
-        # 4 bytes a pixel: Pillow's layout, a memcpy
-        return im.width, im.height, im.tobytes("raw", "RGBX"), original
-    except Exception as e:  # noqa: BLE001 - the cell shows a broken-image glyph for any failure
-        return f"{type(e).__name__}: {e}"
+    of one object version, or the reason there is none.  Runs in a worker process."""
+    return _renderer.render(driver_id, storage_key, etag, size)
 
 
 def _worker_main(conn: Connection, init_args: tuple) -> None:
@@ -192,7 +138,7 @@ ResultCallback = Callable[[Hashable, "tuple[int, int, memoryview] | str"], None]
 
 
 class ThumbnailProcessPool:
-    """Worker processes running :func:`render` for one catalog, newest request first.
+    """Worker processes running :func:`render` for the catalog at *location*, newest request first.
 
     ``submit(tag, driver_id, key, etag, size)`` queues a request (a tag already queued moves
     to the front, one running is ignored); ``on_result(tag, result)`` is called on the
@@ -207,8 +153,9 @@ class ThumbnailProcessPool:
     ``the thumbnail worker died``, so one bad file does not blank the grid.
     """
 
-    def __init__(self, db, on_result: ResultCallback, workers: int | None = None, depth: int = DEPTH):
-        self._args = (db.url, str(db.blob_root), str(db.cache_root), dict(os.environ))
+    def __init__(self, location: CatalogLocation, on_result: ResultCallback, workers: int | None = None,
+                 depth: int = DEPTH):
+        self._args = (location, dict(os.environ))
         self.workers = workers or max(1, os.cpu_count() or 1)
         self.depth = max(1, depth)
         self._on_result = on_result

@@ -5,15 +5,15 @@ Rules this module keeps (STYLE.md, practice 6): workers produce ``QImage`` only;
 ``QPixmap.fromImage`` runs on the GUI thread; the newest request runs first; work for
 cells that scrolled away is dropped; a generation number discards results that belong
 to a folder or query the user has left.  The decode is Qt-free and runs in a process
-pool (:mod:`dsdesk.ui.thumbnail_worker`: Pillow draft mode and the disk cache of
-:mod:`dsdesk.storage.thumbnails`), so its Python never competes with the GUI thread for
+pool (:mod:`dsdesk.ui.thumbnail_worker`, rendering through
+:class:`dsdesk.api.thumbnails.ThumbnailRenderer`: Pillow draft mode and a disk cache), so its Python never competes with the GUI thread for
 the GIL.  The pool's reader thread copies each result's pixels into a QImage and queues
 it; the GUI thread takes every queued image in one slot call (one queued signal per
 burst, not per thumbnail) and converts each to a pixmap.
 
 Each result also tells the original image's size.  For a blob the catalog has no size
 for (a synced object: see :attr:`ThumbKey.needs_size`) the reader thread hands it to an
-:class:`~dsdesk.ui.image_sizes.ImageSizeRecorder`, which writes batches on a thread of its
+:class:`~dsdesk.api.image_sizes.ImageSizeRecorder`, which writes batches on a thread of its
 own; ``image_sizes_recorded`` then tells the GUI thread which items got one.
 """
 
@@ -21,30 +21,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from dsdesk.storage.thumbnails import DEFAULT_SIZE, ThumbnailCache
-from dsdesk.ui.image_sizes import ImageSizeRecorder, MeasuredSize
+from dsdesk.api.image_sizes import ImageSizeRecorder, MeasuredSize
+from dsdesk.api.thumbnails import DEFAULT_SIZE, ThumbKey, catalog_location
 from dsdesk.ui.thumbnail_worker import ThumbnailProcessPool
 
-
-@dataclass(frozen=True, slots=True)
-class ThumbKey:
-    """What identifies one binary version: enough to find or make its thumbnail."""
-
-    item_id: int
-    blob_id: int
-    driver_id: int
-    storage_key: str
-    etag: str | None
-    needs_size: bool = False  # the catalog has no width/height for the blob: record the original's
+__all__ = ["ThumbKey", "ThumbnailLoader"]
 
 
 class ThumbnailLoader(QObject):
-    """Thumbnails for one grid: its own pool of worker processes, an LRU of pixmaps, a disk cache.
+    """Thumbnails for one grid of the catalog *cat*: its own pool of worker processes, an
+    LRU of pixmaps, a disk cache.
 
     GUI thread only (the pool's reader thread only calls :meth:`_on_pool_result`).
     ``thumbnail_ready(item_id)`` is emitted on the GUI thread when a pixmap (or a
@@ -56,14 +46,12 @@ class ThumbnailLoader(QObject):
     image_sizes_recorded = Signal(object)  # {item id: (width, height)}; object: a dict with int keys is no QVariantMap
     _results_queued = Signal()  # emitted by the pool's reader thread when its batch was empty
 
-    def __init__(self, db, parent: QObject | None = None, threads: int | None = None, capacity: int = 600):
+    def __init__(self, cat, parent: QObject | None = None, threads: int | None = None, capacity: int = 600):
         super().__init__(parent)
-        self.db = db
         self.render_size = DEFAULT_SIZE
-        self.cache = ThumbnailCache(db.cache_root) if db is not None else None
         # The queue, with its newest-first order and its dropping of cells that scrolled
         # away, lives in the pool: each worker holds at most two requests.
-        self.processes = ThumbnailProcessPool(db, self._on_pool_result, workers=threads)
+        self.processes = ThumbnailProcessPool(catalog_location(cat), self._on_pool_result, workers=threads)
         self.capacity = capacity
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._scaled: dict[tuple[int, int], QPixmap] = {}
@@ -80,7 +68,7 @@ class ThumbnailLoader(QObject):
         self._closed = False
         self._results_queued.connect(self._on_results_queued, Qt.ConnectionType.QueuedConnection)
         #: Writes the original sizes the workers report for blobs without one (its own thread).
-        self.sizes = ImageSizeRecorder(db, self._on_sizes_written) if db is not None else None
+        self.sizes = ImageSizeRecorder(cat, self._on_sizes_written)
         #: {item id: (width, height)} recorded by :attr:`sizes` (bounded; any thread writes, locked).
         self.measured: OrderedDict[int, tuple[int, int]] = OrderedDict()
 
@@ -114,7 +102,7 @@ class ThumbnailLoader(QObject):
         iid = key.item_id
         if iid in self._pixmaps or iid in self.failed or self._closed:
             return
-        want_size = (key.blob_id, key.etag) if key.needs_size and self.sizes is not None else None
+        want_size = (key.blob_id, key.etag) if key.needs_size else None
         self.processes.submit((self.generation, iid, want_size), key.driver_id, key.storage_key, key.etag,
                               self.render_size)
 
@@ -156,9 +144,7 @@ class ThumbnailLoader(QObject):
         self._closed = True
         self.reset()
         ok = self.processes.shutdown(timeout_ms / 1000)
-        if self.sizes is not None:
-            ok = self.sizes.shutdown(timeout_ms / 1000) and ok
-        return ok
+        return self.sizes.shutdown(timeout_ms / 1000) and ok
 
     # ---- the pool's reader thread ----------------------------------------------------
     def _on_pool_result(self, tag: tuple[int, int, tuple | None], result) -> None:

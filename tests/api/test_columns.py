@@ -9,7 +9,8 @@ from sqlalchemy import event, update
 
 from dsdesk.api.catalog import Catalog
 from dsdesk.api.columns import STANDARD_COLUMNS, Column, check_field, validate_columns
-from dsdesk.api.dataset_table import DatasetTable, format_size
+from dsdesk.api.dataset_table import DatasetTable
+from dsdesk.api.formatting import format_size
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import SyncState
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError

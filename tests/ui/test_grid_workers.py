@@ -7,6 +7,8 @@ import os
 import pytest
 from PIL import Image
 
+from dsdesk.api import browse
+from dsdesk.api.thumbnails import CatalogLocation
 from dsdesk.storage.thumbnails import CHEAP_REMAKE_ENV
 from dsdesk.ui import grid as gridmod
 from dsdesk.ui.grid import ItemGridModel
@@ -35,7 +37,7 @@ def _ids_by_name(dataset):
 def test_ids_stream_in_grid_order_across_pages(qtbot, catalog, pictures, monkeypatch):
     monkeypatch.setattr(gridmod, "FIRST_PAGE", 4)
     monkeypatch.setattr(gridmod, "PAGE", 3)
-    model = ItemGridModel(catalog.db)
+    model = ItemGridModel(catalog)
     try:
         counts = []
         model.count_changed.connect(counts.append)
@@ -53,7 +55,7 @@ def test_ids_stream_in_grid_order_across_pages(qtbot, catalog, pictures, monkeyp
 
 def test_row_facts_arrive_by_pages(qtbot, catalog, pictures, monkeypatch):
     monkeypatch.setattr(gridmod, "INFO_PAGE", 8)
-    model = ItemGridModel(catalog.db)
+    model = ItemGridModel(catalog)
     try:
         model.set_query(pictures.id)
         qtbot.waitUntil(lambda: not model.loading, timeout=20000)
@@ -77,12 +79,12 @@ def _center(pm):
 
 def test_thumbnails_come_from_worker_processes_with_the_right_colours(qtbot, catalog, pictures, monkeypatch):
     ids = _ids_by_name(pictures)
-    infos = gridmod.fetch_infos(catalog.db, ids.values())
+    infos = browse.fetch_infos(catalog, ids.values())
     # Whether a local thumbnail is cached depends on its measured CPU time (4 ms): these two
     # took 2-3 ms in worker processes here, so a busy or slow VM cached one now and then.
     # Pinned: every local decode is cheap (the workers inherit the environment).
     monkeypatch.setenv(CHEAP_REMAKE_ENV, "1000")
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     try:
         for key in (("/pics", "red.jpg"), ("/pics", "blue.png"), ("/pics", "notes.jpg")):
             loader.request(infos[ids[key]].thumb_key)
@@ -109,11 +111,11 @@ def test_thumbnails_come_from_worker_processes_with_the_right_colours(qtbot, cat
 
 def test_a_missing_binary_is_a_broken_cell(qtbot, catalog, pictures):
     ids = _ids_by_name(pictures)
-    infos = gridmod.fetch_infos(catalog.db, ids.values())
+    infos = browse.fetch_infos(catalog, ids.values())
     victim = infos[ids[("/pics/a", "g01.jpg")]]
     for p in catalog.db.blob_root.rglob(victim.storage_key + "*"):
         p.unlink()
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     try:
         loader.request(victim.thumb_key)
         qtbot.waitUntil(lambda: victim.id in loader.failed, timeout=60000)
@@ -135,11 +137,11 @@ def test_only_costly_local_originals_are_cached_on_disk(qtbot, catalog, dataset,
     Image.frombytes("RGB", (1800, 1800), os.urandom(1800 * 1800 * 3)).save(root / "noise.png")
     dataset.items.upload(str(root))
     ids = _ids_by_name(dataset)
-    infos = gridmod.fetch_infos(catalog.db, ids.values())
+    infos = browse.fetch_infos(catalog, ids.values())
     small, noise = infos[ids[("/costs", "small.jpg")]], infos[ids[("/costs", "noise.png")]]
     thumbs = catalog.db.cache_root / "thumbnails"
     # The real cut (4 ms of CPU): the noise PNG takes ~60 ms, far above it on any machine.
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     try:
         loader.request(noise.thumb_key)
         qtbot.waitUntil(lambda: loader.pixmap(noise.id) is not None, timeout=60000)
@@ -150,7 +152,7 @@ def test_only_costly_local_originals_are_cached_on_disk(qtbot, catalog, dataset,
     # The small JPEG took 2-3.3 ms here, too near the cut to assert on (a busy VM crossed it
     # now and then): pinned cheap for it, as the workers inherit the environment.
     monkeypatch.setenv(CHEAP_REMAKE_ENV, "1000")
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     try:
         loader.request(small.thumb_key)
         qtbot.waitUntil(lambda: loader.pixmap(small.id) is not None, timeout=60000)
@@ -173,9 +175,9 @@ def test_a_killed_worker_is_replaced_and_its_request_tried_again(qtbot, catalog,
     make_image(root / "after.jpg", (320, 200), (20, 20, 220))
     dataset.items.upload(str(root))
     ids = _ids_by_name(dataset)
-    infos = gridmod.fetch_infos(catalog.db, ids.values())
+    infos = browse.fetch_infos(catalog, ids.values())
     slow, after = infos[ids[("/slow", "slow.png")]], infos[ids[("/slow", "after.jpg")]]
-    loader = ThumbnailLoader(catalog.db, threads=1)
+    loader = ThumbnailLoader(catalog, threads=1)
     try:
         loader.request(slow.thumb_key)
         qtbot.waitUntil(lambda: loader.processes.running == 1, timeout=30000)
@@ -192,12 +194,9 @@ def test_a_killed_worker_is_replaced_and_its_request_tried_again(qtbot, catalog,
 def test_workers_that_cannot_start_fail_every_request_with_the_reason(qtbot, catalog, dataset, tmp_path):
     from dsdesk.ui.thumbnail_worker import ThumbnailProcessPool
 
-    class NoCatalog:
-        url = "nosuchdatabase://nowhere/catalog"
-        blob_root = cache_root = tmp_path
-
+    nowhere = CatalogLocation("nosuchdatabase://nowhere/catalog", str(tmp_path), str(tmp_path))
     got = []
-    pool = ThumbnailProcessPool(NoCatalog(), lambda tag, result: got.append((tag, result)), workers=1)
+    pool = ThumbnailProcessPool(nowhere, lambda tag, result: got.append((tag, result)), workers=1)
     try:
         pool.submit("a", 1, "k", None, 256)
         qtbot.waitUntil(lambda: len(got) == 1, timeout=30000)
@@ -211,7 +210,7 @@ def test_workers_that_cannot_start_fail_every_request_with_the_reason(qtbot, cat
 def test_the_grid_paints_every_cell_and_a_placeholder_for_a_corrupt_image(qtbot, catalog, pictures):
     from dsdesk.ui.grid import GridPanel
 
-    panel = GridPanel(catalog.db)
+    panel = GridPanel(catalog)
     qtbot.addWidget(panel)
     panel.resize(900, 700)
     panel.show()
@@ -236,9 +235,9 @@ def test_the_grid_paints_every_cell_and_a_placeholder_for_a_corrupt_image(qtbot,
 
 def test_thumbnails_arrive_scaled_to_the_cells_size_off_the_gui_thread(qtbot, catalog, pictures):
     ids = _ids_by_name(pictures)
-    infos = gridmod.fetch_infos(catalog.db, ids.values())
+    infos = browse.fetch_infos(catalog, ids.values())
     red = ids[("/pics", "red.jpg")]
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     try:
         loader.set_display_size(100)
         loader.request(infos[red].thumb_key)

@@ -9,10 +9,10 @@ import sqlite3
 import pytest
 from PIL import Image
 
+from dsdesk.api import browse
+from dsdesk.api.image_sizes import ImageSizeRecorder, MeasuredSize, record_image_sizes
 from dsdesk.catalog.models import Blob
 from dsdesk.storage.thumbnails import CHEAP_REMAKE_ENV
-from dsdesk.ui import grid as gridmod
-from dsdesk.ui.image_sizes import ImageSizeRecorder, MeasuredSize, record_image_sizes
 from dsdesk.ui.thumbnails import ThumbnailLoader
 from tests.conftest import make_image
 from tests.ui.conftest import wait_idle
@@ -41,7 +41,7 @@ def _item(ds, name):
 
 def _infos(catalog, ds):
     ids = [it.id for it in ds.items.list().all()]
-    return {info.name: info for info in gridmod.fetch_infos(catalog.db, ids).values()}
+    return {info.name: info for info in browse.fetch_infos(catalog, ids).values()}
 
 
 def test_a_synced_image_gets_its_size_once_its_thumbnail_is_made(qtbot, catalog, synced):
@@ -50,7 +50,7 @@ def test_a_synced_image_gets_its_size_once_its_thumbnail_is_made(qtbot, catalog,
         assert (it.width, it.height) == (None, None)  # the sync did not read the bytes
     infos = _infos(catalog, synced)
     assert all(not i.sized and i.thumb_key.needs_size for i in infos.values())
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     recorded = []
     loader.image_sizes_recorded.connect(recorded.append)
     try:
@@ -83,7 +83,7 @@ def test_a_cached_thumbnail_tells_the_size_too(qtbot, catalog, synced, tmp_path,
     original."""
     monkeypatch.setenv(CHEAP_REMAKE_ENV, "0")  # every thumbnail is cached (the workers inherit it)
     noise = _infos(catalog, synced)["noise.png"]
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     try:
         loader.request(noise.thumb_key)
         qtbot.waitUntil(lambda: _item(synced, "noise.png").width == 1200, timeout=60000)
@@ -94,7 +94,7 @@ def test_a_cached_thumbnail_tells_the_size_too(qtbot, catalog, synced, tmp_path,
         blob = s.get(Blob, noise.blob_id)
         blob.width = blob.height = None
     (tmp_path / "bucket" / "cams" / "noise.png").unlink()  # only the cache can tell now
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     try:
         loader.request(noise.thumb_key)
         qtbot.waitUntil(lambda: _item(synced, "noise.png").width == 1200, timeout=60000)
@@ -106,7 +106,7 @@ def test_a_cached_thumbnail_tells_the_size_too(qtbot, catalog, synced, tmp_path,
 def test_a_size_is_written_only_to_the_version_it_was_measured_on(catalog, synced):
     infos = _infos(catalog, synced)
     wide, tall, noise = infos["wide.jpg"], infos["tall.png"], infos["noise.png"]
-    written = record_image_sizes(catalog.db, [
+    written = record_image_sizes(catalog, [
         MeasuredSize(wide.blob_id, wide.etag, 640, 360, wide.id),
         MeasuredSize(tall.blob_id, "an older version", 1, 1, tall.id),  # the blob changed meanwhile
         MeasuredSize(noise.blob_id, noise.etag, 1200, 900),
@@ -114,7 +114,7 @@ def test_a_size_is_written_only_to_the_version_it_was_measured_on(catalog, synce
     assert [m.blob_id for m in written] == [wide.blob_id, noise.blob_id]
     assert _item(synced, "tall.png").width is None
     # A blob that has a size keeps it.
-    assert record_image_sizes(catalog.db, [MeasuredSize(wide.blob_id, wide.etag, 1, 1)]) == []
+    assert record_image_sizes(catalog, [MeasuredSize(wide.blob_id, wide.etag, 1, 1)]) == []
     assert (_item(synced, "wide.jpg").width, _item(synced, "wide.jpg").height) == (640, 360)
 
 
@@ -124,7 +124,7 @@ def test_a_locked_catalog_delays_the_sizes_never_the_gui(qtbot, catalog, synced,
     is free."""
     infos = _infos(catalog, synced)
     wide, tall = infos["wide.jpg"], infos["tall.png"]
-    loader = ThumbnailLoader(catalog.db)
+    loader = ThumbnailLoader(catalog)
     loader.sizes.delay = 0.05
     other = sqlite3.connect(tmp_path / "catalog.sqlite", isolation_level=None, timeout=30)
     try:
@@ -149,7 +149,7 @@ def test_the_recorder_batches_and_writes_what_is_pending_when_it_stops(catalog, 
     infos = _infos(catalog, synced)
     wide, tall = infos["wide.jpg"], infos["tall.png"]
     batches = []
-    rec = ImageSizeRecorder(catalog.db, batches.append, delay=60)  # nothing is written before shutdown
+    rec = ImageSizeRecorder(catalog, batches.append, delay=60)  # nothing is written before shutdown
     assert rec.add(MeasuredSize(wide.blob_id, wide.etag, 640, 360, wide.id))
     assert rec.add(MeasuredSize(tall.blob_id, tall.etag, 90, 120, tall.id))
     assert not rec.add(MeasuredSize(wide.blob_id, wide.etag, 640, 360, wide.id))  # once per version

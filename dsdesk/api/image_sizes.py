@@ -1,4 +1,5 @@
-"""Image sizes learnt from thumbnails, written back to the catalog (Qt-free).
+"""Image sizes learnt from thumbnails, written back to the catalog (Qt-free; the GUI's
+thumbnail loader uses it, any other reader of images may).
 
 A sync lists objects and never reads them, so the blobs it adds have no width and height
 (only an upload to the internal store measures the bytes).  The grid's thumbnail workers
@@ -20,10 +21,14 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam, update
 
 from dsdesk.catalog.models import Blob
+
+if TYPE_CHECKING:
+    from dsdesk.api.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +53,15 @@ _SET_SIZE = (update(Blob)
              .values(width=bindparam("b_width"), height=bindparam("b_height")))
 
 
-def record_image_sizes(db, sizes: Iterable[MeasuredSize]) -> list[MeasuredSize]:
+def record_image_sizes(cat: Catalog, sizes: Iterable[MeasuredSize]) -> list[MeasuredSize]:
     """Write *sizes* to their blobs in one transaction; returns those written (a blob that
-    has a size already, or another etag now, or is gone, is left alone)."""
+    has a size already, or another etag now, or is gone, is left alone).  Raises the
+    catalog's error when it cannot write (locked past its busy timeout, read-only)."""
     sizes = list(sizes)
     if not sizes:
         return []
     written = []
-    with db.session(write=True) as s:
+    with cat.db.session(write=True) as s:
         con = s.connection()
         for m in sizes:
             r = con.execute(_SET_SIZE, {"b_id": m.blob_id, "b_etag": m.etag, "b_width": m.width,
@@ -78,9 +84,9 @@ class ImageSizeRecorder:
     row facts still say "no size" and its thumbnails are made again when scrolled back to.
     """
 
-    def __init__(self, db, on_written: Callable[[list[MeasuredSize]], None] | None = None, *,
+    def __init__(self, cat: Catalog, on_written: Callable[[list[MeasuredSize]], None] | None = None, *,
                  delay: float = 1.0, retry_delay: float = 5.0, max_pending: int = 50_000):
-        self.db = db
+        self.cat = cat
         self.delay = delay
         self.retry_delay = retry_delay
         self.max_pending = max_pending
@@ -152,7 +158,7 @@ class ImageSizeRecorder:
                 self._flush = False
                 batch = list(self._pending.values())
             try:
-                written = record_image_sizes(self.db, batch)
+                written = record_image_sizes(self.cat, batch)
             except Exception as e:  # noqa: BLE001 - locked past the busy timeout, read-only, gone: try later
                 self.last_error = f"{type(e).__name__}: {e}"
                 (log.debug if failures else log.warning)("cannot record %d image sizes: %s", len(batch),
