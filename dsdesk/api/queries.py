@@ -1,8 +1,11 @@
-"""Saved queries: ``project.queries.save(name, filters)`` / ``.get`` / ``.list`` / ``.delete``.
+"""Queries of the API: a folder view's filter, and saved queries.
 
-A saved query keeps what the user gave: a DQL document (from a ``dd.Filters`` or a dict)
-or a search-bar string.  ``SavedQuery.filters`` hands it back in a form every listing and
-bulk operation accepts (``ds.items.list(filters=project.queries.get("train").filters)``).
+:func:`scoped_filter` is the one way a folder view (the grid, ``dsdesk ls``) and its search
+text become a query.  Saved queries: ``project.queries.save(name, filters)`` / ``.get`` /
+``.list`` / ``.delete``.  A saved query keeps what the user gave: a DQL document (from a
+``dd.Filters`` or a dict) or a search-bar string.  ``SavedQuery.filters`` hands it back in a
+form every listing and bulk operation accepts
+(``ds.items.list(filters=project.queries.get("train").filters)``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,36 @@ if TYPE_CHECKING:
     from dsdesk.api.projects import Project
 
 _TEXT_KEY = "searchbar"  # how a search-bar string is kept in the dql JSON column
+
+
+def folder_path(path: str | None) -> str:
+    """*path* as the catalog writes folders (``/a/b``; ``None`` and ``""`` are the root).
+
+    Raises InvalidPathError for ``..``, empty or illegal segments.
+    """
+    from dsdesk.catalog import paths
+
+    return paths.normalize_dir(path)
+
+
+def scoped_filter(folder: str | None, search_text: str = "", recursive: bool = True):
+    """The items query of a folder view: the items of *folder* (and of every folder below
+    it with *recursive*) that match the search-bar text *search_text*.
+
+    *folder* ``None`` searches the whole dataset.  The folder is a query node, never search
+    text, so a folder name with spaces, quotes or ``*`` means itself.  Hidden items stay
+    out unless the search mentions ``hidden``, as for any search string.  Returns a
+    :class:`dsdesk.query.ast.Query` that every ``filters=`` argument accepts; raises
+    QueryError (with the position in *search_text*) when the text does not parse, and
+    InvalidPathError for an illegal folder.
+    """
+    from dsdesk.query import ast, to_query
+
+    if not isinstance(search_text, str):
+        raise InvalidInputError(f"search_text must be a string, not {type(search_text).__name__}")
+    scope = ast.folder_scope(None if folder is None else folder_path(folder), recursive)
+    q = to_query(search_text if search_text.strip() else None)
+    return ast.Query(resource=q.resource, filter=ast.and_(q.filter, scope))
 
 
 def _normalise(filters: Any) -> tuple[str, dict]:

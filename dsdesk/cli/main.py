@@ -133,27 +133,20 @@ def cmd_upload(args) -> int:
 
 
 def _ls_filters(args):
-    """The listing's filter: a DQL dict from --dql, else a search-bar string (or None)."""
+    """The listing's filter: a DQL dict from --dql, else the folder view of PATH with --query."""
     if args.dql:
         try:
             with open(args.dql) as f:
                 return json.load(f)
         except json.JSONDecodeError as e:
             raise InvalidInputError(f"{args.dql} is not valid JSON: {e}") from e
-    clauses = []
-    if args.query:
-        clauses.append(args.query)
-    if args.path and args.path != "/":
-        from dsdesk.catalog import paths
+    from dsdesk.api.queries import folder_path, scoped_filter
 
-        folder = paths.normalize_dir(args.path)
-        clauses.append(f"dir:{folder}/**" if args.recursive else f"dir:{folder}")
-    elif not args.recursive and not args.query:
+    folder = folder_path(args.path)
+    if folder == "/" and args.query and not args.recursive:
         # A search with no folder searches the whole dataset, as the GUI's search bar does.
-        clauses.append("dir:/")
-    if not clauses:
-        return None
-    return " ".join(f"({c})" for c in clauses)
+        folder = None
+    return scoped_filter(folder, args.query or "", recursive=args.recursive)
 
 
 def cmd_ls(args) -> int:
@@ -162,10 +155,9 @@ def cmd_ls(args) -> int:
     filters = _ls_filters(args)
     if not args.query and not args.dql and not args.json:
         # Folders first, like a file manager.
-        from dsdesk.catalog import paths
+        from dsdesk.api.queries import folder_path
 
-        here = paths.normalize_dir(args.path or "/")
-        for d in ds.directory_tree.children(here):
+        for d in ds.directory_tree.children(folder_path(args.path)):
             print(f"{d.name}/{'':<{max(1, 40 - len(d.name))}} {d.total:>9} items")
     pages = ds.items.list(filters=filters, page_size=args.limit if args.limit and args.limit <= 1000 else 1000)
     shown = 0

@@ -59,6 +59,20 @@ class HasAnnotation(Node):
 
 
 @dataclass(frozen=True)
+class InFolder(Node):
+    """The item lies in the folder *path* (``/`` or ``/a/b``), or at any depth below it
+    when *recursive*.
+
+    The path is taken literally: ``*``, ``?``, quotes and spaces in a folder name are
+    characters, never wildcards or syntax (unlike ``dir:`` in a search string, where a
+    folder has to be quoted and escaped).  Build it with :func:`folder_scope`.
+    """
+
+    path: str
+    recursive: bool = False
+
+
+@dataclass(frozen=True)
 class Query:
     """A whole query: the resource, its filter, the sort keys and the page."""
 
@@ -114,6 +128,16 @@ def not_(node: Node) -> Node:
     if isinstance(node, Not):
         return node.child
     return Not(node)
+
+
+def folder_scope(path: str | None, recursive: bool = False) -> Node:
+    """The node that limits a query to the folder *path* (already normalised, ``/a/b``).
+
+    ``None`` (no folder) and the root with *recursive* scope nothing: TRUE.
+    """
+    if path is None or (path == "/" and recursive):
+        return TRUE
+    return InFolder(path, bool(recursive))
 
 
 def mentions(node: Node, field_name: str) -> bool:

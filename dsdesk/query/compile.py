@@ -216,7 +216,26 @@ class Compiler:
             return self._has_annotation(node)
         if isinstance(node, ast.Cond):
             return self._cond(node)
+        if isinstance(node, ast.InFolder):
+            return self._in_folder(node)
         raise QueryError(f"unsupported query node {type(node).__name__}")
+
+    def _in_folder(self, node: ast.InFolder) -> ColumnElement:
+        if self.resource != "items":
+            raise QueryError("a folder scope is only allowed in an items query")
+        path = node.path
+        if not isinstance(path, str) or not path.startswith("/") or (path != "/" and path.endswith("/")):
+            raise QueryError(f"a folder scope needs a normalised folder path such as /a/b, not {path!r}")
+        d = self.item.c.dir
+        if not node.recursive:
+            return d == path
+        if path == "/":
+            return true()
+        # As dir:/a/** but with the name escaped: LIKE with the name's own % and _ escaped,
+        # inside the byte range that serves SQLite's index (and makes its ASCII-case-blind
+        # LIKE exact there; PostgreSQL's LIKE is case-sensitive).
+        return and_(FolderRange(d, bindparam(None, path, type_=String()), bindparam(None, path + "0", type_=String())),
+                    or_(d == path, d.like(like_escape(path) + "/%", escape="\\")))
 
     def _has_annotation(self, node: ast.HasAnnotation) -> ColumnElement:
         if self.resource != "items":

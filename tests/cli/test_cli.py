@@ -73,3 +73,25 @@ def test_demo_builds_without_gui(cat_path):
     assert "demo project 'demo' ready" in r.stdout
     r = dsdesk("dataset", "list", "-p", "demo", catalog=cat_path)
     assert "cars" in r.stdout and "30 items" in r.stdout
+
+
+def test_ls_takes_a_folder_with_spaces_as_one_folder(cat_path, photos):
+    """`ls DATASET "/my folder"` lists that folder: the folder is a query node, not search
+    text (it was read as dir:/my AND a name containing "folder")."""
+    dsdesk("project", "create", "demo", catalog=cat_path)
+    dsdesk("dataset", "create", "cars", catalog=cat_path)
+    dsdesk("upload", "cars", str(photos / "a.jpg"), "--remote-path", "/my folder", catalog=cat_path)
+    dsdesk("upload", "cars", str(photos / "sub"), "--remote-path", "/my folder", catalog=cat_path)
+    folder_jpg = photos / "folder.jpg"
+    folder_jpg.write_bytes((photos / "a.jpg").read_bytes())
+    dsdesk("upload", "cars", str(folder_jpg), "--remote-path", "/my", catalog=cat_path)
+    r = dsdesk("ls", "cars", "/my folder", catalog=cat_path)
+    assert "/my folder/a.jpg" in r.stdout and "sub/" in r.stdout
+    assert "/my/folder.jpg" not in r.stdout and "c.jpg" not in r.stdout
+    r = dsdesk("ls", "cars", "/my folder", "-r", "--json", catalog=cat_path)
+    names = sorted(json.loads(line)["filename"] for line in r.stdout.splitlines())
+    assert names == ["/my folder/a.jpg", "/my folder/sub/c.jpg", "/my folder/sub/deeper/d.jpg"]
+    r = dsdesk("ls", "cars", "/my folder", "-r", "--query", "d", "--json", catalog=cat_path)
+    assert [json.loads(line)["filename"] for line in r.stdout.splitlines()] == ["/my folder/sub/deeper/d.jpg"]
+    r = dsdesk("ls", "cars", "--query", "folder", "--json", catalog=cat_path)
+    assert [json.loads(line)["filename"] for line in r.stdout.splitlines()] == ["/my/folder.jpg"]

@@ -164,6 +164,10 @@ def ev_item(node: ast.Node, it: dict) -> bool:
         return not ev_item(node.child, it)
     if isinstance(node, ast.HasAnnotation):
         return any(ev_ann(node.filter, a) for a in it.get("annotations", []))
+    if isinstance(node, ast.InFolder):
+        if node.recursive and node.path == "/":
+            return True
+        return it["dir"] == node.path or (node.recursive and it["dir"].startswith(node.path + "/"))
     if isinstance(node, ast.Cond):
         is_json = node.field.startswith("metadata.") and node.field.split(".")[-1] not in _BLOB
         return cond(item_value(it, node.field), node, is_json)

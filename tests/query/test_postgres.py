@@ -104,3 +104,15 @@ def test_expression_index_on_postgres(pg):
     assert indexes.index_name("metadata.user.split") + "_n" in names
     with db.session() as s:
         assert q.count_items(s, ids["dataset"], "split:train") == 3
+
+
+def test_folder_scope_on_postgres(pg):
+    """A folder name means itself on PostgreSQL too (its LIKE is case-sensitive, '%' and '_' escaped)."""
+    from dsdesk.query import ast
+    from tests.query.test_folder_scope import CASES as FOLDER_CASES
+    from tests.query.test_folder_scope import names, scope_dataset
+
+    db, ids = pg
+    ds = scope_dataset(db, ids)
+    for node, expected in FOLDER_CASES:
+        assert names(db, ds, ast.Query(filter=ast.and_(ast.Cond("hidden", "eq", False), node))) == expected, node
