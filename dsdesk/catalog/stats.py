@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog.models import Annotation, Blob, Dataset, Folder, Item
+from dsdesk.catalog.sql import chunked
 
 
 def refresh(session: Session, dataset_id: int) -> None:
@@ -44,5 +45,6 @@ def refresh_annotated(session: Session, item_ids: list[int]) -> None:
     if not item_ids:
         return
     has = select(Annotation.id).where(Annotation.item_id == Item.id).exists()
-    session.execute(update(Item).where(Item.id.in_(item_ids)).values(annotated=has)
-                    .execution_options(synchronize_session=False))
+    for part in chunked(item_ids, 5000):  # bound well below the driver's variable limit
+        session.execute(update(Item).where(Item.id.in_(part)).values(annotated=has)
+                        .execution_options(synchronize_session=False))

@@ -14,15 +14,12 @@ from sqlalchemy.orm import Session
 
 from dsdesk.catalog import paths
 from dsdesk.catalog.guards import writable_dataset
+from dsdesk.catalog.idset import id_set
 from dsdesk.catalog.ingest import ensure_folders
 from dsdesk.catalog.models import Folder, Item
 from dsdesk.errors import AlreadyExistsError, InvalidPathError, NotFoundError
 
 IdSet = Sequence[int] | Select
-
-
-def _ids_clause(ids: IdSet):
-    return Item.id.in_(ids if isinstance(ids, Select) else list(ids))
 
 
 def folder_exists(session: Session, dataset_id: int, path: str) -> bool:
@@ -58,24 +55,25 @@ def move_items(session: Session, dataset_id: int, ids: IdSet, destination: str) 
     """
     writable_dataset(session, dataset_id, "move items in")
     dest = paths.normalize_dir(destination)
-    moving = select(Item.id).where(Item.dataset_id == dataset_id, _ids_clause(ids))
-    other = Item.__table__.alias("other")
-    clash = session.execute(
-        select(other.c.name).select_from(Item).join(other, and_(other.c.dataset_id == dataset_id,
-                                                                  other.c.dir == dest, other.c.name == Item.name,
-                                                                  other.c.id != Item.id))
-        .where(Item.id.in_(moving)).limit(3)).scalars().all()
-    if clash:
-        raise AlreadyExistsError(f"cannot move into {dest}: it already has {', '.join(map(repr, clash))}")
-    dup = session.execute(select(Item.name).where(Item.id.in_(moving)).group_by(Item.name)
-                          .having(func.count() > 1).limit(3)).scalars().all()
-    if dup:
-        raise AlreadyExistsError(f"cannot move into {dest}: several selected items are named {dup[0]!r}")
-    ensure_folders(session, dataset_id, [dest])
-    r = session.execute(update(Item).where(Item.id.in_(moving), Item.dir != dest)
-                        .values(dir=dest, updated_at=func.current_timestamp(), row_version=Item.row_version + 1)
-                        .execution_options(synchronize_session=False))
-    return r.rowcount
+    with id_set(session, ids) as sel:
+        moving = select(Item.id).where(Item.dataset_id == dataset_id, Item.id.in_(sel))
+        other = Item.__table__.alias("other")
+        clash = session.execute(
+            select(other.c.name).select_from(Item).join(other, and_(other.c.dataset_id == dataset_id,
+                                                                      other.c.dir == dest, other.c.name == Item.name,
+                                                                      other.c.id != Item.id))
+            .where(Item.id.in_(moving)).limit(3)).scalars().all()
+        if clash:
+            raise AlreadyExistsError(f"cannot move into {dest}: it already has {', '.join(map(repr, clash))}")
+        dup = session.execute(select(Item.name).where(Item.id.in_(moving)).group_by(Item.name)
+                              .having(func.count() > 1).limit(3)).scalars().all()
+        if dup:
+            raise AlreadyExistsError(f"cannot move into {dest}: several selected items are named {dup[0]!r}")
+        ensure_folders(session, dataset_id, [dest])
+        r = session.execute(update(Item).where(Item.id.in_(moving), Item.dir != dest)
+                            .values(dir=dest, updated_at=func.current_timestamp(), row_version=Item.row_version + 1)
+                            .execution_options(synchronize_session=False))
+        return r.rowcount
 
 
 def rename_item(session: Session, dataset_id: int, item_id: int, new_path: str) -> tuple[str, str]:
