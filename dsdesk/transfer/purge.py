@@ -35,7 +35,8 @@ def purge_datasets(ctx, dataset_ids: list[int]) -> int:
             s.execute(delete(Folder).where(Folder.dataset_id.in_(targets)))
             s.execute(update(Dataset).where(Dataset.src_dataset_id.in_(targets)).values(src_dataset_id=None))
             s.execute(delete(Dataset).where(Dataset.id.in_(targets)))
-        release_blobs(db, blob_ids)
+        release_blobs(db, blob_ids, on_progress=lambda d, t, n=done: ctx.progress(
+            n, len(dataset_ids), f"purging {n + 1}/{len(dataset_ids)}: released {d:,} of {t:,} binaries"))
         done += 1
         ctx.progress(done, len(dataset_ids), f"purged {done}/{len(dataset_ids)}")
     return done
