@@ -1,14 +1,12 @@
 """The inspector: preview, file facts, lineage, user metadata, annotations and task statuses
 of the selected item (or a summary of a multi-selection).
 
-Reading happens on workers (:func:`read_item_details`); edits are asked for through
-``metadata_save_requested`` and saved by the main window through the API, which also
-enforces read-only below the UI.  A read-only dataset shows the editor locked.
+Reading happens on workers (:func:`dsdesk.api.item_details.read_item_details`); edits are
+asked for through ``metadata_save_requested`` and saved by the main window through the
+API, which also enforces read-only below the UI.  A read-only dataset shows the editor locked.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
@@ -22,71 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.api.formatting import format_datetime, format_size
+from dsdesk.api.item_details import ItemDetails
 from dsdesk.ui.metadata_editor import MetadataEditor
-
-
-@dataclass
-class ItemDetails:
-    """Everything the inspector shows about one item (read on a worker)."""
-
-    item: object  # dsdesk.api.items.Item
-    dataset_name: str
-    readonly: bool
-    storage: str
-    annotations: list = field(default_factory=list)
-    statuses: list = field(default_factory=list)
-    master: str | None = None
-    parent: str | None = None
-    label_colors: dict = field(default_factory=dict)
-
-
-def _describe_item(cat, item_id: int | None) -> str | None:
-    if item_id is None:
-        return None
-    from dsdesk.catalog.models import Dataset, Item
-
-    with cat.db.session() as s:
-        it = s.get(Item, item_id)
-        if it is None:
-            return f"item {item_id} (deleted)"
-        ds = s.get(Dataset, it.dataset_id)
-        path = (it.dir.rstrip("/") + "/" + it.name) if it.dir != "/" else "/" + it.name
-        return f"{ds.name if ds else '?'}:{path}"
-
-
-def read_item_details(cat, dataset_id: int, item_id: int) -> ItemDetails:
-    """The inspector's facts about one item (Qt-free; run it on a worker)."""
-    from dsdesk.catalog.models import Driver
-
-    ds = cat.dataset_by_id(dataset_id)
-    item = ds.items.get(item_id=item_id)
-    with cat.db.session() as s:
-        drv = s.get(Driver, item.driver_id)
-        storage = f"{drv.name} ({drv.kind})" if drv else "?"
-        if drv is not None and drv.kind != "internal":
-            storage += f" {drv.bucket}/{item.storage_key}" if drv.bucket else f" {item.storage_key}"
-    recipe = ds.recipe
-    colors = {}
-    if recipe is not None:
-        for lab in getattr(recipe, "labels", []) or []:
-            tag = getattr(lab, "tag", None) or (lab.get("tag") if isinstance(lab, dict) else None)
-            color = getattr(lab, "color", None) or (lab.get("color") if isinstance(lab, dict) else None)
-            if tag and color:
-                colors[tag] = color
-    return ItemDetails(item, ds.name, ds.readonly, storage, item.annotations.list(), item.statuses(),
-                       _describe_item(cat, item.master_item_id), _describe_item(cat, item.parent_item_id), colors)
-
-
-def human_size(n: int | None) -> str:
-    """``12.3 MB`` style sizes."""
-    if n is None:
-        return "?"
-    f = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if f < 1024 or unit == "TB":
-            return f"{f:.0f} {unit}" if unit == "B" else f"{f:.1f} {unit}"
-        f /= 1024
-    return str(n)
 
 
 class InspectorPanel(QWidget):
@@ -181,7 +117,7 @@ class InspectorPanel(QWidget):
         self.error_label.hide()
         self.title.setText(it.name)
         self._set_fact("Path", f"{d.dataset_name}:{it.filename}")
-        self._set_fact("Size", human_size(it.size))
+        self._set_fact("Size", format_size(it.size) or "?")
         self._set_fact("Type", it.mimetype or "unknown")
         self._set_fact("Dimensions", f"{it.width} × {it.height}" if it.width and it.height else "–")
         flags = []
@@ -197,8 +133,8 @@ class InspectorPanel(QWidget):
             if d.master and d.master != d.parent:
                 lineage += f"; master {d.master}"
         self._set_fact("Lineage", lineage)
-        self._set_fact("Created", f"{it.created_at:%Y-%m-%d %H:%M}" if it.created_at else "")
-        self._set_fact("Updated", f"{it.updated_at:%Y-%m-%d %H:%M}" if it.updated_at else "")
+        self._set_fact("Created", format_datetime(it.created_at))
+        self._set_fact("Updated", format_datetime(it.updated_at))
         self.editor.set_value(it.metadata.get("user") or {})
         if d.readonly:
             reason = f"dataset '{d.dataset_name}' is read-only"

@@ -2,15 +2,14 @@
 
 Both trees accept drops (see :mod:`dsdesk.ui.mime`) and only *report* them through
 signals; the main window decides what a drop does (move, clone, upload) and runs it off
-the GUI thread.  Their contents are read by :func:`read_library` and
-:func:`read_folders` on workers and handed in with :meth:`LibraryPanel.set_library` and
-:meth:`LibraryPanel.set_folders`.
+the GUI thread.  Their contents are read by the API's read model
+(:func:`dsdesk.api.library.read_library`, :func:`dsdesk.api.library.read_folders`) on
+workers and handed in with :meth:`LibraryPanel.set_library` and :meth:`LibraryPanel.set_folders`.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QDrag, QStandardItem, QStandardItemModel
@@ -23,8 +22,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
+from dsdesk.api.library import DatasetRow, ProjectRow
 from dsdesk.ui.icons import icon
 from dsdesk.ui.mime import (
     FOLDER_MIME,
@@ -38,52 +37,6 @@ from dsdesk.ui.mime import (
 DatasetIdRole = Qt.ItemDataRole.UserRole + 10
 ProjectIdRole = Qt.ItemDataRole.UserRole + 11
 PathRole = Qt.ItemDataRole.UserRole + 12
-
-
-@dataclass
-class DatasetRow:
-    """What the library shows about one dataset."""
-
-    id: int
-    project_id: int
-    name: str
-    kind: str
-    readonly: bool
-    driver_kind: str
-    driver_name: str
-    items_count: int
-    description: str = ""
-
-
-@dataclass
-class ProjectRow:
-    """One project and its datasets."""
-
-    id: int
-    name: str
-    datasets: list[DatasetRow] = field(default_factory=list)
-
-
-def read_library(cat) -> list[ProjectRow]:
-    """Every project with its live datasets (Qt-free; run it on a worker)."""
-    from dsdesk.catalog.models import Driver
-
-    out = []
-    with cat.db.session() as s:
-        drivers = {d.id: (d.kind, d.name) for d in s.execute(select(Driver)).scalars()}
-    for p in cat.projects.list():
-        row = ProjectRow(p.id, p.name)
-        for d in p.datasets.list():
-            kind, name = drivers.get(d.driver_id, ("internal", "internal"))
-            row.datasets.append(DatasetRow(d.id, p.id, d.name, d.kind, d.readonly, kind, name, d.items_count,
-                                           d.description))
-        out.append(row)
-    return out
-
-
-def read_folders(cat, dataset_id: int):
-    """The dataset's folder tree with counts (Qt-free; run it on a worker)."""
-    return cat.dataset_by_id(dataset_id).directory_tree
 
 
 def dataset_icon_name(kind: str) -> str:

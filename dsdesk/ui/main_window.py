@@ -27,14 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.api.item_details import read_item_details
+from dsdesk.api.library import read_folders, read_library
 from dsdesk.errors import DsdeskError
 from dsdesk.ui import operations as ops
 from dsdesk.ui.dialogs import common as dialogs
 from dsdesk.ui.grid import GridPanel, folder_filter
 from dsdesk.ui.icons import icon
-from dsdesk.ui.inspector import InspectorPanel, read_item_details
+from dsdesk.ui.inspector import InspectorPanel
 from dsdesk.ui.jobs import JobManager, JobsPanel
-from dsdesk.ui.library import LibraryPanel, read_folders, read_library
+from dsdesk.ui.library import LibraryPanel
 from dsdesk.ui.settings import UiPrefs, qt_settings
 from dsdesk.ui.tasks import TaskRunner
 from dsdesk.ui.viewer import ItemViewerDialog, load_image
@@ -830,7 +832,8 @@ class MainWindow(QMainWindow):
                          touches={"datasets", "folders", "items"})
 
     def _action_merge(self, ids: list[int]) -> None:
-        from dsdesk.ui.dialogs.merge import MergeDialog, plan_merge
+        from dsdesk.api.merge_plan import plan_merge
+        from dsdesk.ui.dialogs.merge import MergeDialog
         from dsdesk.versioning.jobs import merge_job
 
         base = ids[0]
@@ -985,7 +988,8 @@ class MainWindow(QMainWindow):
                            touches={"datasets"})
 
     def _action_properties(self, ids: list[int]) -> None:
-        from dsdesk.ui.dialogs.properties import DatasetPropertiesDialog, read_dataset_facts
+        from dsdesk.api.dataset_facts import read_dataset_facts
+        from dsdesk.ui.dialogs.properties import DatasetPropertiesDialog
 
         ds = ids[0]
 

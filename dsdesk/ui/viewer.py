@@ -11,16 +11,14 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
+from dsdesk.api.item_details import read_item_binary
+
 DEFAULT_COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"]
 
 
 def load_image(cat, dataset_id: int, item_id: int) -> tuple[QImage, list, dict, str]:
     """(image, annotations, label colours, title) of an item (worker thread: QImage only)."""
-    from dsdesk.ui.inspector import read_item_details
-
-    d = read_item_details(cat, dataset_id, item_id)
-    with d.item.open() as f:
-        data = f.read()
+    d, data = read_item_binary(cat, dataset_id, item_id)
     img = QImage.fromData(data)
     return img, d.annotations, d.label_colors, f"{d.dataset_name}:{d.item.filename}"
 

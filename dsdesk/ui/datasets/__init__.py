@@ -3,15 +3,14 @@
 * :class:`~dsdesk.ui.datasets.page.DatasetsPage` - the page (table, search, header menu).
 * :class:`~dsdesk.ui.datasets.model.DatasetTableModel` - its model.
 * :class:`~dsdesk.ui.datasets.column_settings.ColumnSettingsDialog` - columns, custom ones too.
-* :class:`~dsdesk.ui.datasets.properties.DatasetPropertiesDialog` - a dataset's user metadata.
+* a dataset's properties: :class:`~dsdesk.ui.dialogs.properties.DatasetPropertiesDialog` (shared with the window).
 """
 
 from importlib import import_module
 
-__all__ = ["DatasetsPage", "DatasetTableModel", "ColumnSettingsDialog", "DatasetPropertiesDialog"]
+__all__ = ["DatasetsPage", "DatasetTableModel", "ColumnSettingsDialog"]
 
-_WHERE = {"DatasetsPage": "page", "DatasetTableModel": "model", "ColumnSettingsDialog": "column_settings",
-          "DatasetPropertiesDialog": "properties"}
+_WHERE = {"DatasetsPage": "page", "DatasetTableModel": "model", "ColumnSettingsDialog": "column_settings"}
 
 
 def __getattr__(name: str):

@@ -340,10 +340,10 @@ class DatasetsPage(QWidget):
     def open_properties(self, dataset_id: int):
         """Open the properties dialog of a dataset (window-modal, not blocking); the page
         reloads when it is saved.  Returns the dialog."""
-        from dsdesk.ui.datasets.properties import DatasetPropertiesDialog
+        from dsdesk.ui.dialogs.properties import DatasetPropertiesDialog
 
         try:
-            dlg = DatasetPropertiesDialog(self._cat, dataset_id, self)
+            dlg = DatasetPropertiesDialog.for_dataset(self._cat, dataset_id, self)
         except DsdeskError as e:
             QMessageBox.warning(self, "Dataset properties", str(e))
             return None

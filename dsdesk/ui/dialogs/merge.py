@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -18,50 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
-@dataclass
-class MergePlan:
-    """What a merge of some datasets would do (read before running, Qt-free)."""
-
-    names: dict[int, str]
-    clone_groups: list[list[str]] = field(default_factory=list)  # clones of one master: items unite
-    summed: list[str] = field(default_factory=list)  # independent datasets: items add up
-    refusal: str | None = None  # why the merge is refused (different recipes or storages)
-
-
-def plan_merge(cat, dataset_ids: list[int]) -> MergePlan:
-    """Group the inputs by their master and check recipes and storages (worker thread)."""
-    from dsdesk.catalog.guards import live_dataset
-    from dsdesk.catalog.models import Dataset
-    from dsdesk.errors import DsdeskError
-    from dsdesk.versioning.merge import check_drivers, check_recipes
-
-    with cat.db.session() as s:
-        rows = [live_dataset(s, int(i)) for i in dataset_ids]
-        plan = MergePlan({r.id: r.name for r in rows})
-
-        def root(d: Dataset) -> int:
-            seen = set()
-            while d.src_dataset_id is not None and d.kind != "master" and d.id not in seen:
-                seen.add(d.id)
-                nxt = s.get(Dataset, d.src_dataset_id)
-                if nxt is None:
-                    break
-                d = nxt
-            return d.id
-
-        groups: dict[int, list[str]] = {}
-        for r in rows:
-            groups.setdefault(root(r), []).append(r.name)
-        for members in groups.values():
-            (plan.clone_groups.append(members) if len(members) > 1 else plan.summed.extend(members))
-        if len(rows) >= 2:
-            try:
-                check_recipes(s, rows)
-                check_drivers(s, rows)
-            except DsdeskError as e:
-                plan.refusal = str(e)
-    return plan
+from dsdesk.api.merge_plan import MergePlan, plan_merge
 
 
 @dataclass
@@ -76,7 +33,8 @@ class MergeParams:
 
 
 class MergeDialog(QDialog):
-    """Pick the datasets to merge with; the outcome is shown (through *planner*) before running."""
+    """Pick the datasets to merge with; the outcome is shown (through *planner*, e.g.
+    :func:`dsdesk.api.merge_plan.plan_merge`) before running."""
 
     def __init__(self, parent: QWidget | None, base_id: int, datasets: list[tuple[int, str]], planner,
                  preselected: list[int] | None = None):

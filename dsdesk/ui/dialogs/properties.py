@@ -1,43 +1,50 @@
-"""Properties of a dataset: facts, lineage, description and editable user metadata."""
+"""DatasetPropertiesDialog: a dataset's facts, its description and its user metadata.
+
+The one properties dialog of the window and the datasets page.  Its facts come from the
+API's read model (:func:`dsdesk.api.dataset_facts.read_dataset_facts`), sizes and dates
+from :mod:`dsdesk.api.formatting`, so the dialog shows a dataset's size exactly as the
+datasets table does.  The user area of the metadata (``metadata["user"]``) is edited as
+JSON; the system area is dsdesk's own and is shown read-only.
+
+Two ways to use it:
+
+* :meth:`DatasetPropertiesDialog.ask` (modal): the edits as a :class:`PropertiesAnswer`,
+  which the caller saves off the GUI thread;
+* :meth:`DatasetPropertiesDialog.for_dataset`: a dialog that saves on OK through
+  :func:`dsdesk.api.dataset_facts.save_dataset_properties` and stays open with the
+  message when the save is refused (read-only, someone else's newer edit).
+
+Open it by hand::
+
+    python -m dsdesk.ui.dialogs.properties --catalog /tmp/dp.sqlite --dataset NAME
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from dsdesk.ui.inspector import human_size
-from dsdesk.ui.metadata_editor import MetadataEditor
-
-
-@dataclass
-class DatasetFacts:
-    """What the properties dialog shows (read on a worker)."""
-
-    dataset: object  # dsdesk.api.datasets.Dataset
-    project: str
-    driver: str
-    recipe: str
-    source: str | None
-
-
-def read_dataset_facts(cat, dataset_id: int) -> DatasetFacts:
-    """Read a dataset's facts (Qt-free)."""
-    from dsdesk.catalog.models import Driver
-
-    ds = cat.dataset_by_id(dataset_id)
-    with cat.db.session() as s:
-        drv = s.get(Driver, ds.driver_id)
-    recipe = ds.recipe
-    src = None
-    if ds.src_dataset_id:
-        try:
-            src = cat.dataset_by_id(ds.src_dataset_id).name
-        except Exception:  # noqa: BLE001 - the source was deleted: say so
-            src = f"dataset {ds.src_dataset_id} (deleted)"
-    return DatasetFacts(ds, ds.project.name, f"{drv.name} ({drv.kind})" if drv else "?",
-                        f"{recipe.name}: {', '.join(recipe.label_names)}" if recipe else "(none)", src)
+from dsdesk.api.dataset_facts import DatasetFacts, read_dataset_facts, save_dataset_properties
+from dsdesk.api.formatting import format_datetime, format_size
+from dsdesk.errors import DsdeskError
 
 
 @dataclass
@@ -48,65 +55,184 @@ class PropertiesAnswer:
     user_metadata: dict
 
 
+def _json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
 class DatasetPropertiesDialog(QDialog):
-    """Show a dataset's facts; edit its description and user metadata (unless read-only)."""
+    """Properties of one dataset (GUI thread only), built from facts read on a worker.
 
-    def __init__(self, parent: QWidget | None, facts: DatasetFacts):
+    OK checks the user metadata (a JSON object) and, when *save* is given, calls it with
+    the :class:`PropertiesAnswer`; a refused edit (invalid JSON, a :class:`DsdeskError`
+    from *save*) keeps the dialog open with the message.  A read-only dataset shows
+    everything locked.
+    """
+
+    def __init__(self, facts: DatasetFacts, parent: QWidget | None = None,
+                 save: Callable[[PropertiesAnswer], object] | None = None):
         super().__init__(parent)
-        ds = facts.dataset
-        self.setWindowTitle(f"Properties of {ds.name}")
-        self.setMinimumWidth(480)
-        form = QFormLayout()
-        for label, value in (("Name", ds.name), ("Project", facts.project), ("Kind", ds.kind),
-                             ("Storage", facts.driver), ("Recipe", facts.recipe),
-                             ("Source", facts.source or "–"), ("Read-only", "yes" if ds.readonly else "no"),
-                             ("Items", f"{ds.items_count:,} ({ds.annotated_percent:.1f}% annotated)"),
-                             ("Annotations", f"{ds.annotations_count:,}"), ("Folders", f"{ds.folders_count:,}"),
-                             ("Size", human_size(ds.bytes_total)),
-                             ("Created", f"{ds.created_at:%Y-%m-%d %H:%M}" if ds.created_at else "")):
-            lab = QLabel(str(value), self)
-            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            lab.setWordWrap(True)
-            form.addRow(f"{label}:", lab)
-        self.description = QLineEdit(ds.description or "", self)
-        self.description.setReadOnly(ds.readonly)
-        form.addRow("Description:", self.description)
-        self.editor = MetadataEditor(self)
-        self.editor.set_value(ds.metadata.get("user") or {})
-        self.editor.save_button.hide()
-        self.editor.revert_button.hide()
-        self.editor.set_read_only(ds.readonly, "the dataset is read-only")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
-                                   if not ds.readonly else QDialogButtonBox.StandardButton.Close, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.error = QLabel("", self)
-        self.error.setStyleSheet("color: #c0392b;")
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(QLabel("User metadata:", self))
-        lay.addWidget(self.editor, 1)
-        lay.addWidget(self.error)
-        lay.addWidget(buttons)
+        self.facts = facts
+        self.dataset = ds = facts.dataset
+        self._save = save
+        self.answer: PropertiesAnswer | None = None
+        self.setWindowTitle(f"Properties — {ds.name}")
+        self.setObjectName("datasetPropertiesDialog")
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
-    def accept(self) -> None:
-        try:
-            self.editor.value()
-        except ValueError as e:
-            self.error.setText(str(e))
-            return
-        super().accept()
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        pct = f" ({ds.annotated_percent:.1f} %)" if ds.items_count else ""
+        #: The value labels by fact name (tests and screenshots read them).
+        self.fact_labels: dict[str, QLabel] = {}
+        for label, value in (
+            ("Name", ds.name), ("ID", str(ds.id)), ("Project", facts.project), ("Kind", ds.kind),
+            ("Storage", facts.driver), ("Recipe", facts.recipe), ("Source", facts.source or "–"),
+            ("Read-only", "yes" if ds.readonly else "no"),
+            ("Items", f"{ds.items_count:,}"), ("Annotated items", f"{ds.annotated_count:,}{pct}"),
+            ("Annotations", f"{ds.annotations_count:,}"), ("Folders", f"{ds.folders_count:,}"),
+            ("Size", format_size(ds.bytes_total)),
+            ("Created", format_datetime(ds.created_at)), ("Updated", format_datetime(ds.updated_at)),
+        ):
+            v = QLabel(value, self)
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            v.setWordWrap(True)
+            self.fact_labels[label] = v
+            form.addRow(f"{label}:", v)
+        self.description_edit = QLineEdit(ds.description or "", self)
+        self.description_edit.setObjectName("descriptionEdit")
+        form.addRow("Description:", self.description_edit)
+        facts_page = QWidget(self)
+        facts_page.setLayout(form)
+
+        self.user_edit = QPlainTextEdit(self)
+        self.user_edit.setObjectName("userMetadataEdit")
+        self.user_edit.setFont(mono)
+        self.user_edit.setPlainText(_json(ds.metadata.get("user", {})))
+        user_page = QWidget(self)
+        ul = QVBoxLayout(user_page)
+        hint = ("The dataset's own metadata, as JSON.  Custom columns show its fields "
+                "(user.owner is the key \"owner\" here).")
+        if ds.readonly:
+            hint = "This dataset is read-only: its metadata cannot change."
+            self.user_edit.setReadOnly(True)
+            self.description_edit.setReadOnly(True)
+        h = QLabel(hint, user_page)
+        h.setWordWrap(True)
+        ul.addWidget(h)
+        ul.addWidget(self.user_edit, 1)
+
+        self.system_view = QPlainTextEdit(self)
+        self.system_view.setObjectName("systemMetadataView")
+        self.system_view.setFont(mono)
+        self.system_view.setReadOnly(True)
+        self.system_view.setPlainText(_json(ds.metadata.get("system", {})))
+        sys_page = QWidget(self)
+        sl = QVBoxLayout(sys_page)
+        sl.addWidget(QLabel("dsdesk's own metadata (read-only).", sys_page))
+        sl.addWidget(self.system_view, 1)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(facts_page, "General")
+        self.tabs.addTab(user_page, "User metadata")
+        self.tabs.addTab(sys_page, "System metadata")
+
+        self.message = QLabel(self)
+        self.message.setObjectName("propertiesMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c01c28;")
+        self.message.hide()
+        buttons = (QDialogButtonBox.StandardButton.Close if ds.readonly
+                   else QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.button_box = QDialogButtonBox(buttons, self)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.tabs, 1)
+        lay.addWidget(self.message)
+        lay.addWidget(self.button_box)
+        self.button_box.accepted.connect(self.accept)
+        self.button_box.rejected.connect(self.reject)
+        self.resize(560, 560)
 
     @classmethod
-    def ask(cls, parent, facts: DatasetFacts) -> PropertiesAnswer | None:
-        """The edits to save, or None (closed, or nothing to save)."""
-        dlg = cls(parent, facts)
+    def for_dataset(cls, cat, dataset_id: int, parent: QWidget | None = None) -> DatasetPropertiesDialog:
+        """A dialog on dataset *dataset_id* of *cat* that saves on OK (NotFoundError when
+        the dataset is gone)."""
+        facts = read_dataset_facts(cat, dataset_id)
+        return cls(facts, parent, save=lambda a: save_dataset_properties(facts.dataset, a.description,
+                                                                         a.user_metadata))
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, facts: DatasetFacts) -> PropertiesAnswer | None:
+        """Run the dialog modally: the edits to save, or None (closed, read-only, or
+        nothing changed)."""
+        dlg = cls(facts, parent)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return None
-        return PropertiesAnswer(dlg.description.text(), dlg.editor.value())
+        return dlg.answer
+
+    def _fail(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def accept(self) -> None:
+        """Check the edits and save them (when the dialog saves); stay open with a message if refused."""
+        ds = self.dataset
+        if ds.readonly:
+            super().accept()
+            return
+        try:
+            user = json.loads(self.user_edit.toPlainText() or "{}")
+        except json.JSONDecodeError as e:
+            self.tabs.setCurrentIndex(1)
+            self._fail(f"The user metadata is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}.")
+            return
+        if not isinstance(user, dict):
+            self.tabs.setCurrentIndex(1)
+            self._fail("The user metadata must be a JSON object: { \"key\": value, ... }.")
+            return
+        description = self.description_edit.text()
+        if user == ds.metadata.get("user", {}) and description == (ds.description or ""):
+            super().accept()
+            return
+        answer = PropertiesAnswer(description, user)
+        if self._save is not None:
+            try:
+                self._save(answer)
+            except DsdeskError as e:
+                self._fail(str(e))
+                return
+        self.answer = answer
+        super().accept()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the dialog on a dataset of a catalog (for manual checks and screenshots)."""
+    from PySide6.QtWidgets import QApplication
+
+    from dsdesk.api.catalog import Catalog
+
+    p = argparse.ArgumentParser(prog="python -m dsdesk.ui.dialogs.properties")
+    p.add_argument("--catalog", required=True)
+    p.add_argument("--project", help="project name (default: the first)")
+    p.add_argument("--dataset", required=True, help="dataset name")
+    p.add_argument("--screenshot", metavar="PNG", help="save a picture of the dialog and exit")
+    args = p.parse_args(argv)
+    if "://" not in args.catalog and not Path(args.catalog).exists():
+        print(f"no catalog at {args.catalog}", file=sys.stderr)  # do not create one by a typo
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    cat = Catalog.open(args.catalog)
+    try:
+        project = cat.projects.get(args.project) if args.project else cat.projects.list()[0]
+        dlg = DatasetPropertiesDialog.for_dataset(cat, project.datasets.get(args.dataset).id)
+        if args.screenshot:
+            dlg.show()
+            app.processEvents()
+            dlg.grab().save(args.screenshot)
+            return 0
+        return 0 if dlg.exec() == QDialog.DialogCode.Accepted else 1
+    finally:
+        cat.close()
 
 
 if __name__ == "__main__":
-    from dsdesk.ui.dialogs.common import standalone
-
-    raise SystemExit(standalone(lambda cat, ds: DatasetPropertiesDialog(None, read_dataset_facts(cat, ds.id))))
+    sys.exit(main())
