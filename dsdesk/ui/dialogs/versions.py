@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.api.formatting import format_datetime
+
 NOW = "(the dataset now)"
 
 
@@ -58,7 +60,7 @@ class SnapshotDialog(QDialog):
 
 
 def _label(s) -> str:
-    when = f"{s.created_at:%Y-%m-%d %H:%M}" if s.created_at else ""
+    when = format_datetime(s.created_at)
     return f"{s.name}   ·   {when}   ·   {s.item_count:,} items{'   (automatic)' if s.auto else ''}"
 
 
