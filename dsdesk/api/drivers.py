@@ -1,4 +1,8 @@
-"""Storage drivers of a project: ``project.drivers.create/list/get/delete`` and ``driver.test()``.
+"""Storage drivers of a project: ``project.drivers.create/test/list/get/delete`` and
+``driver.test()``; the storage kinds a form offers (:func:`storage_kinds`).
+
+``project.drivers.test(...)`` takes exactly the arguments of ``project.drivers.create(...)``
+and checks the driver that call would save, saving nothing: what a form tests is what it saves.
 
 Dataloop's shape (``dtlpy.repositories.drivers``): a driver maps a bucket (and a path
 inside it) to the project; datasets are created on it and synced from it.  dsdesk keeps
@@ -20,15 +24,50 @@ from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from dsdesk.storage import credentials as creds
-from dsdesk.storage.drivers import forget_drivers, normalize_prefix, open_driver
+from dsdesk.storage import kinds
+from dsdesk.storage.credentials import CREDENTIAL_KINDS, CredentialKind
+from dsdesk.storage.drivers import config_from_row, forget_drivers, make_driver, normalize_prefix, open_driver
+from dsdesk.storage.kinds import FormField, StorageKind
 
 if TYPE_CHECKING:
     from dsdesk.api.catalog import Catalog
     from dsdesk.api.projects import Project
 
-# Dataloop's type names map onto ours.
-_TYPES = {"s3": "s3", "gcs": "gcs", "azure": "azure", "azureblob": "azure", "local": "local",
-          "fs": "local", "internal": "internal"}
+__all__ = ["Driver", "Drivers", "storage_kinds", "storage_kind", "credential_kinds", "kind_icon",
+           "credentials_reference", "describe_credentials", "FormField", "StorageKind", "CredentialKind"]
+
+
+def storage_kinds(creatable: bool = True) -> list[StorageKind]:
+    """The storage kinds (:data:`dsdesk.storage.kinds.REGISTRY`): those a user can add a
+    driver of, or with *creatable* False every kind, the internal store's included.  Each
+    says its label, icon, form fields and the credentials kinds it takes."""
+    return kinds.creatable_kinds() if creatable else list(kinds.REGISTRY.values())
+
+
+def storage_kind(kind: str) -> StorageKind:
+    """The storage kind *kind* (InvalidInputError naming the known kinds if none)."""
+    return kinds.storage_kind(kind)
+
+
+def credential_kinds(kind: str) -> list[CredentialKind]:
+    """The credentials reference kinds a driver of storage *kind* takes, in form order."""
+    return [CREDENTIAL_KINDS[c] for c in kinds.storage_kind(kind).credential_kinds]
+
+
+def kind_icon(kind: str) -> str:
+    """The icon name of drivers of *kind* (a generic storage icon for an unknown kind)."""
+    return kinds.icon_name(kind)
+
+
+def credentials_reference(kind: str, value: str = "") -> str:
+    """The ``credentials`` argument of ``project.drivers.create`` for a credentials *kind*
+    and its *value* (``env`` + ``AWS_KEYS`` -> ``"env:AWS_KEYS"``)."""
+    return creds.short_ref(kind, value)
+
+
+def describe_credentials(ref: dict[str, Any] | None) -> str:
+    """Where a credentials reference points, in words that are safe to show and log."""
+    return creds.describe(ref)
 
 
 @dataclass
@@ -98,41 +137,80 @@ class Drivers:
                endpoint: str | None = None, region: str | None = None, credentials: Any = None,
                allow_external_delete: bool = False, write_generated: bool = False,
                options: dict[str, Any] | None = None, test: bool = False) -> Driver:
-        """Register a driver.  *driver_type*: ``s3`` | ``gcs`` | ``azure`` | ``local``;
-        *bucket_name* is the bucket, container, or (local) folder; *path* the prefix inside it;
-        *endpoint* an S3-compatible / emulator / private endpoint (``http(s)://host:port``).
-        With *test* the bucket is listed before the driver is saved."""
-        if not isinstance(name, str) or not name.strip() or len(name) > 255:
-            raise InvalidInputError(f"a driver name must be a non-empty string, not {name!r}")
-        kind = _TYPES.get(str(driver_type).lower())
-        if kind is None or kind == "internal":
-            raise InvalidInputError(f"unknown driver type {driver_type!r}; expected s3, gcs, azure or local")
-        if not isinstance(bucket_name, str) or not bucket_name.strip():
-            raise InvalidInputError(f"a {kind} driver needs bucket_name (the bucket, container or folder)")
-        if endpoint is not None and not (isinstance(endpoint, str) and endpoint.startswith(("http://", "https://"))):
-            raise InvalidInputError(f"endpoint must look like http(s)://host:port, not {endpoint!r}")
-        ref = None if kind == "local" else creds.parse_ref(credentials)
-        prefix = normalize_prefix(path).rstrip("/")
-        opts = dict(options or {})
-        for k in opts:
-            if k.lower() in creds._SECRET_FIELDS:
-                raise InvalidInputError(f"option {k!r} looks like a secret; pass credentials as a reference")
-        row = DriverRow(project_id=self._project.id, name=name.strip(), kind=kind, bucket=bucket_name.strip(),
-                        prefix=prefix, endpoint_url=endpoint.rstrip("/") if endpoint else None, region=region,
-                        credentials_ref=ref, options=opts or None, allow_external_delete=bool(allow_external_delete),
-                        write_generated=bool(write_generated))
+        """Register a driver.  *driver_type*: ``s3`` | ``gcs`` | ``azure`` | ``local``
+        (:func:`storage_kinds`); *bucket_name* is the bucket, container, or (local) folder;
+        *path* the prefix inside it; *endpoint* an S3-compatible / emulator / private
+        endpoint (``http(s)://host:port``).  With *test* the bucket is listed before the
+        driver is saved, as :meth:`test` does."""
+        row = self._row(name, driver_type, bucket_name, path, endpoint, region, credentials,
+                        allow_external_delete, write_generated, options)
         if test:
-            open_driver(self._cat.db, row).test()
+            self._test_row(row)
         with self._cat.db.session() as s:
-            if s.execute(select(DriverRow.id).where(DriverRow.project_id == self._project.id,
-                                                    DriverRow.name == row.name)).first():
-                raise AlreadyExistsError(f"a driver named '{row.name}' already exists in project '{self._project.name}'")
+            self._check_name_free(s, row.name)
             s.add(row)
             try:
                 s.flush()
             except IntegrityError as e:
                 raise AlreadyExistsError(f"a driver named '{row.name}' already exists") from e
             return Driver._from_row(self._cat, row)
+
+    def test(self, name: str, driver_type: str = "s3", bucket_name: str = "", path: str = "",
+             endpoint: str | None = None, region: str | None = None, credentials: Any = None,
+             allow_external_delete: bool = False, write_generated: bool = False,
+             options: dict[str, Any] | None = None, write: bool = False) -> dict[str, Any]:
+        """Check the driver :meth:`create` would save for the same arguments, saving nothing.
+
+        The arguments are checked as :meth:`create` checks them (the name free in the
+        project included), then the driver they describe lists (and reads one object of)
+        its storage; with *write* it also writes and deletes a test file under ``.dsdesk/``.
+        Returns what was checked; raises InvalidInputError / AlreadyExistsError for what
+        :meth:`create` would refuse and StorageError naming what failed in the storage.
+        """
+        row = self._row(name, driver_type, bucket_name, path, endpoint, region, credentials,
+                        allow_external_delete, write_generated, options)
+        with self._cat.db.session() as s:
+            self._check_name_free(s, row.name)
+        return self._test_row(row, write)
+
+    def _row(self, name, driver_type, bucket_name, path, endpoint, region, credentials,
+             allow_external_delete, write_generated, options) -> DriverRow:
+        """The unsaved catalog row for :meth:`create`'s arguments (InvalidInputError if bad)."""
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise InvalidInputError(f"a driver name must be a non-empty string, not {name!r}")
+        kind = kinds.resolve_type(driver_type)
+        if not isinstance(bucket_name, str) or not bucket_name.strip():
+            raise InvalidInputError(f"a {kind.kind} driver needs bucket_name (the bucket, container or folder)")
+        if endpoint is not None and not (isinstance(endpoint, str) and endpoint.startswith(("http://", "https://"))):
+            raise InvalidInputError(f"endpoint must look like http(s)://host:port, not {endpoint!r}")
+        ref = None
+        if kind.credential_kinds:
+            ref = creds.parse_ref(credentials)
+            if ref["kind"] not in kind.credential_kinds:
+                raise InvalidInputError(f"a {kind.kind} driver does not take {ref['kind']!r} credentials; "
+                                        f"expected one of {', '.join(kind.credential_kinds)}")
+        prefix = normalize_prefix(path).rstrip("/")
+        opts = dict(options or {})
+        for k in opts:
+            if k.lower() in creds._SECRET_FIELDS:
+                raise InvalidInputError(f"option {k!r} looks like a secret; pass credentials as a reference")
+        return DriverRow(project_id=self._project.id, name=name.strip(), kind=kind.kind, bucket=bucket_name.strip(),
+                         prefix=prefix, endpoint_url=endpoint.rstrip("/") if endpoint else None, region=region,
+                         credentials_ref=ref, options=opts or None, allow_external_delete=bool(allow_external_delete),
+                         write_generated=bool(write_generated))
+
+    def _check_name_free(self, s, name: str) -> None:
+        if s.execute(select(DriverRow.id).where(DriverRow.project_id == self._project.id,
+                                                DriverRow.name == name)).first():
+            raise AlreadyExistsError(f"a driver named '{name}' already exists in project '{self._project.name}'")
+
+    def _test_row(self, row: DriverRow, write: bool = False) -> dict[str, Any]:
+        # A driver of its own, never the per-process cache's: the row is not saved.
+        drv = make_driver(config_from_row(row), blob_root=self._cat.db.blob_root)
+        try:
+            return drv.test(write=write)
+        finally:
+            drv.close()
 
     def list(self) -> list[Driver]:
         """The project's drivers (the internal store's included), by name."""
@@ -161,7 +239,8 @@ class Drivers:
         """Remove a driver from the catalog (never touches the bucket).  Refused while any
         dataset (trashed ones and snapshots included) still uses it."""
         d = self.get(driver_name, driver_id)
-        if d.type == "internal":
+        entry = kinds.REGISTRY.get(d.type)
+        if entry is not None and not entry.user_created:
             raise InvalidInputError("the project's internal store driver cannot be deleted")
         with self._cat.db.session() as s:
             used = s.execute(select(DatasetRow.name).where(DatasetRow.driver_id == d.id).limit(3)).scalars().all()

@@ -69,10 +69,13 @@ def register(command) -> None:
     sy.add_argument("--json", action="store_true", help="print the report as JSON")
     sy.set_defaults(func=cmd_sync)
 
+    from dsdesk.api.drivers import storage_kinds
+
     dr = command("driver", help="create, list, test or delete storage drivers")
     dr.add_argument("action", choices=["create", "list", "test", "delete"])
     dr.add_argument("name", nargs="?")
-    dr.add_argument("--type", default="s3", choices=["s3", "gcs", "azure", "local"])
+    dr.add_argument("--type", default="s3", choices=[k.kind for k in storage_kinds()],
+                    help="; ".join(f"{k.kind}: {k.label}" for k in storage_kinds()))
     dr.add_argument("--bucket", help="bucket, container, or (local) folder")
     dr.add_argument("--path", help="prefix inside the bucket")
     dr.add_argument("--endpoint", help="S3-compatible / emulator endpoint, http(s)://host:port")

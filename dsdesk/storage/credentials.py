@@ -28,12 +28,43 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dsdesk.errors import InvalidInputError, StorageError
 
-KINDS = ("anonymous", "default", "env", "file", "profile", "keyring")
+
+@dataclass(frozen=True)
+class CredentialKind:
+    """One kind of credentials reference, as a form shows it."""
+
+    kind: str
+    label: str
+    #: What the reference names (a variable, a path ...); None: the kind takes no value.
+    value_label: str | None = None
+    placeholder: str = ""
+
+
+#: Every kind of reference (which ones a storage kind takes: dsdesk.storage.kinds).
+CREDENTIAL_KINDS: dict[str, CredentialKind] = {c.kind: c for c in (
+    CredentialKind("anonymous", "Anonymous (public bucket)"),
+    CredentialKind("default", "The cloud's default chain"),
+    CredentialKind("env", "Environment variable", "variable", "VARIABLE_NAME"),
+    CredentialKind("file", "Key file", "path", "/path/to/key.json"),
+    CredentialKind("profile", "Named profile (S3)", "profile", "profile name"),
+    CredentialKind("keyring", "OS keyring (service/user)", "service/user", "service/username"),
+)}
+KINDS = tuple(CREDENTIAL_KINDS)
+
+
+def short_ref(kind: str, value: str = "") -> str:
+    """The short reference string of a credentials *kind* and its *value* (``env:NAME``,
+    ``default`` ...), as :func:`parse_ref` reads it."""
+    ck = CREDENTIAL_KINDS.get(kind)
+    if ck is None:
+        raise InvalidInputError(f"unknown credentials kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return kind if ck.value_label is None else f"{kind}:{value.strip()}"
 # Field names that mean someone tried to store a secret itself in the catalog.
 _SECRET_FIELDS = {"secret", "key", "password", "token", "account_key", "sas_token", "connection_string",
                   "aws_secret_access_key", "secret_access_key", "private_key", "client_secret"}

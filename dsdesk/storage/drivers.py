@@ -36,7 +36,6 @@ from dsdesk.storage import credentials as creds
 from dsdesk.storage.base import StoredObject
 from dsdesk.storage.blobstore import BlobStore
 
-KINDS = ("internal", "local", "s3", "gcs", "azure")
 GENERATED_PREFIX = ".dsdesk/"  # generated files (thumbnails ...) live here; never synced
 DEFAULT_PAGE = 1000
 CONNECT_TIMEOUT = 5  # seconds; an unreachable endpoint fails fast
@@ -796,16 +795,17 @@ def translate_error(e: BaseException, what: str, drv: BaseDriver) -> StorageErro
 
 # ============================================================================ factory
 def make_driver(config: DriverConfig, *, blob_root: str | os.PathLike | None = None) -> BaseDriver:
-    """Open the driver described by *config* (``blob_root`` is needed for ``internal``)."""
-    if config.kind == "internal":
+    """Open the driver described by *config* (``blob_root`` is needed for ``internal``);
+    the class is the kind's in :data:`dsdesk.storage.kinds.REGISTRY`."""
+    # Imported here: the registry names this module's classes.
+    from dsdesk.storage.kinds import storage_kind
+
+    cls = storage_kind(config.kind).driver
+    if cls is InternalDriver:
         if blob_root is None:
             raise InvalidInputError("the internal driver needs the catalog's blob_root")
         return InternalDriver(config, blob_root)
-    cls = {"local": LocalDriver, "s3": S3Driver, "gcs": GCSDriver, "azure": AzureDriver}.get(config.kind)
-    if cls is None:
-        raise InvalidInputError(f"unknown driver type {config.kind!r}; expected one of {', '.join(KINDS)}")
     return cls(config)
-
 
 
 def config_from_row(row: Any) -> DriverConfig:

@@ -14,7 +14,7 @@ from emulators import ENV_S3, Server, Store, azure_connection_string, free_port,
 from sqlalchemy import select
 
 from dsdesk.catalog.models import Driver as DriverRow
-from dsdesk.errors import InvalidInputError, NotFoundError, StorageError
+from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StorageError
 from dsdesk.storage import credentials as creds
 from dsdesk.storage.drivers import DriverConfig, make_driver
 
@@ -263,3 +263,54 @@ def test_project_drivers_repository(catalog, project, emu, tmp_path):
     with pytest.raises(NotFoundError):
         project.drivers.get(driver_name="folder")
     assert os.path.isdir(tmp_path)  # deleting a driver never touches the storage
+
+
+def test_drivers_test_checks_what_create_saves_and_saves_nothing(catalog, project, emu, tmp_path):
+    """``project.drivers.test`` takes create's arguments: the same checks, the same driver."""
+    st = Store("s3", emu)
+    st.put("imgs/a.jpg", b"jpeg")
+    spec = {"name": "bucket-b", "driver_type": "S3", "bucket_name": f" {st.bucket} ", "path": f"/{st.prefix}/",
+            "endpoint": emu.endpoint("s3") + "/", "credentials": f"env:{ENV_S3}"}
+    checked = project.drivers.test(**spec)
+    assert checked["list"] and checked["read"] == st.full("imgs/a.jpg")
+    assert "bucket-b" not in {d.name for d in project.drivers.list()}  # nothing saved
+    saved = project.drivers.create(**spec)
+    assert saved.storage().label == checked["driver"] and saved.endpoint == emu.endpoint("s3")
+    with pytest.raises(AlreadyExistsError, match="already exists"):
+        project.drivers.test(**spec)
+    for bad, match in (({"endpoint": "s3.example.com"}, "endpoint must look like"),
+                       ({"driver_type": "ftp"}, "unknown driver type 'ftp'; expected local, s3, gcs, azure"),
+                       ({"driver_type": "internal"}, "unknown driver type"),
+                       ({"bucket_name": " "}, "needs bucket_name"),
+                       ({"options": {"secret": "x"}}, "looks like a secret")):
+        for call in (project.drivers.test, project.drivers.create):
+            with pytest.raises(InvalidInputError, match=match):
+                call(**{**spec, "name": "other", **bad})
+    with pytest.raises(InvalidInputError, match="does not take 'profile' credentials"):
+        project.drivers.test("g", "gcs", "bucket", credentials="profile:prod")
+    with pytest.raises(StorageError, match="does not exist"):
+        project.drivers.test("loc", "fs", str(tmp_path / "missing"))
+    assert {d.name for d in project.drivers.list()} == {"internal", "bucket-b"}
+
+
+def test_storage_kinds_are_data():
+    from dsdesk.api.drivers import credential_kinds, kind_icon, storage_kind, storage_kinds
+    from dsdesk.storage import kinds
+    from dsdesk.storage.drivers import BaseDriver
+
+    assert [k.kind for k in storage_kinds()] == ["local", "s3", "gcs", "azure"]
+    assert [k.kind for k in storage_kinds(creatable=False)] == list(kinds.KINDS)
+    for k in storage_kinds(creatable=False):
+        assert issubclass(k.driver, BaseDriver) and k.driver.kind == k.kind
+        assert k.icon == f"driver-{k.kind}" and all(f.type in kinds.FIELD_TYPES for f in k.fields)
+        assert set(k.credential_kinds) <= set(creds.KINDS)
+        assert bool(k.credential_kinds) == (k.field("credentials") is not None)
+    assert not storage_kind("internal").external and not storage_kind("internal").syncable
+    assert kinds.EXTERNAL_KINDS == {"local", "s3", "gcs", "azure"}
+    assert kinds.resolve_type("AzureBlob").kind == "azure" and kinds.resolve_type("fs").kind == "local"
+    assert [c.kind for c in credential_kinds("s3")][0] == "default" and "profile" not in {
+        c.kind for c in credential_kinds("gcs")}
+    assert kind_icon("ftp") == "storage"
+    assert creds.short_ref("env", " KEYS ") == "env:KEYS" and creds.short_ref("anonymous", "x") == "anonymous"
+    with pytest.raises(InvalidInputError, match="unknown driver type 'ftp'"):
+        storage_kind("ftp")

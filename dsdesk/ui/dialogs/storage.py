@@ -26,90 +26,86 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.api.drivers import (
+    StorageKind,
+    credential_kinds,
+    credentials_reference,
+    describe_credentials,
+    kind_icon,
+    storage_kinds,
+)
 from dsdesk.ui.icons import icon
 
-DRIVER_TYPES = [("local", "Local folder"), ("s3", "Amazon S3 / S3-compatible"), ("gcs", "Google Cloud Storage"),
-                ("azure", "Azure Blob Storage")]
-CRED_KINDS = [("default", "The cloud's default chain"), ("env", "Environment variable"),
-              ("profile", "Named profile (S3)"), ("file", "Key file"), ("keyring", "OS keyring (service/user)"),
-              ("anonymous", "Anonymous (public bucket)")]
 
+def form_to_spec(kind: StorageKind, form: dict) -> dict:
+    """The keyword arguments of ``project.drivers.create`` (and ``.test``) for a filled form.
 
-def form_to_spec(form: dict) -> dict:
-    """The keyword arguments of ``project.drivers.create`` for a filled form."""
-    kind = form["type"]
-    spec = {"name": form["name"].strip(), "driver_type": kind, "bucket_name": form["bucket"].strip(),
-            "path": form.get("prefix", "").strip(), "allow_external_delete": bool(form.get("allow_delete")),
+    *form* holds the common inputs (``name``, ``allow_external_delete``,
+    ``write_generated``), one text per form field of *kind* by the field's name, and
+    ``cred_kind`` / ``cred_value`` for a credentials field.  An optional field left empty
+    is left out: ``create``'s default applies.
+    """
+    spec = {"name": form.get("name", "").strip(), "driver_type": kind.kind,
+            "allow_external_delete": bool(form.get("allow_external_delete")),
             "write_generated": bool(form.get("write_generated"))}
-    if kind == "s3":
-        spec["endpoint"] = form.get("endpoint", "").strip() or None
-        spec["region"] = form.get("region", "").strip() or None
-    if kind != "local":
-        ck, cv = form.get("cred_kind", "default"), form.get("cred_value", "").strip()
-        spec["credentials"] = ck if ck in ("default", "anonymous") else f"{ck}:{cv}"
+    for f in kind.fields:
+        if f.type == "credentials":
+            spec[f.name] = credentials_reference(form.get("cred_kind") or kind.credential_kinds[0],
+                                                 form.get("cred_value", ""))
+            continue
+        text = str(form.get(f.name, "")).strip()
+        if text or f.required:
+            spec[f.name] = text
     return spec
 
 
-def test_spec(cat, project_id: int, spec: dict) -> dict:
-    """Open the described driver and list (and read) through it; raises StorageError (worker thread)."""
-    from dsdesk.api.drivers import _TYPES
-    from dsdesk.storage import credentials as creds
-    from dsdesk.storage.drivers import DriverConfig, make_driver
-
-    kind = _TYPES.get(spec["driver_type"], spec["driver_type"])
-    cfg = DriverConfig(kind=kind, bucket=spec["bucket_name"], prefix=spec.get("path", ""),
-                       endpoint_url=spec.get("endpoint"), region=spec.get("region"),
-                       credentials_ref=None if kind == "local" else creds.parse_ref(spec.get("credentials")),
-                       name=spec["name"])
-    drv = make_driver(cfg, blob_root=cat.db.blob_root)
-    try:
-        return drv.test()
-    finally:
-        drv.close()
-
-
 class StorageConnectionsDialog(QDialog):
-    """The project's drivers and the "add a driver" form (Test, then Save)."""
+    """The project's drivers and the "add a driver" form (Test, then Save).
+
+    The form is built from the storage kinds of the API (``dsdesk.api.drivers.storage_kinds``):
+    one row per form field any kind has, enabled and labelled for the chosen kind.  Test
+    calls ``project.drivers.test`` with the very arguments Save then gives
+    ``project.drivers.create``; both run on the task runner's workers.
+    """
 
     def __init__(self, parent: QWidget | None, cat, project_id: int, project_name: str, tasks):
         super().__init__(parent)
         self.cat, self.project_id, self.tasks = cat, project_id, tasks
+        self.kinds = {k.kind: k for k in storage_kinds()}
         self.setWindowTitle(f"Storage connections of {project_name}")
         self.setMinimumWidth(620)
         self.list = QListWidget(self)
         self.name = QLineEdit(self)
         self.type = QComboBox(self)
-        for k, label in DRIVER_TYPES:
-            self.type.addItem(icon(f"driver-{k}"), label, k)
-        self.bucket = QLineEdit(self)
-        self.prefix = QLineEdit(self)
-        self.endpoint = QLineEdit(self)
-        self.endpoint.setPlaceholderText("https://s3.example.com (empty: AWS)")
-        self.region = QLineEdit(self)
-        self.region.setPlaceholderText("us-east-1")
+        for k in self.kinds.values():
+            self.type.addItem(icon(k.icon), k.label, k.kind)
+        self.form_layout = QFormLayout()
+        self.form_layout.addRow("Name:", self.name)
+        self.form_layout.addRow("Type:", self.type)
+        #: field name -> (its row's label, its input); every field of every kind, in order.
+        self.fields: dict[str, tuple[QLabel, QWidget]] = {}
         self.cred_kind = QComboBox(self)
-        for k, label in CRED_KINDS:
-            self.cred_kind.addItem(label, k)
         self.cred_value = QLineEdit(self)
+        for k in self.kinds.values():
+            for f in k.fields:
+                if f.name in self.fields:
+                    continue
+                label = QLabel(f"{f.label}:", self)
+                widget = self.cred_kind if f.type == "credentials" else QLineEdit(self)
+                self.fields[f.name] = (label, widget)
+                self.form_layout.addRow(label, widget)
+                if f.type == "credentials":
+                    self.form_layout.addRow("", self.cred_value)
         self.allow_delete = QCheckBox("Allow dsdesk to delete objects in this storage", self)
         self.write_generated = QCheckBox("Share thumbnails in <prefix>/.dsdesk/", self)
+        self.form_layout.addRow("", self.allow_delete)
+        self.form_layout.addRow("", self.write_generated)
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
         self.test_button = QPushButton(icon("test"), "Test connection", self)
         self.save_button = QPushButton("Save", self)
         self.save_button.setEnabled(False)
         self.save_button.setToolTip("Test the connection first")
-        self.form_layout = QFormLayout()
-        self.form_layout.addRow("Name:", self.name)
-        self.form_layout.addRow("Type:", self.type)
-        self.form_layout.addRow("Bucket / folder:", self.bucket)
-        self.form_layout.addRow("Prefix:", self.prefix)
-        self.form_layout.addRow("Endpoint:", self.endpoint)
-        self.form_layout.addRow("Region:", self.region)
-        self.form_layout.addRow("Credentials:", self.cred_kind)
-        self.form_layout.addRow("", self.cred_value)
-        self.form_layout.addRow("", self.allow_delete)
-        self.form_layout.addRow("", self.write_generated)
         box = QGroupBox("Add a connection", self)
         bl = QVBoxLayout(box)
         bl.addLayout(self.form_layout)
@@ -125,15 +121,20 @@ class StorageConnectionsDialog(QDialog):
         lay.addWidget(self.list)
         lay.addWidget(box)
         lay.addWidget(close)
-        self.type.currentIndexChanged.connect(self._on_form_changed)
+        self.type.currentIndexChanged.connect(self._on_type_changed)
         self.cred_kind.currentIndexChanged.connect(self._on_form_changed)
-        for w in (self.name, self.bucket, self.prefix, self.endpoint, self.region, self.cred_value):
+        for w in (self.name, self.cred_value, *(w for _, w in self.fields.values() if isinstance(w, QLineEdit))):
             w.textChanged.connect(self._on_form_changed)
         self.test_button.clicked.connect(self.test_connection)
         self.save_button.clicked.connect(self.save_connection)
         self._tested: dict | None = None
-        self._on_form_changed()
+        self._on_type_changed()
         self.reload()
+
+    @property
+    def kind(self) -> StorageKind:
+        """The storage kind chosen in the form."""
+        return self.kinds[self.type.currentData()]
 
     def reload(self) -> None:
         """Read the project's drivers (worker) and list them."""
@@ -144,50 +145,77 @@ class StorageConnectionsDialog(QDialog):
         self.tasks.run(read, self._show_drivers, lambda e: self._set_status(str(e), False))
 
     def _show_drivers(self, rows) -> None:
-        from dsdesk.storage.credentials import describe
-
+        every = {k.kind: k for k in storage_kinds(creatable=False)}
         self.list.clear()
         for name, kind, bucket, prefix, endpoint, cred in rows:
-            where = "the app's own store" if kind == "internal" else f"{bucket}/{prefix}".rstrip("/")
+            entry = every.get(kind)
+            external = entry is None or entry.external
+            where = f"{bucket}/{prefix}".rstrip("/") if external else "the app's own store"
             text = f"{name}  ·  {kind}  ·  {where}"
             if endpoint:
                 text += f"  ·  {endpoint}"
-            if kind not in ("internal", "local"):
-                text += f"  ·  credentials: {describe(cred)}"
-            it = QListWidgetItem(icon(f"driver-{kind}" if kind in ("internal", "local", "s3", "gcs", "azure")
-                                      else "storage"), text)
+            if entry is None or entry.credential_kinds:
+                text += f"  ·  credentials: {describe_credentials(cred)}"
+            it = QListWidgetItem(icon(kind_icon(kind)), text)
             it.setData(Qt.ItemDataRole.UserRole, name)
             self.list.addItem(it)
 
     def values(self) -> dict:
-        """The form's current values."""
-        return {"name": self.name.text(), "type": self.type.currentData(), "bucket": self.bucket.text(),
-                "prefix": self.prefix.text(), "endpoint": self.endpoint.text(), "region": self.region.text(),
-                "cred_kind": self.cred_kind.currentData(), "cred_value": self.cred_value.text(),
-                "allow_delete": self.allow_delete.isChecked(), "write_generated": self.write_generated.isChecked()}
+        """The form's current values: ``name``, ``type``, one text per form field (by the
+        field's name), ``cred_kind``, ``cred_value``, ``allow_external_delete``, ``write_generated``."""
+        out = {"name": self.name.text(), "type": self.type.currentData(),
+               "cred_kind": self.cred_kind.currentData(), "cred_value": self.cred_value.text(),
+               "allow_external_delete": self.allow_delete.isChecked(),
+               "write_generated": self.write_generated.isChecked()}
+        for fname, (_label, w) in self.fields.items():
+            if isinstance(w, QLineEdit):
+                out[fname] = w.text()
+        return out
 
     def set_values(self, **v) -> None:
-        """Fill the form (tests and pre-filled forms)."""
-        for key, w in (("name", self.name), ("bucket", self.bucket), ("prefix", self.prefix),
-                       ("endpoint", self.endpoint), ("region", self.region), ("cred_value", self.cred_value)):
-            if key in v:
-                w.setText(v[key])
+        """Fill the form (tests and pre-filled forms): the keys of :meth:`values`."""
         if "type" in v:
             self.type.setCurrentIndex(self.type.findData(v["type"]))
+        if "name" in v:
+            self.name.setText(v["name"])
+        for fname, (_label, w) in self.fields.items():
+            if fname in v and isinstance(w, QLineEdit):
+                w.setText(v[fname])
         if "cred_kind" in v:
             self.cred_kind.setCurrentIndex(self.cred_kind.findData(v["cred_kind"]))
+        if "cred_value" in v:
+            self.cred_value.setText(v["cred_value"])
+        if "allow_external_delete" in v:
+            self.allow_delete.setChecked(bool(v["allow_external_delete"]))
+        if "write_generated" in v:
+            self.write_generated.setChecked(bool(v["write_generated"]))
+
+    def _on_type_changed(self, *_a) -> None:
+        kind = self.kind
+        for fname, (label, w) in self.fields.items():
+            f = kind.field(fname)
+            w.setEnabled(f is not None)
+            if f is not None:
+                label.setText(f"{f.label}:")
+                w.setToolTip(f.help)
+                if isinstance(w, QLineEdit):
+                    w.setPlaceholderText(f.placeholder)
+        previous = self.cred_kind.currentData()
+        self.cred_kind.blockSignals(True)
+        self.cred_kind.clear()
+        for ck in credential_kinds(kind.kind):
+            self.cred_kind.addItem(ck.label, ck.kind)
+        at = self.cred_kind.findData(previous)
+        self.cred_kind.setCurrentIndex(at if at >= 0 else 0)
+        self.cred_kind.blockSignals(False)
+        self._on_form_changed()
 
     def _on_form_changed(self, *_a) -> None:
-        kind = self.type.currentData()
-        cloud = kind != "local"
-        for w in (self.endpoint, self.region):
-            w.setEnabled(kind == "s3")
-        self.cred_kind.setEnabled(cloud)
-        ck = self.cred_kind.currentData()
-        self.cred_value.setEnabled(cloud and ck not in ("default", "anonymous"))
-        self.cred_value.setPlaceholderText({"env": "VARIABLE_NAME", "profile": "profile name",
-                                            "file": "/path/to/key.json", "keyring": "service/username"}.get(ck, ""))
-        self.bucket.setPlaceholderText("/path/to/folder" if kind == "local" else "bucket or container name")
+        kind = self.kind
+        ck = next((c for c in credential_kinds(kind.kind) if c.kind == self.cred_kind.currentData()), None)
+        takes_value = kind.field("credentials") is not None and ck is not None and ck.value_label is not None
+        self.cred_value.setEnabled(takes_value)
+        self.cred_value.setPlaceholderText(ck.placeholder if takes_value else "")
         self._tested = None
         self.save_button.setEnabled(False)
 
@@ -197,16 +225,19 @@ class StorageConnectionsDialog(QDialog):
         self.status.setText(text)
 
     def test_connection(self) -> None:
-        """Test the form's connection on a worker; Save is enabled when it passes."""
-        try:
-            spec = form_to_spec(self.values())
-            if not spec["name"] or not spec["bucket_name"]:
-                raise ValueError("give a name and a bucket or folder")
-        except ValueError as e:
-            self._set_status(str(e), False)
+        """Test the form's connection on a worker (``project.drivers.test``); Save is
+        enabled when it passes, to save exactly what was tested."""
+        kind = self.kind
+        spec = form_to_spec(kind, self.values())
+        missing = [f.label.lower() for f in kind.fields if f.required and not spec.get(f.name)]
+        if not spec["name"] or missing:
+            self._set_status("give a name" + "".join(f" and a {m}" for m in missing), False)
             return
         self._set_status("Testing…", None)
         self.test_button.setEnabled(False)
+
+        def test():
+            return self.cat.projects.get(project_id=self.project_id).drivers.test(**spec)
 
         def done(result) -> None:
             self.test_button.setEnabled(True)
@@ -220,7 +251,7 @@ class StorageConnectionsDialog(QDialog):
             self.test_button.setEnabled(True)
             self._set_status(f"Test failed: {e}", False)
 
-        self.tasks.run(lambda: test_spec(self.cat, self.project_id, spec), done, failed)
+        self.tasks.run(test, done, failed)
 
     def save_connection(self) -> None:
         """Save the tested connection through ``project.drivers.create``."""
