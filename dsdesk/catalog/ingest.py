@@ -1,9 +1,9 @@
 """The bulk path into a dataset: many (blob, item) records in a few set-based statements.
 
 Uploads, imports and the synthetic benchmark catalogs all come through :func:`ingest`
-(sync writes its listed pages with set-based statements of its own), so there is one
-place to make fast and one place that decides
-what happens when a path is already taken (``mode="skip"`` like Dataloop's default, or
+(sync writes its listed pages through the same primitive,
+:func:`dsdesk.catalog.sql.insert_rows`), so there is one place to make fast and one place
+that decides what happens when a path is already taken (``mode="skip"`` like Dataloop's default, or
 ``"overwrite"``, which points the existing item at the new binary and keeps its id,
 annotations and user metadata unless new metadata is given).
 """
@@ -26,7 +26,7 @@ from dsdesk.catalog.engine import bulk_cache
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Blob, Folder, Item
 from dsdesk.catalog.namesearch import deferred_name_index
-from dsdesk.catalog.sql import allocate_ids, chunked, id_in, insert_ignore, lookup_ids, raw_insert_sql
+from dsdesk.catalog.sql import allocate_ids, chunked, id_in, insert_rows, lookup_ids
 
 BATCH = 10_000
 
@@ -93,10 +93,9 @@ def ensure_folders(session: Session, dataset_id: int, dirs: Iterable[str]) -> in
         wanted.update(paths.ancestors(d))
     if not wanted:
         return 0
-    stmt = insert_ignore(session, Folder.__table__, ["dataset_id", "path"])
     before = _folder_count(session, dataset_id)
-    for part in chunked(sorted(wanted), BATCH):
-        session.execute(stmt, [{"dataset_id": dataset_id, "path": p} for p in part])
+    insert_rows(session, "folder", ("dataset_id", "path"), [(dataset_id, p) for p in sorted(wanted)],
+                conflict=("dataset_id", "path"), chunk=BATCH)
     return _folder_count(session, dataset_id) - before
 
 
@@ -132,7 +131,6 @@ def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, o
             deferral: IndexDeferral) -> IngestResult:
     res = IngestResult()
     done = 0
-    item_sql = raw_insert_sql(session, "item", ITEM_COLS, conflict=("dataset_id", "dir", "name"))
     encode = _json_encoder()  # one per call: its cycle-check table is not shared between threads
 
     for part in chunked(records, batch):
@@ -142,12 +140,12 @@ def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, o
         if sizes is None:  # some binaries were known already: their stored size counts
             res.bytes_created = None
         new_ids = allocate_ids(session, "item", len(part))
-        # Pre-built tuples through the driver's executemany: the per-row cost of ORM or Core
-        # parameter processing would be most of an ingest's time.
+        # Pre-built tuples: the per-row cost of ORM or Core parameter processing would be
+        # most of an ingest's time.
         rows = [(iid, dataset_id, r.dir, r.name, blob_ids[r.storage_key],
                  encode(r.meta_user) if r.meta_user else "{}", encode(r.meta_system) if r.meta_system else "{}",
                  r.description) for iid, r in zip(new_ids, part, strict=True)]
-        n = _inserted(session.connection().exec_driver_sql(item_sql, rows))
+        n = insert_rows(session, "item", ITEM_COLS, rows, conflict=("dataset_id", "dir", "name"))
         if n == len(part):
             # Every row went in (the common case): the ids are the ones allocated, and
             # reading them back would cost a query per batch.
@@ -163,12 +161,6 @@ def _ingest(session, dataset_id, driver_id, records, mode, collect_ids, batch, o
         if on_batch is not None:
             on_batch(done)
     return res
-
-
-def _inserted(result) -> int:
-    """Rows an executemany inserted, or -1 when the driver cannot tell."""
-    n = result.rowcount
-    return n if isinstance(n, int) else -1
 
 
 def _partial_batch(session: Session, dataset_id: int, part: list[Record], rows: list[tuple], new_ids,
@@ -206,19 +198,17 @@ def _count_ids(session: Session, ids) -> int:
 def _ensure_blobs(session: Session, driver_id: int, part: list[Record]) -> tuple[dict[str, int], dict | None]:
     """``{storage_key: blob id}`` for the batch, inserting the blobs that do not exist yet,
     and ``{storage_key: size}`` when every one of them was new (else None)."""
-    blob_t = Blob.__table__
     new: dict[str, Record] = {}
     for r in part:
         new.setdefault(r.storage_key, r)  # the first record of a key wins
     blob_ids = allocate_ids(session, "blob", len(new))
     rows = [(blob_ids[i], driver_id, r.storage_key, r.size, r.etag, r.content_hash, r.mimetype, r.width,
              r.height, r.last_modified) for i, r in enumerate(new.values())]
-    sql = raw_insert_sql(session, "blob", BLOB_COLS, conflict=("driver_id", "storage_key"))
-    if _inserted(session.connection().exec_driver_sql(sql, rows)) == len(rows):
+    if insert_rows(session, "blob", BLOB_COLS, rows, conflict=("driver_id", "storage_key")) == len(rows):
         # All new (a fresh import): the allocated ids are theirs, no lookup needed.
         return {row[2]: row[0] for row in rows}, {row[2]: row[3] or 0 for row in rows}
     # Some keys were already known (a re-upload, shared binaries): ask which id each has.
-    return lookup_ids(session, blob_t.c.id, blob_t.c.storage_key, list(new), blob_t.c.driver_id == driver_id), None
+    return lookup_ids(session, Blob.id, Blob.storage_key, list(new), Blob.driver_id == driver_id), None
 
 
 def _overwrite(session: Session, dataset_id: int, rows: list[dict]) -> list[int]:

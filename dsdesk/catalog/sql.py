@@ -45,7 +45,7 @@ def lookup_ids(session: Session, id_col, key_col, keys: Sequence[Any], *where, s
     return out
 
 
-def raw_insert_sql(session: Session, table: str, cols: Sequence[str], conflict: Sequence[str] | None = None) -> str:
+def _insert_sql(session: Session, table: str, cols: Sequence[str], conflict: Sequence[str] | None = None) -> str:
     """``INSERT INTO table (cols) VALUES (?, ...) [ON CONFLICT (...) DO NOTHING]`` in the
     driver's parameter style, for ``exec_driver_sql`` with pre-built tuples (bulk paths)."""
     ph = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
@@ -53,6 +53,32 @@ def raw_insert_sql(session: Session, table: str, cols: Sequence[str], conflict: 
     if conflict:
         sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
     return sql
+
+
+def insert_rows(session: Session, table: str, cols: Sequence[str], rows: Sequence[tuple], *,
+                conflict: Sequence[str] | None = None, chunk: int | None = None) -> int:
+    """Insert pre-built tuples (values in *cols* order) into *table*: the bulk write of
+    ingest and sync, on SQLite and PostgreSQL alike.
+
+    The rows go through the driver's executemany with one plain ``INSERT`` (``ON CONFLICT
+    (conflict) DO NOTHING`` when *conflict* names the unique columns): ORM or Core
+    parameter processing per row would cost more than the insert itself at a million rows.
+    Values must already be what the driver takes: JSON as text, and on SQLite datetimes
+    in SQLAlchemy's text form (so the ORM reads them back unchanged).  *chunk* cuts *rows* into statements of at most that many
+    rows.  Returns how many rows the driver reports inserted (rows skipped by a conflict
+    are not counted), or -1 when the driver cannot tell.
+    """
+    if not rows:
+        return 0
+    sql = _insert_sql(session, table, cols, conflict)
+    con = session.connection()
+    total = 0
+    # A list, as the DB-API wants for executemany (a tuple of rows would be one row).
+    for part in chunked(rows, chunk) if chunk else (rows if isinstance(rows, list) else list(rows),):
+        n = con.exec_driver_sql(sql, part).rowcount
+        if total >= 0:
+            total = total + n if isinstance(n, int) and n >= 0 else -1
+    return total
 
 
 def allocate_ids(session: Session, table: str, n: int) -> Sequence[int]:

@@ -1,4 +1,4 @@
-"""The sync's page writer thread (``dsdesk.sync.engine._PageWriter``): order, errors, shutdown."""
+"""The sync's page writer thread (``dsdesk.sync.staging.PageWriter``): order, errors, shutdown."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from dsdesk.sync.engine import _PageWriter
+from dsdesk.sync.staging import PageWriter
 
 
 def test_pages_are_written_in_order_on_another_thread():
@@ -16,7 +16,7 @@ def test_pages_are_written_in_order_on_another_thread():
         threads.add(threading.get_ident())
         written.append((rows, cursor))
 
-    w = _PageWriter(write)
+    w = PageWriter(write)
     for i in range(50):
         w.put([(i,)], f"k{i}")
     w.close()
@@ -32,7 +32,7 @@ def test_a_write_error_stops_the_writing_and_reaches_the_stager():
             raise RuntimeError("database is locked")
         written.append(cursor)
 
-    w = _PageWriter(write)
+    w = PageWriter(write)
     with pytest.raises(RuntimeError, match="locked"):
         for i in range(100):  # a later put (or close) raises it
             w.put([], f"k{i}")
@@ -49,7 +49,7 @@ def test_a_staging_error_still_writes_what_was_queued():
         release.wait(10)
         written.append(cursor)
 
-    w = _PageWriter(write)
+    w = PageWriter(write)
     w.put([], "k0")
     w.put([], "k1")  # queued while k0 is being written
     release.set()
