@@ -55,6 +55,14 @@ class DirectoryTree:
         """The direct sub-folders of *path*."""
         return [d for d in self.dirs if d.parent == path]
 
+    def counts_under(self, path: str) -> tuple[int, int]:
+        """(items in *path* and below, sub-folders below it): what deleting *path* removes."""
+        from dsdesk.catalog import paths
+
+        f = paths.normalize_dir(path)
+        items = next((d.total for d in self.dirs if d.path == f), 0)
+        return items, sum(1 for d in self.dirs if d.path != f and paths.is_under(d.path, f))
+
 
 class Datasets:
     """A project's datasets."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.catalog.models import Item as ItemRow
+from dsdesk.storage.kinds import EXTERNAL_KINDS
 
 if TYPE_CHECKING:
     from dsdesk.api.catalog import Catalog
@@ -52,7 +53,7 @@ def _storage(cat: Catalog, item: Item) -> str:
         if drv is None:
             return "?"
         text = f"{drv.name} ({drv.kind})"
-        if drv.kind != "internal":
+        if drv.kind in EXTERNAL_KINDS:
             text += f" {drv.bucket}/{item.storage_key}" if drv.bucket else f" {item.storage_key}"
         return text
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsdesk.errors import NotFoundError
+from dsdesk.storage.kinds import storage_kind
 from dsdesk.storage.thumbnails import DEFAULT_SIZE, ThumbnailCache, original_size, thumbnail_image, warm_up
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class ThumbnailRenderer:
                 drv = self._driver(driver_id)
                 # The internal store and local folders: re-reading an original costs a
                 # local file read, so a cheap one needs no cached thumbnail.
-                local = getattr(drv, "kind", None) in ("internal", "local")
+                local = not storage_kind(drv.kind).remote
                 return drv.open(storage_key)
             except Exception:
                 self._drivers.pop(driver_id, None)  # credentials or the row may have changed: read it again

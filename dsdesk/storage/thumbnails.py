@@ -35,6 +35,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from dsdesk.errors import DsdeskError, NotFoundError, StorageError
+from dsdesk.storage.kinds import REGISTRY
 
 THUMB_SIZE = 256
 DEFAULT_SIZE = THUMB_SIZE  # the name the GUI's loader uses
@@ -274,7 +275,8 @@ class Thumbnailer:
         self.size = size
         wg = getattr(getattr(driver, "config", None), "write_generated", False) if write_generated is None \
             else write_generated
-        self.write_generated = bool(wg) and getattr(driver, "kind", "internal") != "internal"
+        entry = REGISTRY.get(getattr(driver, "kind", "internal"))
+        self.write_generated = bool(wg) and entry is not None and entry.shares_generated
 
     def shared_key(self, key: str, etag: str | None) -> str:
         """The object key of the shared thumbnail in ``<prefix>/.dsdesk/thumbnails/``."""

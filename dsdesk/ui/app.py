@@ -86,10 +86,8 @@ def run_app(catalog_path_or_url=None) -> int:
     except dsdesk.DsdeskError as e:
         QMessageBox.critical(None, "dsdesk", f"Cannot open the catalog: {e}")
         return 2
-    from dsdesk.jobs.runner import mark_interrupted
-
     try:
-        mark_interrupted(cat.db)
+        cat.mark_interrupted_jobs()
     except dsdesk.DsdeskError:
         pass
     win = MainWindow(cat, prefs)

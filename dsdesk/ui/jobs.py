@@ -1,16 +1,15 @@
 """Long operations in worker processes (or threads), their events carried to the GUI thread,
 and the jobs panel.
 
-A job is a Qt-free function ``fn(ctx, ...)`` run by :func:`dsdesk.jobs.runner.run_job`,
-so the catalog records every job.  The long kinds (:data:`PROCESS_KINDS`: sync, clone,
-merge, snapshot, rollback, diff, upload, download, delete, purge) run in a worker process
-of their own (:class:`dsdesk.jobs.process.ProcessJob`): their Python then never holds the
-GIL the GUI thread needs, which is what made the window stall for 200 ms during a clone.
-A pool thread starts the process and reads its events; other jobs (and functions that
-cannot be imported by path or whose arguments do not pickle) run on the pool thread
-itself.  Cancel is ``cancel()`` either way.  :class:`JobBridge` is the one object that
-carries :class:`~dsdesk.jobs.runner.JobEvent` values to the GUI thread (a queued
-signal); widgets are touched only in its slots, never in the job function.
+A job is a :class:`~dsdesk.jobs.spec.JobSpec` built by :mod:`dsdesk.api.jobs` (a Qt-free
+function ``fn(ctx, ...)`` with its arguments), so the catalog records every job the same
+way whoever starts it.  A JobSpec with ``in_process`` runs in a worker process of its own
+(``Catalog.process_job``): its Python then never holds the GIL the GUI thread needs,
+which is what made the window stall for 200 ms during a clone.  A pool thread starts the
+process and reads its events; other jobs run on the pool thread itself (``Catalog.run``).
+Cancel is ``cancel()`` either way.  :class:`JobBridge` is the one object that carries
+:class:`~dsdesk.jobs.runner.JobEvent` values to the GUI thread (a queued signal); widgets
+are touched only in its slots, never in the job function.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import itertools
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.errors import InvalidInputError
 from dsdesk.jobs import process as jobprocess
 from dsdesk.jobs.runner import (
     CANCELLED,
@@ -46,19 +46,15 @@ from dsdesk.jobs.runner import (
     RUNNING,
     SUCCEEDED,
     JobEvent,
-    prepare,
-    run_job,
 )
+from dsdesk.jobs.spec import JobSpec
 from dsdesk.ui.icons import icon
 
 _EVENT_INTERVAL = 0.05  # seconds: progress events faster than this are coalesced (keeps the GUI queue short)
-#: Job kinds that run in a worker process when their function and arguments allow it.
 #: Added to a job worker's nice value: on a machine with fewer cores than busy processes, the
 #: GUI thread then waits less in the run queue behind the job (the job loses only what the
 #: window actually uses).
 JOB_NICENESS = 5
-PROCESS_KINDS = frozenset({"sync", "clone", "merge", "snapshot", "rollback", "diff", "upload", "download",
-                           "delete", "purge", "export", "import"})
 
 
 @dataclass
@@ -67,10 +63,7 @@ class JobHandle:
     is known only once the worker has created the job row)."""
 
     uid: int
-    kind: str
-    title: str
-    dataset_id: int | None
-    touches: frozenset[str]
+    job: JobSpec
     on_success: Callable[[Any], None] | None = None
     on_failure: Callable[[JobEvent], None] | None = None
     status: str = QUEUED
@@ -85,6 +78,21 @@ class JobHandle:
     def finished(self) -> bool:
         """True once the job succeeded, failed or was cancelled."""
         return self.status in FINAL
+
+    @property
+    def kind(self) -> str:
+        """The job's kind (``clone``, ``sync`` ...)."""
+        return self.job.kind
+
+    @property
+    def title(self) -> str:
+        """The job's title as the jobs panel shows it."""
+        return self.job.title
+
+    @property
+    def dataset_id(self) -> int | None:
+        """The dataset the job is recorded against, if any."""
+        return self.job.dataset_id
 
 
 class JobBridge(QObject):
@@ -110,10 +118,9 @@ class JobBridge(QObject):
 
 
 class _JobRunnable(QRunnable):
-    def __init__(self, manager: JobManager, handle: JobHandle, fn: Callable, args: tuple, kwargs: dict,
-                 spec: dict | None):
+    def __init__(self, manager: JobManager, handle: JobHandle):
         super().__init__()
-        self._m, self._h, self._fn, self._args, self._kwargs, self._spec = manager, handle, fn, args, kwargs, spec
+        self._m, self._h = manager, handle
         self._last_post = 0.0
 
     def _forward(self, ev: JobEvent) -> None:  # job thread
@@ -124,9 +131,9 @@ class _JobRunnable(QRunnable):
         self._m.bridge.post(self._h.uid, ev)
 
     def run(self) -> None:  # job thread: never touch widgets here
-        h = self._h
+        h, cat = self._h, self._m.cat
         try:
-            ctx = prepare(self._m.db, h.kind, spec=self._spec, dataset_id=h.dataset_id, on_event=self._forward)
+            ctx = cat.prepare_job(h.job, on_event=self._forward)
         except BaseException as e:  # noqa: BLE001 - the catalog could not even record the job
             self._m.bridge.post(h.uid, JobEvent(0, h.kind, FAILED, error=f"cannot start the job: {e}",
                                                 details=traceback.format_exc()))
@@ -135,20 +142,17 @@ class _JobRunnable(QRunnable):
             h.ctx = ctx
             if h.cancel_requested:
                 ctx.cancel()
-        run_job(self._m.db, h.kind, self._fn, *self._args, ctx=ctx, raise_errors=False, **self._kwargs)
+        cat.run(h.job, ctx=ctx, raise_errors=False)
 
 
 class _ProcessJobRunnable(QRunnable):
     """Starts the job's worker process and relays its events (the pool thread only waits
     on a pipe, so it costs the GUI thread nothing)."""
 
-    def __init__(self, manager: JobManager, handle: JobHandle, fn: Callable, args: tuple, kwargs: dict,
-                 spec: dict | None):
+    def __init__(self, manager: JobManager, handle: JobHandle):
         super().__init__()
         self._m, self._h = manager, handle
-        self._job = jobprocess.ProcessJob(manager.db, handle.kind, fn, args, kwargs, spec=spec,
-                                          dataset_id=handle.dataset_id, on_event=self._forward,
-                                          niceness=JOB_NICENESS)
+        self._job = manager.cat.process_job(handle.job, on_event=self._forward, niceness=JOB_NICENESS)
 
     def _forward(self, ev: JobEvent) -> None:  # reader thread
         self._m.bridge.post(self._h.uid, ev)
@@ -166,19 +170,21 @@ class JobManager(QObject):
     """Submits jobs to its own QThreadPool and tracks them on the GUI thread.
 
     Signals (GUI thread): ``job_added(uid)``, ``job_updated(uid)``, ``job_finished(uid)``,
-    ``running_count_changed(n)`` and ``views_touched(set_of_view_names)`` after a job
-    that changed something finished (succeeded, or failed/cancelled after partial work).
+    ``running_count_changed(n)`` and ``catalog_changed(set)`` with the job's ``changes``
+    after a job that changes something ended (succeeded, or failed/cancelled after
+    partial work).  *preload*: the modules of the job functions, imported once by the
+    worker processes' fork server.
     """
 
     job_added = Signal(int)
     job_updated = Signal(int)
     job_finished = Signal(int)
     running_count_changed = Signal(int)
-    views_touched = Signal(object)
+    catalog_changed = Signal(object)
 
-    def __init__(self, db, parent: QObject | None = None, max_threads: int = 2):
+    def __init__(self, cat, parent: QObject | None = None, max_threads: int = 2, preload=()):
         super().__init__(parent)
-        self.db = db
+        self.cat = cat
         self.bridge = JobBridge(self)
         self.bridge.job_event.connect(self._on_bridge_job_event)
         self._pool = QThreadPool(self)
@@ -186,34 +192,28 @@ class JobManager(QObject):
         self._uids = itertools.count(1)
         self._closed = False
         self.handles: dict[int, JobHandle] = {}
-        # The fork server imports dsdesk once (seconds on a busy machine): start it now,
-        # in the background, so the first clone does not wait for it.
-        jobprocess.warm_up()
+        # The fork server imports the job modules once (seconds on a busy machine): start it
+        # now, in the background, so the first clone does not wait for it.
+        jobprocess.warm_up(preload=preload)
 
-    def submit(self, kind: str, title: str, fn: Callable, *args, dataset_id: int | None = None,
-               spec: dict | None = None, touches: Iterable[str] = (), on_success=None, on_failure=None,
-               in_process: bool | None = None, **kwargs) -> JobHandle:
-        """Run ``fn(ctx, *args, **kwargs)`` as a recorded job; returns its handle at once.
+    def submit(self, job: JobSpec, on_success: Callable[[Any], None] | None = None,
+               on_failure: Callable[[JobEvent], None] | None = None) -> JobHandle:
+        """Run the described *job*; returns its handle at once.
 
-        *touches* names the views to refresh when it ends (``datasets``, ``folders``,
-        ``items``, ``inspector``).  *on_success(result)* / *on_failure(event)* run on the GUI thread.
-        *in_process*: True runs it in a worker process (ValueError when *fn* is not a
-        module-level function or its arguments do not pickle), False on a pool thread,
-        None (default) in a process for the kinds in :data:`PROCESS_KINDS` when possible.
+        *on_success(result)* / *on_failure(event)* run on the GUI thread.  A job with
+        ``in_process`` runs in a worker process: its function must be module-level and its
+        arguments must pickle (InvalidInputError otherwise, before anything starts); any
+        other job runs on a pool thread.
         """
         if self._closed:
             raise RuntimeError("the job manager was shut down; no new job can start")
-        if in_process is None:
-            in_process = kind in PROCESS_KINDS and jobprocess.can_run_in_process(fn, args, kwargs)
-        elif in_process and not jobprocess.can_run_in_process(fn, args, kwargs):
-            raise ValueError(f"{getattr(fn, '__qualname__', fn)!r} cannot run in a worker process: it must be a "
-                             "module-level function with arguments that pickle")
-        h = JobHandle(next(self._uids), kind, title, dataset_id, frozenset(touches), on_success, on_failure,
-                      in_process=in_process)
+        if job.in_process and not jobprocess.can_run_in_process(job.fn, job.args, dict(job.kwargs)):
+            raise InvalidInputError(f"{getattr(job.fn, '__qualname__', job.fn)!r} cannot run in a worker process: "
+                                    "it must be a module-level function with arguments that pickle")
+        h = JobHandle(next(self._uids), job, on_success, on_failure, in_process=job.in_process)
         self.handles[h.uid] = h
         self.job_added.emit(h.uid)
-        runnable = (_ProcessJobRunnable if in_process else _JobRunnable)(self, h, fn, args, kwargs, spec)
-        self._pool.start(runnable)
+        self._pool.start((_ProcessJobRunnable if job.in_process else _JobRunnable)(self, h))
         self.running_count_changed.emit(self.running_count)
         return h
 
@@ -260,8 +260,8 @@ class JobManager(QObject):
                     h.on_success(ev.result)
             elif h.on_failure is not None:
                 h.on_failure(ev)
-            if h.touches:
-                self.views_touched.emit(set(h.touches))
+            if h.job.changes:
+                self.catalog_changed.emit(set(h.job.changes))
             self.job_finished.emit(uid)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.api.drivers import kind_icon
 from dsdesk.api.library import DatasetRow, ProjectRow
 from dsdesk.ui.icons import icon
 from dsdesk.ui.mime import (
@@ -242,8 +243,7 @@ class LibraryPanel(QWidget):
                                 f"{', read-only' if d.readonly else ''}\n{d.description}".rstrip())
                 count = QStandardItem(f"{d.items_count:,}")
                 count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                drv = QStandardItem(icon(f"driver-{d.driver_kind}" if d.driver_kind in
-                                         ("internal", "local", "s3", "gcs", "azure") else "storage"), "")
+                drv = QStandardItem(icon(kind_icon(d.driver_kind)), "")
                 drv.setToolTip(f"Storage: {d.driver_name} ({d.driver_kind})")
                 lock = QStandardItem(icon("readonly") if d.readonly else icon("writable"), "")
                 lock.setToolTip("Read-only" if d.readonly else "Writable")

@@ -21,6 +21,7 @@ from dsdesk.catalog.ingest import ensure_folders
 from dsdesk.catalog.models import Dataset, Driver, Folder, Item, utcnow
 from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.errors import AlreadyExistsError, InvalidInputError
+from dsdesk.storage.kinds import is_external
 from dsdesk.versioning._common import (
     Reporter,
     boundaries,
@@ -32,8 +33,6 @@ from dsdesk.versioning._common import (
     reserve_ids,
 )
 from dsdesk.versioning._copy import ANN_T, ITEM_T, CopyPlan, copy_rows, count_items
-
-EXTERNAL_KINDS = {"local", "s3", "gcs", "azure"}
 
 
 @dataclass
@@ -79,9 +78,9 @@ def check_drivers(session: Session, src: Dataset, dst: Dataset) -> None:
     destination does not use.
     """
     sd, dd = session.get(Driver, src.driver_id), session.get(Driver, dst.driver_id)
-    if sd.kind == "internal" and dd.kind == "internal":
+    if not is_external(sd.kind) and not is_external(dd.kind):
         return
-    if sd.kind != "internal" and sd.id == dd.id:
+    if is_external(sd.kind) and sd.id == dd.id:
         return
     raise InvalidInputError(
         f"cannot clone from dataset '{src.name}' (storage '{sd.name}', {sd.kind}) into dataset "

@@ -54,6 +54,7 @@ from dsdesk.catalog.models import Dataset, Driver, Folder, Label, Recipe, utcnow
 from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import insert_ignore, written
 from dsdesk.errors import AlreadyExistsError, InvalidInputError
+from dsdesk.storage.kinds import is_external
 from dsdesk.versioning._common import Reporter, dialect_of, pause_point, reserve_ids
 from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T
 
@@ -108,8 +109,7 @@ def check_recipes(session: Session, inputs: list[Dataset]) -> None:
 def check_drivers(session: Session, inputs: list[Dataset]) -> None:
     """Refuse a merge that mixes storages (all internal, or all the same external driver)."""
     drivers = {d.id: session.get(Driver, d.driver_id) for d in inputs}
-    kinds = {drv.kind for drv in drivers.values()}
-    if kinds == {"internal"}:
+    if not any(is_external(drv.kind) for drv in drivers.values()):
         return
     if len({drv.id for drv in drivers.values()}) == 1:
         return

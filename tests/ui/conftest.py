@@ -15,9 +15,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 def _job_worker_server():
     """Start the job processes' fork server once per session, before any timed wait: it
     imports dsdesk (seconds on a busy machine) and a test's 20 s wait must not pay that."""
+    from dsdesk.api.jobs import WORKER_PRELOAD
     from dsdesk.jobs import process
 
-    process.warm_up(wait=True)
+    process.warm_up(wait=True, preload=WORKER_PRELOAD)
 
 
 @pytest.fixture(autouse=True)

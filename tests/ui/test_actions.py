@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
+from dsdesk.api.merge_plan import plan_merge
+from dsdesk.ui.dataset_actions import DatasetActionHandlers
 from dsdesk.ui.dialogs import common as dialogs
 from dsdesk.ui.dialogs.clone import CloneDialog, CloneParams
-from dsdesk.ui.dialogs.merge import MergeDialog, MergeParams, plan_merge
+from dsdesk.ui.dialogs.merge import MergeDialog, MergeParams
 from dsdesk.ui.dialogs.properties import DatasetPropertiesDialog, PropertiesAnswer
 from dsdesk.ui.dialogs.recipe import SwitchRecipeDialog
 from dsdesk.ui.dialogs.versions import DiffDialog, RollbackDialog, SnapshotDialog, SnapshotParams
@@ -233,14 +235,14 @@ def test_properties_saves_description_and_metadata(qtbot, window, monkeypatch, e
 
 def test_datasets_page_routes_actions(qtbot, window, monkeypatch):
     ran = []
-    monkeypatch.setattr(type(window), "_action_snapshot", lambda self, ids: ran.append(ids))
+    monkeypatch.setattr(DatasetActionHandlers, "snapshot", lambda self, ids: ran.append(ids))
     page = window.datasets_page
     page.dataset_action_requested.emit("snapshot", [window.current_dataset_id])
     assert ran == [[window.current_dataset_id]]
 
 
 def test_folder_new_rename_delete(qtbot, window, monkeypatch, errors):
-    from dsdesk.ui import main_window as mw
+    from dsdesk.ui import item_actions as mw
 
     cat, ds = window.cat, window.current_dataset_id
     window.library.select_folder("/train")

@@ -6,12 +6,13 @@ import threading
 
 import pytest
 
+from dsdesk.jobs.spec import JobSpec
 from tests.jobs import jobfns
 
 
-def test_long_kinds_run_in_a_process_and_others_on_a_thread(qtbot, window):
-    h = window.jobs.submit("clone", "Process job", jobfns.add_job, 2, 3)
-    t = window.jobs.submit("test", "Thread job", jobfns.add_job, 1, 1)
+def test_in_process_jobs_run_in_a_process_and_others_on_a_thread(qtbot, window):
+    h = window.jobs.submit(JobSpec("clone", "Process job", jobfns.add_job, (2, 3), in_process=True))
+    t = window.jobs.submit(JobSpec("test", "Thread job", jobfns.add_job, (1, 1)))
     qtbot.waitUntil(lambda: h.finished and t.finished, timeout=30000)
     assert h.in_process and not t.in_process
     assert h.status == "succeeded" and h.last.result["sum"] == 5
@@ -25,17 +26,17 @@ def test_a_job_that_cannot_cross_a_process_boundary_runs_on_a_thread(qtbot, wind
     started = threading.Event()
     from tests.ui.test_window import _slow_job
 
-    h = window.jobs.submit("clone", "Unpicklable arguments", _slow_job, started)
+    h = window.jobs.submit(JobSpec("clone", "Unpicklable arguments", _slow_job, (started,)))
     assert not h.in_process
     qtbot.waitUntil(started.is_set, timeout=20000)
     window.jobs.cancel(h.uid)
     qtbot.waitUntil(lambda: h.finished, timeout=20000)
     with pytest.raises(ValueError):
-        window.jobs.submit("clone", "Forced", _slow_job, started, in_process=True)
+        window.jobs.submit(JobSpec("clone", "Forced", _slow_job, (started,), in_process=True))
 
 
 def test_cancel_a_process_job_from_the_panel(qtbot, window):
-    h = window.jobs.submit("sync", "Slow process job", jobfns.slow_job, in_process=True)
+    h = window.jobs.submit(JobSpec("sync", "Slow process job", jobfns.slow_job, in_process=True))
     qtbot.waitUntil(lambda: h.last is not None and h.last.done > 3, timeout=30000)
     assert window.jobs_status.text() == "1 job running"
     window.jobs_panel._cancel[h.uid].click()
@@ -46,7 +47,7 @@ def test_cancel_a_process_job_from_the_panel(qtbot, window):
 
 
 def test_a_failed_process_job_shows_its_error(qtbot, window):
-    h = window.jobs.submit("clone", "Doomed process job", jobfns.failing_job)
+    h = window.jobs.submit(JobSpec("clone", "Doomed process job", jobfns.failing_job, in_process=True))
     qtbot.waitUntil(lambda: h.status == "failed", timeout=30000)
     msg, details = window.jobs_panel.error_text(h.uid)
     assert msg == "ValueError: the bucket exploded" and "Traceback" in details
@@ -54,7 +55,7 @@ def test_a_failed_process_job_shows_its_error(qtbot, window):
 
 
 def test_a_crashed_worker_is_a_failed_job_with_its_stderr(qtbot, window):
-    h = window.jobs.submit("merge", "Crashing job", jobfns.crashing_job)
+    h = window.jobs.submit(JobSpec("merge", "Crashing job", jobfns.crashing_job, in_process=True))
     qtbot.waitUntil(lambda: h.status == "failed", timeout=30000)
     msg, details = window.jobs_panel.error_text(h.uid)
     assert "exited with code 3" in msg and "libfoo: fatal: corrupted heap" in details
@@ -63,7 +64,7 @@ def test_a_crashed_worker_is_a_failed_job_with_its_stderr(qtbot, window):
 
 def test_shutdown_kills_a_worker_that_ignores_cancel(qtbot, make_window, demo_catalog):
     win = make_window(demo_catalog)
-    h = win.jobs.submit("sync", "Deaf job", jobfns.deaf_job, in_process=True)
+    h = win.jobs.submit(JobSpec("sync", "Deaf job", jobfns.deaf_job, in_process=True))
     qtbot.waitUntil(lambda: h.last is not None and h.last.status == "running", timeout=30000)
     assert win.jobs.shutdown(timeout_ms=500)
     assert h.ctx.last.status == "cancelled"

@@ -8,6 +8,7 @@ import threading
 import time
 
 from dsdesk.errors import ReadOnlyError
+from dsdesk.jobs.spec import JobSpec
 from dsdesk.ui.dialogs import common as dialogs
 from tests.ui.conftest import wait_idle
 
@@ -32,7 +33,7 @@ def _failing_job(ctx):
 
 def test_cancel_a_running_job(qtbot, window):
     started = threading.Event()
-    h = window.jobs.submit("test", "Slow job", _slow_job, started)
+    h = window.jobs.submit(JobSpec("test", "Slow job", _slow_job, (started,)))
     qtbot.waitUntil(started.is_set, timeout=20000)
     qtbot.waitUntil(lambda: h.last is not None and h.last.done > 0, timeout=20000)
     assert window.jobs_status.text() == "1 job running"
@@ -47,7 +48,7 @@ def test_cancel_a_running_job(qtbot, window):
 
 
 def test_failed_job_shows_its_error(qtbot, window, monkeypatch):
-    h = window.jobs.submit("test", "Doomed job", _failing_job)
+    h = window.jobs.submit(JobSpec("test", "Doomed job", _failing_job))
     qtbot.waitUntil(lambda: h.status == "failed", timeout=20000)
     row = window.jobs_panel.row(h.uid)
     assert "the bucket exploded" in row.text(1)
@@ -60,7 +61,7 @@ def test_failed_job_shows_its_error(qtbot, window, monkeypatch):
 
 def test_progress_rate_and_eta_shown(qtbot, window):
     started = threading.Event()
-    h = window.jobs.submit("test", "Slow job", _slow_job, started)
+    h = window.jobs.submit(JobSpec("test", "Slow job", _slow_job, (started,)))
     qtbot.waitUntil(lambda: h.last is not None and h.last.done > 20, timeout=20000)
     row = window.jobs_panel.row(h.uid)
     qtbot.waitUntil(lambda: row.text(3).endswith("/s") and row.text(4).endswith("s"), timeout=20000)
@@ -85,9 +86,9 @@ def test_read_only_dataset_refuses_edits(qtbot, window, monkeypatch):
     assert "read-only" in window.inspector.readonly_label.text()
     # Below the UI the API refuses too, and the window shows why.
     item_id = window.inspector.details.item.id
-    window._on_inspector_metadata_save_requested(item_id, {"x": 1})
+    window.inspection.save_metadata(item_id, {"x": 1})
     qtbot.waitUntil(lambda: "read-only" in window.inspector.error_label.text(), timeout=20000)
-    window._on_folders_tree_items_dropped(type("P", (), {"dataset_id": ds, "item_ids": [item_id]})(),
+    window.item_handlers.items_dropped_on_folder(type("P", (), {"dataset_id": ds, "item_ids": [item_id]})(),
                                           "/incoming", False)
     qtbot.waitUntil(lambda: bool(errors), timeout=20000)
     assert "read-only" in errors[0]
@@ -143,7 +144,7 @@ def test_folder_selection_and_thumbnails(qtbot, window):
 def test_viewer_draws_annotations(qtbot, window):
     ds = window.cat.dataset_by_id(window.current_dataset_id)
     annotated = next(i for i in ds.items.list().all() if i.annotated)
-    v = window.open_item(annotated.id)
+    v = window.inspection.open_item(annotated.id)
     qtbot.waitUntil(lambda: v.canvas.pixmap is not None, timeout=20000)
     assert v.canvas.annotations and v.canvas.pixmap.width() == annotated.width
     v.grab()  # paints the boxes without error

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 from dsdesk.api.columns import STANDARD_BY_NAME, Column
 from dsdesk.api.dataset_table import DatasetTable
 from dsdesk.errors import DsdeskError
+from dsdesk.ui import actions as acts
 from dsdesk.ui.datasets.delegates import LinkDelegate
 from dsdesk.ui.datasets.model import DATASET_ID_ROLE, LINK_ROLE, DatasetTableModel
 from dsdesk.ui.icons import icon
@@ -58,24 +59,6 @@ from dsdesk.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
-#: The row menu: (action name, text, minimum selected, maximum selected or None).
-DATASET_ACTIONS: tuple[tuple[str, str, int, int | None], ...] = (
-    ("clone", "Clone…", 1, 1),
-    ("merge", "Merge…", 2, None),
-    ("snapshot", "Snapshot…", 1, 1),
-    ("rollback", "Roll back to snapshot…", 1, 1),
-    ("diff", "Diff…", 1, 2),
-    ("switch_recipe", "Switch recipe…", 1, None),
-    ("sync", "Sync with storage", 1, None),
-    ("sync_restore", "Sync and bring back deleted items…", 1, None),
-    ("readonly", "Read-only", 1, None),
-    ("delete", "Delete", 1, None),
-    ("properties", "Properties…", 1, 1),
-)
-_ACTION_ICONS = {"clone": "clone", "merge": "merge", "snapshot": "snapshot", "rollback": "rollback", "diff": "diff",
-                 "switch_recipe": "recipe", "sync": "sync", "sync_restore": "sync", "readonly": "readonly", "delete": "delete",
-                 "properties": "properties"}
-_SEPARATOR_AFTER = {"merge", "diff", "switch_recipe", "readonly"}
 _CUSTOM_WIDTH = 120  # a new custom column's width until the user resizes it
 _SAVE_DELAY_MS = 400  # resizing fires many events: save once the user let go
 
@@ -477,7 +460,7 @@ class DatasetsPage(QWidget):
         return _CUSTOM_WIDTH
 
     def _sort_key(self) -> str:
-        return f"{self._cat.db.url}#{self._project_id}"
+        return f"{self._cat.raw_url}#{self._project_id}"
 
     def _save_sort(self, name: str, ascending: bool) -> None:
         """Remember the user's sort for this catalog and project (a small JSON file, written now)."""
@@ -645,27 +628,25 @@ class DatasetsPage(QWidget):
 
     # ---- rows ------------------------------------------------------------------------------
     def row_menu(self, ids: list[int]) -> QMenu:
-        """The row context menu for the datasets *ids*."""
+        """The row context menu for the datasets *ids*: the dataset actions of
+        :mod:`dsdesk.ui.actions`, enabled for this selection."""
         menu = QMenu(self)
-        n = len(ids)
-        readonly = self._all_readonly(ids)
-        for name, text, lo, hi in DATASET_ACTIONS:
-            if name == "readonly":
-                text = "Make writable" if readonly else "Make read-only"
-            act = menu.addAction(icon(_ACTION_ICONS[name] if name != "readonly" or not readonly else "writable"), text)
-            act.setData(name)
-            act.setEnabled(lo <= n and (hi is None or n <= hi))
-            act.triggered.connect(lambda _=False, a=name, sel=list(ids): self._on_row_action(a, sel))
-            if name in _SEPARATOR_AFTER:
+        sel = self._selection(ids)
+        for d in acts.DATASET_ACTIONS:
+            a = acts.make_action(menu, d, lambda n=d.id, sel=list(ids): self._on_row_action(n, sel))
+            a.setShortcut(QKeySequence())  # the window's actions own the shortcuts
+            acts.update_action(a, d, sel)
+            menu.addAction(a)
+            if d.separator_after:
                 menu.addSeparator()
         return menu
 
-    def _all_readonly(self, ids) -> bool:
+    def _selection(self, ids) -> acts.Selection:
         t = self.model.table
-        if t is None or not ids:
-            return False
-        rows = [t.row_of(i) for i in ids]
-        return all(r is not None and t.records[r].readonly for r in rows)
+        records = [t.records[r] for r in (t.row_of(i) for i in ids) if r is not None] if t is not None else []
+        internal = next((r.name for r in records if r.driver_kind == "internal"), None)
+        return acts.Selection(datasets=len(ids), readonly=bool(records) and all(r.readonly for r in records),
+                              internal=internal)
 
     def _on_view_context_menu(self, pos: QPoint) -> None:
         idx = self.view.indexAt(pos)

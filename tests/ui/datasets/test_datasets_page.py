@@ -350,7 +350,7 @@ def test_row_menu_emits_dataset_actions(qtbot, page):
     assert set(acts) == {"clone", "merge", "snapshot", "rollback", "diff", "switch_recipe", "sync", "sync_restore",
                          "readonly", "delete", "properties"}
     assert acts["merge"].isEnabled() and not acts["clone"].isEnabled()  # two selected
-    assert acts["readonly"].text() == "Make read-only"
+    assert acts["readonly"].text() == "Set read-only" and not acts["readonly"].isChecked()
     with qtbot.waitSignal(page.dataset_action_requested) as sig:
         acts["merge"].trigger()
     assert sig.args == ["merge", ids]

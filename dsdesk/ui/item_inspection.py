@@ -1,0 +1,136 @@
+"""The grid's selection shown in the inspector and opened in viewers.
+
+:class:`ItemInspection` wires the grid to the inspector in one place: one selected item
+is read (off the GUI thread, through the API) and shown with its thumbnail as preview
+and the header size the thumbnail workers measured; several selected show their count.
+The inspector's metadata edits are saved through the API, and items open in non-modal
+viewer windows it keeps track of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel, QWidget
+
+from dsdesk.api.item_details import read_item_details
+from dsdesk.ui.viewer import ItemViewerDialog, load_image
+
+
+class ItemInspection(QObject):
+    """Inspector and viewers for the items of the current dataset (GUI thread only).
+
+    *current_dataset* gives the dataset shown; *show_status* puts a passing message in the
+    window's status bar.  Catalog reads and writes run on *tasks* (a TaskRunner).
+    """
+
+    def __init__(self, cat, tasks, grid, inspector, selection_status: QLabel,
+                 current_dataset: Callable[[], int | None], show_status: Callable[[str, int], None],
+                 parent: QWidget):
+        super().__init__(parent)
+        self._cat, self._tasks, self._grid, self._inspector = cat, tasks, grid, inspector
+        self._selection_status, self._current_dataset, self._show_status = selection_status, current_dataset, show_status
+        self._parent = parent
+        self.viewers: list[ItemViewerDialog] = []
+        grid.view.open_requested.connect(self.open_item)
+        grid.view.selectionModel().selectionChanged.connect(self.refresh)
+        grid.model.modelReset.connect(self.refresh)
+        grid.loader.thumbnail_ready.connect(self._on_loader_thumbnail_ready)
+        grid.loader.image_sizes_recorded.connect(self._on_loader_image_sizes_recorded)
+        inspector.metadata_save_requested.connect(self.save_metadata)
+
+    def refresh(self, *_args) -> None:
+        """Show the grid's selection: one item's details, a count, or nothing."""
+        ids = self._grid.view.selected_ids()
+        n = len(ids)
+        self._selection_status.setText(f"{n:,} selected" if n else "")
+        if n == 1:
+            self._load(ids[0])
+        elif n > 1:
+            self._inspector.show_selection(n)
+        else:
+            self._inspector.show_nothing()
+
+    def _load(self, item_id: int) -> None:
+        ds = self._current_dataset()
+        if ds is None:
+            return
+
+        def done(details) -> None:
+            sel = self._grid.view.selected_ids()
+            if len(sel) == 1 and sel[0] == item_id:
+                self._inspector.show_details(details)
+                self._update_preview()
+                got = self._grid.loader.measured_size(item_id)  # recorded while the details were read
+                if got is not None:
+                    self._on_loader_image_sizes_recorded({item_id: got})
+
+        self._tasks.run(lambda: read_item_details(self._cat, ds, item_id), done,
+                        lambda e: self._inspector.show_nothing(f"Cannot read the item: {e}"), key="inspector")
+
+    def _update_preview(self) -> None:
+        d, loader = self._inspector.details, self._grid.loader
+        if d is None:
+            return
+        pm = loader.pixmap(d.item.id)
+        if pm is None and d.item.id in loader.failed:
+            self._inspector.set_preview(None)
+        elif pm is None:
+            info = self._grid.model.info(d.item.id)
+            if info is not None:
+                loader.request(info.thumb_key)
+        else:
+            self._inspector.set_preview(pm)
+
+    def _on_loader_thumbnail_ready(self, item_id: int) -> None:
+        d = self._inspector.details
+        if d is not None and d.item.id == item_id:
+            self._update_preview()
+
+    def _on_loader_image_sizes_recorded(self, sizes: dict) -> None:
+        d = self._inspector.details
+        if d is not None and not (d.item.width and d.item.height):
+            got = sizes.get(d.item.id)
+            if got is not None:
+                self._inspector.set_dimensions(*got)
+
+    def save_metadata(self, item_id: int, value: dict) -> None:
+        """Save the user metadata the inspector's editor produced for *item_id*."""
+        d = self._inspector.details
+        if self._current_dataset() is None or d is None or d.item.id != item_id:
+            return
+        item = d.item
+
+        def save():
+            item.metadata["user"] = value
+            return item.update()
+
+        def done(_r) -> None:
+            self._show_status("Metadata saved", 4000)
+            self._load(item_id)
+
+        self._tasks.run(save, done, lambda e: self._inspector.show_error(f"Not saved: {e}"))
+
+    def open_current(self) -> None:
+        """Open the first selected item."""
+        ids = self._grid.view.selected_ids()
+        if ids:
+            self.open_item(ids[0])
+
+    def open_item(self, item_id: int) -> ItemViewerDialog | None:
+        """Open the item viewer (non-modal) with the annotations drawn."""
+        ds = self._current_dataset()
+        if ds is None:
+            return None
+        v = ItemViewerDialog(self._parent)
+        self.viewers.append(v)
+        v.destroyed.connect(lambda _o=None, v=v: self.viewers.remove(v) if v in self.viewers else None)
+        self._tasks.run(lambda: load_image(self._cat, ds, item_id), v.set_loaded, v.set_failed)
+        v.show()
+        return v
+
+    def close_viewers(self) -> None:
+        """Close every open viewer (the window is closing)."""
+        for v in list(self.viewers):
+            v.close()
