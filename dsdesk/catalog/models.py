@@ -148,6 +148,7 @@ class Label(Base):
     display_label: Mapped[str | None] = mapped_column(String(512))
     color: Mapped[str | None] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    attributes: Mapped[list[Any] | None] = mapped_column(JSON)  # names of recipe attributes (migration 0011)
 
 
 class Dataset(Base):
