@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -68,6 +69,31 @@ def credentials_reference(kind: str, value: str = "") -> str:
 def describe_credentials(ref: dict[str, Any] | None) -> str:
     """Where a credentials reference points, in words that are safe to show and log."""
     return creds.describe(ref)
+
+
+def _check_endpoint(endpoint: str | None) -> str | None:
+    """The endpoint URL without a trailing slash; InvalidInputError unless it is a bare
+    ``http(s)://host[:port][/path]``.  User info (``http://KEY:SECRET@host``) is refused: the
+    URL is stored in the catalog in the clear, where a secret must never land."""
+    if endpoint is None:
+        return None
+    if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
+        raise InvalidInputError(f"endpoint must look like http(s)://host:port, not {endpoint!r}")
+    try:
+        u = urlsplit(endpoint)
+        u.port  # noqa: B018 - parses the port; a bad one raises ValueError
+    except ValueError as e:
+        raise InvalidInputError(f"endpoint {endpoint!r} is not a valid URL: {e}") from None
+    if u.username is not None or u.password is not None:
+        raise InvalidInputError(
+            "endpoint URLs must not carry credentials (user:secret@host): the URL is stored in the "
+            "catalog in the clear; pass the key through credentials= as a reference "
+            "(env:NAME, keyring:NAME, file:PATH or profile:NAME)")
+    if not u.hostname:
+        raise InvalidInputError(f"endpoint {endpoint!r} has no host")
+    if u.query or u.fragment:
+        raise InvalidInputError(f"endpoint {endpoint!r} must not have a query or fragment")
+    return endpoint.rstrip("/")
 
 
 @dataclass
@@ -181,8 +207,7 @@ class Drivers:
         kind = kinds.resolve_type(driver_type)
         if not isinstance(bucket_name, str) or not bucket_name.strip():
             raise InvalidInputError(f"a {kind.kind} driver needs bucket_name (the bucket, container or folder)")
-        if endpoint is not None and not (isinstance(endpoint, str) and endpoint.startswith(("http://", "https://"))):
-            raise InvalidInputError(f"endpoint must look like http(s)://host:port, not {endpoint!r}")
+        endpoint = _check_endpoint(endpoint)
         ref = None
         if kind.credential_kinds:
             ref = creds.parse_ref(credentials)
@@ -195,7 +220,7 @@ class Drivers:
             if k.lower() in creds._SECRET_FIELDS:
                 raise InvalidInputError(f"option {k!r} looks like a secret; pass credentials as a reference")
         return DriverRow(project_id=self._project.id, name=name.strip(), kind=kind.kind, bucket=bucket_name.strip(),
-                         prefix=prefix, endpoint_url=endpoint.rstrip("/") if endpoint else None, region=region,
+                         prefix=prefix, endpoint_url=endpoint, region=region,
                          credentials_ref=ref, options=opts or None, allow_external_delete=bool(allow_external_delete),
                          write_generated=bool(write_generated))
 

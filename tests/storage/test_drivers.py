@@ -11,7 +11,7 @@ import time
 
 import pytest
 from emulators import ENV_S3, Server, Store, azure_connection_string, free_port, jpeg
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StorageError
@@ -292,6 +292,23 @@ def test_drivers_test_checks_what_create_saves_and_saves_nothing(catalog, projec
         project.drivers.test("loc", "fs", str(tmp_path / "missing"))
     assert {d.name for d in project.drivers.list()} == {"internal", "bucket-b"}
 
+
+
+def test_endpoint_with_credentials_in_the_url_is_refused(catalog, project):
+    """``http://KEY:SECRET@host`` would store the secret in the catalog in the clear."""
+    for url in ("http://AKIAKEY:s3cr3t@127.0.0.1:9000", "https://user@minio.local", "http://:pw@host"):
+        for call in (project.drivers.test, project.drivers.create):
+            with pytest.raises(InvalidInputError, match="must not carry credentials.*credentials="):
+                call("leaky", "s3", "bucket", endpoint=url, credentials="env:X")
+    for url, match in (("http://host:port", "not a valid URL"), ("http://", "has no host"),
+                       ("http://host:9000/?sig=abc", "query or fragment")):
+        with pytest.raises(InvalidInputError, match=match):
+            project.drivers.create("bad", "s3", "bucket", endpoint=url, credentials="env:X")
+    assert "leaky" not in {d.name for d in project.drivers.list()}
+    with catalog.db.session() as s:  # the secret is nowhere in the catalog
+        assert not s.execute(text("SELECT 1 FROM driver WHERE endpoint_url LIKE '%s3cr3t%'")).first()
+    ok = project.drivers.create("minio", "s3", "bucket", endpoint="http://127.0.0.1:9000/", credentials="env:X")
+    assert ok.endpoint == "http://127.0.0.1:9000"
 
 def test_storage_kinds_are_data():
     from dsdesk.api.drivers import credential_kinds, kind_icon, storage_kind, storage_kinds
