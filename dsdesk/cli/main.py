@@ -57,7 +57,7 @@ def _print_json(obj) -> None:
 def cmd_gui(args) -> int:
     from dsdesk.ui.app import run_app
 
-    return run_app(args.catalog)
+    return run_app(args.catalog, getattr(args, "quit_after", None))
 
 
 def cmd_demo(args) -> int:
@@ -71,7 +71,7 @@ def cmd_demo(args) -> int:
     cat.close()
     from dsdesk.ui.app import run_app
 
-    return run_app(args.catalog)
+    return run_app(args.catalog, getattr(args, "quit_after", None))
 
 
 def cmd_project(args) -> int:
@@ -231,7 +231,10 @@ def cmd_download(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and for extension by other commands)."""
+    from dsdesk import __version__
+
     p = argparse.ArgumentParser(prog="dsdesk", description="Dataset curation: catalog, cloud sync, versioning.")
+    p.add_argument("--version", action="version", version=f"dsdesk {__version__}")
     # The common options work before or after the command (`dsdesk -p demo ls cars` or `dsdesk ls cars -p demo`).
     common = argparse.ArgumentParser(add_help=False)
     for parser, default in ((p, None), (common, argparse.SUPPRESS)):
@@ -246,9 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
         """A sub-command that also takes the common options."""
         return sub.add_parser(name, parents=[common], **kw)
 
-    command("gui", help="open the main window (the default)").set_defaults(func=cmd_gui)
+    # --quit-after: the window starts for real and the app exits with status 0 (smoke tests
+    # of the wheel and the bundle).  On the top level too, since `dsdesk` alone opens the window.
+    p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS", help=argparse.SUPPRESS)
+    g = command("gui", help="open the main window (the default)")
+    g.set_defaults(func=cmd_gui)
 
     d = command("demo", help="build a demo project and open it")
+    for gui_parser in (g, d):
+        gui_parser.add_argument("--quit-after", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
+                                help="close the window after SECONDS (smoke tests)")
     d.add_argument("--no-gui", action="store_true", help="only build the demo")
     d.add_argument("--images", type=int, default=240, help="how many images to make (default 240)")
     d.set_defaults(func=cmd_demo)

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -71,7 +71,14 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_app(catalog_path_or_url=None) -> int:
+def quit_after(app: QApplication, seconds: float | None) -> None:
+    """Quit the event loop *seconds* after it starts (``--quit-after``: smoke tests of an
+    installed app or bundle, which must start the real window and exit with status 0)."""
+    if seconds is not None:
+        QTimer.singleShot(max(0, int(seconds * 1000)), app.quit)
+
+
+def run_app(catalog_path_or_url=None, quit_after_seconds: float | None = None) -> int:
     """Open the main window on the catalog (default: the last one used, else the default
     catalog) and run the event loop; returns the exit code."""
     import dsdesk
@@ -92,6 +99,7 @@ def run_app(catalog_path_or_url=None) -> int:
         pass
     win = MainWindow(cat, prefs)
     win.show()
+    quit_after(app, quit_after_seconds)
     code = app.exec()
     win.shutdown()
     cat.close()
@@ -102,8 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m dsdesk.ui.app [--catalog PATH]``."""
     ap = argparse.ArgumentParser(prog="python -m dsdesk.ui.app", description="Open the dsdesk main window.")
     ap.add_argument("--catalog", default=None, help="catalog file or database URL")
+    ap.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
+                    help="quit the window after SECONDS (smoke tests)")
     a = ap.parse_args(argv)
-    return run_app(a.catalog)
+    return run_app(a.catalog, a.quit_after)
 
 
 if __name__ == "__main__":

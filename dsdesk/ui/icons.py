@@ -1,7 +1,8 @@
-"""Icons: SVG files in ``resources/icons`` loaded through one function that fails loudly.
+"""Icons: SVG files in ``dsdesk/resources/icons`` loaded through one function that fails loudly.
 
-Nothing is fetched at run time.  The folder is found next to the source tree (a checkout)
-or inside the package (an installed bundle); ``DSDESK_RESOURCES`` overrides both.
+Nothing is fetched at run time.  The resources live inside the package, so a checkout, an
+installed wheel and the PyInstaller bundle (which keeps the package's folder layout) find
+them at the same place; ``DSDESK_RESOURCES`` overrides it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ class UnknownIconError(KeyError):
     """An icon name that has no SVG file: a programming error, never silently blank."""
 
 
+def resources_dir() -> Path:
+    """The package's resources folder (icons, the .desktop file)."""
+    return Path(__file__).resolve().parents[1] / "resources"
+
+
 @cache
 def icons_dir() -> Path:
     """The folder holding the SVG icons."""
     env = os.environ.get("DSDESK_RESOURCES")
-    here = Path(__file__).resolve()
-    candidates = ([Path(env) / "icons"] if env else []) + [
-        here.parents[2] / "resources" / "icons",  # a source checkout
-        here.parents[1] / "resources" / "icons",  # installed as package data
-    ]
+    candidates = ([Path(env) / "icons"] if env else []) + [resources_dir() / "icons"]
     for c in candidates:
         if c.is_dir():
             return c
@@ -41,7 +43,7 @@ _icons: dict[str, QIcon] = {}
 
 
 def icon(name: str) -> QIcon:
-    """The QIcon for *name* (``resources/icons/<name>.svg``); UnknownIconError if there is none."""
+    """The QIcon for *name* (``dsdesk/resources/icons/<name>.svg``); UnknownIconError if there is none."""
     got = _icons.get(name)
     if got is not None:
         return got
