@@ -10,6 +10,10 @@
 * :class:`ItemGridView` is a QListView in IconMode that drags items as
   :data:`~dsdesk.ui.mime.ITEMS_MIME`.
 * :class:`GridPanel` adds the search bar, the size slider and the item count.
+* Annotation overlays (:meth:`GridPanel.set_overlays_visible`): while on, the model reads
+  the shapes of each page of rows being painted (:func:`dsdesk.api.overlays.fetch_overlays`,
+  one query per page, off the GUI thread) beside the row facts, and the delegate draws
+  them over the thumbnail in label colours.
 
 New work replaces old: changing the dataset, folder or query bumps a generation number,
 clears queued work, and results carrying an older generation are dropped.
@@ -28,6 +32,7 @@ from PySide6.QtCore import (
     QObject,
     QPoint,
     QRect,
+    QRectF,
     QRunnable,
     QSize,
     Qt,
@@ -53,8 +58,10 @@ from PySide6.QtWidgets import (
 
 from dsdesk.api import browse
 from dsdesk.api.browse import ItemInfo
+from dsdesk.api.overlays import ItemOverlay, fetch_overlays
 from dsdesk.api.queries import scoped_filter
 from dsdesk.errors import QueryError
+from dsdesk.ui.annotations.overlay_painter import OverlayPainter
 from dsdesk.ui.icons import icon, pixmap
 from dsdesk.ui.mime import ITEMS_MIME, items_mime
 from dsdesk.ui.thumbnails import ThumbnailLoader
@@ -65,6 +72,7 @@ FIRST_PAGE = browse.FIRST_PAGE  # ids in the first page: enough for a full scree
 PAGE = browse.PAGE  # ids per later page
 INFO_CAPACITY = 20_000
 INFO_PAGE = 256  # rows whose facts are read together: a painted cell brings its neighbours along
+OVERLAY_CAPACITY = 20_000  # items whose overlays are kept
 
 
 def folder_filter(folder: str | None, include_subfolders: bool, search: str = ""):
@@ -124,6 +132,23 @@ class _InfoFetch(QRunnable):
         self._m._infos_ready.emit(self._gen, self._ids, infos, self._page)
 
 
+class _OverlayFetch(QRunnable):
+    """Reads the annotation overlays of one page of rows on a worker."""
+
+    def __init__(self, model: ItemGridModel, gen: int, version: int, ids, page: int):
+        super().__init__()
+        self._m, self._gen, self._version, self._ids, self._page = model, gen, version, ids, page
+
+    def run(self) -> None:  # worker thread
+        if self._m._stale(self._gen):
+            return
+        try:
+            got = fetch_overlays(self._m.cat, self._ids)
+        except Exception:  # noqa: BLE001 - the cells show no overlay; the next paint asks again
+            got = {}
+        self._m._overlays_ready.emit(self._gen, self._version, got, self._page)
+
+
 class ItemGridModel(QAbstractListModel):
     """Item ids of one dataset view (folder and query), streamed by keyset pages.
 
@@ -134,6 +159,7 @@ class ItemGridModel(QAbstractListModel):
 
     IdRole = Qt.ItemDataRole.UserRole + 1
     InfoRole = Qt.ItemDataRole.UserRole + 2
+    OverlayRole = Qt.ItemDataRole.UserRole + 3  # an ItemOverlay while overlays are on, else None
 
     loading_finished = Signal(int)  # total rows
     query_failed = Signal(str)
@@ -145,6 +171,7 @@ class ItemGridModel(QAbstractListModel):
     _ids_done = Signal(int)
     _ids_failed = Signal(int, str)
     _infos_ready = Signal(int, object, object, int)  # gen, ids, {id: ItemInfo}, row page or -1 (object: no QVariant conversion)
+    _overlays_ready = Signal(int, int, object, int)  # gen, overlay version, {id: ItemOverlay}, row page
 
     def __init__(self, cat, parent: QObject | None = None):
         super().__init__(parent)
@@ -165,6 +192,11 @@ class ItemGridModel(QAbstractListModel):
         self._inflight: set[int] = set()
         self._want_pages: set[int] = set()  # pages of INFO_PAGE rows to read
         self._pages_inflight: set[int] = set()
+        self.overlays_enabled = False
+        self._overlays: OrderedDict[int, ItemOverlay] = OrderedDict()
+        self._overlay_version = 0  # bumped by forget_overlays: older results are dropped
+        self._want_overlay_pages: set[int] = set()
+        self._overlay_pages_inflight: set[int] = set()
         self._info_timer = QTimer(self)
         self._info_timer.setSingleShot(True)
         self._info_timer.setInterval(0)
@@ -175,6 +207,7 @@ class ItemGridModel(QAbstractListModel):
         self._ids_done.connect(self._on_stream_done, q)
         self._ids_failed.connect(self._on_stream_failed, q)
         self._infos_ready.connect(self._on_fetch_infos_ready, q)
+        self._overlays_ready.connect(self._on_fetch_overlays_ready, q)
 
     # ---- loading -----------------------------------------------------------------------
     def set_query(self, dataset_id: int | None, filters=None) -> None:
@@ -191,6 +224,9 @@ class ItemGridModel(QAbstractListModel):
         self._inflight.clear()
         self._want_pages.clear()
         self._pages_inflight.clear()
+        self._overlays.clear()
+        self._want_overlay_pages.clear()
+        self._overlay_pages_inflight.clear()
         self.dataset_id, self.filters = dataset_id, filters
         self.endResetModel()
         self.count_changed.emit(0)
@@ -280,6 +316,11 @@ class ItemGridModel(QAbstractListModel):
         self._inflight.update(ids)
         for i in range(0, len(ids), 500):
             self.pool.start(_InfoFetch(self, self._gen, ids[i:i + 500]))
+        for page in self._want_overlay_pages:
+            self._overlay_pages_inflight.add(page)
+            self.pool.start(_OverlayFetch(self, self._gen, self._overlay_version,
+                                          self._ids[page * INFO_PAGE:(page + 1) * INFO_PAGE], page))
+        self._want_overlay_pages.clear()
 
     def _on_fetch_infos_ready(self, gen: int, ids, infos: dict, page: int) -> None:
         if gen != self._gen:
@@ -291,6 +332,49 @@ class ItemGridModel(QAbstractListModel):
         self._info.update(infos)
         while len(self._info) > INFO_CAPACITY:
             self._info.popitem(last=False)
+        self.rows_changed.emit()
+
+    # ---- annotation overlays -----------------------------------------------------------
+    def set_overlays_enabled(self, on: bool) -> None:
+        """Read and hand out overlays (OverlayRole) or not; the cache survives a toggle."""
+        self.overlays_enabled = bool(on)
+        self.rows_changed.emit()
+
+    def overlay(self, item_id: int) -> ItemOverlay | None:
+        """The cached overlay of *item_id* (None: not read yet), without queueing a read."""
+        return self._overlays.get(item_id)
+
+    def _overlay_at(self, row: int, item_id: int) -> ItemOverlay | None:
+        got = self._overlays.get(item_id)
+        if got is None and row < len(self._ids):
+            page = row // INFO_PAGE
+            if page not in self._overlay_pages_inflight:
+                self._want_overlay_pages.add(page)
+                if not self._info_timer.isActive():
+                    self._info_timer.start()
+        return got
+
+    def _on_fetch_overlays_ready(self, gen: int, version: int, got: dict, page: int) -> None:
+        if gen != self._gen:
+            return
+        self._overlay_pages_inflight.discard(page)
+        if version != self._overlay_version:
+            return  # read before an edit: the next paint reads the page again
+        self._overlays.update(got)
+        while len(self._overlays) > OVERLAY_CAPACITY:
+            self._overlays.popitem(last=False)
+        self.rows_changed.emit()
+
+    def forget_overlays(self, item_ids=None) -> None:
+        """Drop cached overlays (all, or of *item_ids*): they are read again when painted
+        (after an annotation edit, or once a synced item's image size is known)."""
+        self._overlay_version += 1
+        self._overlay_pages_inflight.clear()
+        if item_ids is None:
+            self._overlays.clear()
+        else:
+            for i in item_ids:
+                self._overlays.pop(i, None)
         self.rows_changed.emit()
 
     def forget_infos(self, item_ids=None) -> None:
@@ -331,6 +415,8 @@ class ItemGridModel(QAbstractListModel):
             return None
         if role == self.InfoRole:
             return self._info_at(row, iid)
+        if role == self.OverlayRole:
+            return self._overlay_at(row, iid) if self.overlays_enabled else None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             inf = self._info_at(row, iid)
             if inf is None:
@@ -426,6 +512,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
             x = thumb.x() + (thumb.width() - pm.width()) // 2
             y = thumb.y() + (thumb.height() - pm.height()) // 2
             p.drawPixmap(x, y, pm)
+            ov = index.data(ItemGridModel.OverlayRole)
+            if ov is not None and ov.shapes:
+                OverlayPainter(QRectF(x, y, pm.width(), pm.height()), pen_width=1.5).paint(p, ov.shapes)
         else:
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(pal.color(QPalette.ColorRole.Midlight) if not selected else pal.color(QPalette.ColorRole.Mid))
@@ -644,6 +733,7 @@ class GridPanel(QWidget):
         self.model.loading_finished.connect(self._on_model_count_changed)
         self.model.query_failed.connect(self._on_model_query_failed)
         self.loader.thumbnail_ready.connect(self._on_loader_thumbnail_ready)
+        self.loader.image_sizes_recorded.connect(self._on_loader_image_sizes_recorded)
         self.view.visible_ids_changed.connect(self._on_view_visible_ids_changed)
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
@@ -695,6 +785,21 @@ class GridPanel(QWidget):
     def _on_loader_thumbnail_ready(self, _item_id: int) -> None:
         if not self._repaint.isActive():
             self._repaint.start()
+
+    def set_overlays_visible(self, on: bool) -> None:
+        """Draw the items' annotations over their thumbnails (the toolbar toggle)."""
+        self.model.set_overlays_enabled(on)
+
+    @property
+    def overlays_visible(self) -> bool:
+        """True while annotations are drawn over the thumbnails."""
+        return self.model.overlays_enabled
+
+    def _on_loader_image_sizes_recorded(self, sizes: dict) -> None:
+        # An item without a recorded size had only its class tags; now its shapes can scale.
+        unsized = [i for i in sizes if (ov := self.model.overlay(i)) is not None and not ov.sized]
+        if unsized:
+            self.model.forget_overlays(unsized)
 
     def _on_view_visible_ids_changed(self, ids: set) -> None:
         self.loader.keep_only(ids)
