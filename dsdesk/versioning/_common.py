@@ -14,8 +14,6 @@ their items without a join, and a snapshot can be rolled back to the original id
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,25 +22,22 @@ from sqlalchemy.orm import Session
 
 from dsdesk.catalog.models import Dataset, Item
 
-BATCH = int(os.environ.get("DSDESK_VERSIONING_BATCH", "50000"))
+# Source rows per batch: a batch is one statement, between two of them progress is reported
+# and cancellation noticed.  Read at call time, so a test can make batches tiny.
+BATCH = 50_000
 
-# Test hook (see tests/versioning/test_atomicity.py): "op:step" makes the operation touch
-# DSDESK_VERSIONING_PAUSE_FILE and sleep at that step, so a test can SIGKILL it there.
-_PAUSE_ENV = "DSDESK_VERSIONING_PAUSE"
-_PAUSE_FILE_ENV = "DSDESK_VERSIONING_PAUSE_FILE"
+# Called as ``checkpoint_hook(op, step)`` at every named point of an operation when set; None in
+# production.  A test installs one to stop an operation there (tests/versioning/test_atomicity.py
+# SIGKILLs it at each point to show the catalog is left as before or as after).
+checkpoint_hook: Callable[[str, str], None] | None = None
 
 
-def pause_point(op: str, step: str) -> None:
-    """Stop here for a long time when the test hook names this point (no-op otherwise)."""
-    want = os.environ.get(_PAUSE_ENV)
-    if not want or want != f"{op}:{step}":
-        return
-    marker = os.environ.get(_PAUSE_FILE_ENV)
-    if marker:
-        with open(marker + ".tmp", "w") as f:
-            f.write(f"{op}:{step}\n")
-        os.replace(marker + ".tmp", marker)  # the test sees the marker complete or not at all
-    time.sleep(600)
+def checkpoint(op: str, step: str) -> None:
+    """Mark the named point *step* of the operation *op* (``"clone"``, ``"batch3"``): calls
+    :data:`checkpoint_hook` when one is installed, else nothing."""
+    hook = checkpoint_hook
+    if hook is not None:
+        hook(op, step)
 
 
 class Reporter:
@@ -104,10 +99,11 @@ def reserve_ids(session: Session, table, span: int) -> int:
     return start
 
 
-def boundaries(session: Session, dataset_id: int, size: int = BATCH,
+def boundaries(session: Session, dataset_id: int, size: int | None = None,
                table=None) -> list[tuple[int, int]]:
     """Split a dataset's item ids (or *table*'s ids by ``dataset_id``) into ranges
-    ``[lo, hi]`` of about *size* rows each, with one pass over the index."""
+    ``[lo, hi]`` of about *size* (default :data:`BATCH`) rows each, with one pass over the index."""
+    size = size or BATCH
     t = (table if table is not None else Item.__table__)
     n, lo, hi = session.execute(select(func.count(), func.min(t.c.id), func.max(t.c.id))
                                 .where(t.c.dataset_id == dataset_id)).one()

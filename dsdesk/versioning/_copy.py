@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from dsdesk.catalog.engine import bulk_cache
 from dsdesk.catalog.models import Annotation, Item, TaskStatus
 from dsdesk.catalog.sql import written
-from dsdesk.versioning._common import Reporter, pause_point
+from dsdesk.versioning._common import Reporter, checkpoint
 
 ITEM_T = Item.__table__
 ANN_T = Annotation.__table__
@@ -121,7 +121,7 @@ def copy_rows(session: Session, plan: CopyPlan, ranges: list[tuple[int, int]], r
                 task_cols, select(*task_exprs).where(_in_range(t.c.item_id, lo, hi),
                                                      t.c.item_id.in_(src_items))))
         rep.progress(counts.items, total, f"{plan.op}: {counts.items} items")
-        pause_point(plan.op, f"batch{n}")
+        checkpoint(plan.op, f"batch{n}")
     if by_id:
         alo, ahi = plan.ann_ids
         step = max(1, (ahi - alo + 1) // max(1, len(ranges)))

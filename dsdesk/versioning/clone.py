@@ -25,10 +25,10 @@ from dsdesk.storage.kinds import is_external
 from dsdesk.versioning._common import (
     Reporter,
     boundaries,
+    checkpoint,
     copy_stats,
     dialect_of,
     id_range,
-    pause_point,
     rebase_dir_expr,
     reserve_ids,
 )
@@ -142,7 +142,7 @@ def clone(session: Session, src_dataset_id: int, clone_name: str | None = None, 
                       description=src.description)
         session.add(dst)
         session.flush()
-    pause_point("clone", "start")
+    checkpoint("clone", "start")
 
     ranges = boundaries(session, src.id)
     total = count_items(session, src.id, flt)
@@ -190,7 +190,7 @@ def clone(session: Session, src_dataset_id: int, clone_name: str | None = None, 
         copy_stats(session, src.id, dst.id, annotations=with_items_annotations)
     else:
         stats.refresh(session, dst.id)
-    pause_point("clone", "end")
+    checkpoint("clone", "end")
     rep.progress(result.items, total, f"cloned {result.items} items into '{dst.name}'")
     return result
 

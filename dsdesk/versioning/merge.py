@@ -55,7 +55,7 @@ from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import insert_ignore, written
 from dsdesk.errors import AlreadyExistsError, InvalidInputError
 from dsdesk.storage.kinds import is_external
-from dsdesk.versioning._common import Reporter, dialect_of, pause_point, reserve_ids
+from dsdesk.versioning._common import Reporter, checkpoint, dialect_of, reserve_ids
 from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T
 
 FOLDER_T = Folder.__table__
@@ -169,7 +169,7 @@ def merge(session: Session, merge_name: str, dataset_ids: list[int], with_items_
     session.add(dst)
     session.flush()
     res = MergeResult(dataset_id=dst.id)
-    pause_point("merge", "start")
+    checkpoint("merge", "start")
 
     bulk_cache(session)
     md, dups = _dup_table(dialect)
@@ -188,7 +188,7 @@ def merge(session: Session, merge_name: str, dataset_ids: list[int], with_items_
                 if with_task_annotations_status:
                     m.tasks(pos)
                 rep.progress(res.items, total, f"merge: {pos + 1}/{len(ids)} datasets")
-                pause_point("merge", f"input{pos}")
+                checkpoint("merge", f"input{pos}")
         if with_items_annotations:
             has = select(ANN_T.c.id).where(ANN_T.c.item_id == ITEM_T.c.id).exists()
             session.execute(update(ITEM_T).where(ITEM_T.c.dataset_id == dst.id, ITEM_T.c.annotated.is_(False), has)
@@ -209,7 +209,7 @@ def merge(session: Session, merge_name: str, dataset_ids: list[int], with_items_
         "metadata_conflict_count": res.metadata_conflict_count,
         "duplicate_annotations_skipped": res.duplicate_annotations_skipped}}
     session.flush()
-    pause_point("merge", "end")
+    checkpoint("merge", "end")
     rep.progress(res.items, res.items, f"merged {len(ids)} datasets into '{merge_name}'")
     return res
 
@@ -297,7 +297,7 @@ class _Merger:
         self.res.items += written(self.s, insert(ITEM_T).from_select(cols, wanted))
         if clashes:
             self._insert_renamed(pos, clashes, sel, i, cols)
-        pause_point("merge", f"items{pos}")
+        checkpoint("merge", f"items{pos}")
 
     def _insert_renamed(self, pos, clashes, sel, i, cols) -> None:
         tag = self.inputs[pos].name

@@ -24,10 +24,10 @@ from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from dsdesk.versioning._common import (
     Reporter,
     boundaries,
+    checkpoint,
     copy_stats,
     dialect_of,
     id_range,
-    pause_point,
     reserve_ids,
 )
 from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T, CopyPlan, copy_rows, count_items
@@ -109,7 +109,7 @@ def _snapshot(session: Session, dataset_id: int, name: str, description: str = "
                      meta_system={}, description=description or "")
     session.add(frozen)
     session.flush()
-    pause_point("snapshot", "start")
+    checkpoint("snapshot", "start")
     alo = ahi = None
     if ranges:
         lo, hi = ranges[0][0], ranges[-1][1]
@@ -135,7 +135,7 @@ def _snapshot(session: Session, dataset_id: int, name: str, description: str = "
     session.flush()
     copy_stats(session, src.id, frozen.id)
     session.refresh(frozen)
-    pause_point("snapshot", "end")
+    checkpoint("snapshot", "end")
     return _info(session, snap)
 
 
@@ -209,11 +209,11 @@ def _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx)
     safety = _snapshot(session, ds.id, f"before-rollback-to-{snap.name[:200]}-{stamp}",
                       f"taken automatically before rolling back to '{snap.name}'", auto=True, ctx=ctx)
     rep.check_cancelled()
-    pause_point("rollback", "after-safety")
+    checkpoint("rollback", "after-safety")
     bump = session.execute(select(func.coalesce(func.max(ITEM_T.c.row_version), 0))
                            .where(ITEM_T.c.dataset_id == ds.id)).scalar()
     _clear_content(session, ds.id)
-    pause_point("rollback", "cleared")
+    checkpoint("rollback", "cleared")
     ranges = boundaries(session, frozen.id)
     # Ranges are in frozen ids; copy_rows maps them back with the negative deltas.
     plan = CopyPlan(src=frozen.id, dst=ds.id, item_delta=-item_delta, ann_delta=-ann_delta, op="rollback",
@@ -230,6 +230,6 @@ def _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx)
     session.flush()
     copy_stats(session, frozen.id, ds.id)
     session.refresh(ds)
-    pause_point("rollback", "end")
+    checkpoint("rollback", "end")
     return RollbackResult(ds.id, snap.name, safety, counts.items, counts.annotations, counts.task_statuses,
                           ds.folder_count)

@@ -1,7 +1,8 @@
 """Atomicity: a process SIGKILLed at any point of clone, merge, snapshot or rollback leaves
 the catalog exactly as before (killed inside the transaction) or as after (killed once it
-committed).  The operation is paused at a named point through the test hook
-``DSDESK_VERSIONING_PAUSE`` and killed there."""
+committed).  The worker process installs a checkpoint hook
+(``dsdesk.versioning._common.checkpoint_hook``) that stops the operation at one named point;
+the test kills it there."""
 
 from __future__ import annotations
 
@@ -25,15 +26,19 @@ WORKER = r"""
 import json, os, sys, time
 from dsdesk.catalog.engine import open_database
 from dsdesk.jobs.runner import run_job
-from dsdesk.versioning import jobs
-db = open_database(sys.argv[1])
-op, (args, kwargs) = sys.argv[2], json.loads(sys.argv[3])
-run_job(db, op, getattr(jobs, op + "_job"), *args, **kwargs)
-marker = os.environ["DSDESK_VERSIONING_PAUSE_FILE"]
+from dsdesk.versioning import _common, jobs
+db_path, op, (args, kwargs), point, marker = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], sys.argv[5]
 def say(word):
     open(marker + ".tmp", "w").write(word)
-    os.replace(marker + ".tmp", marker)
-if os.environ.get("DSDESK_VERSIONING_PAUSE") == "after-commit":
+    os.replace(marker + ".tmp", marker)  # the test sees the marker complete or not at all
+def pause(op, step):
+    if f"{op}:{step}" == point:
+        say(f"{op}:{step}\n")
+        time.sleep(600)
+_common.checkpoint_hook = pause
+_common.BATCH = 2
+run_job(open_database(db_path), op, getattr(jobs, op + "_job"), *args, **kwargs)
+if point == "after-commit":
     say("committed")
     time.sleep(600)
 say("finished")
@@ -42,9 +47,7 @@ say("finished")
 
 def _run_and_kill(db_path, op, kwargs, point, tmp_path):
     marker = tmp_path / f"marker-{op}-{point.replace(':', '_')}"
-    env = dict(os.environ, DSDESK_VERSIONING_PAUSE=point, DSDESK_VERSIONING_PAUSE_FILE=str(marker),
-               DSDESK_VERSIONING_BATCH="2")
-    p = subprocess.Popen([sys.executable, "-c", WORKER, str(db_path), op, json.dumps(kwargs)], env=env,
+    p = subprocess.Popen([sys.executable, "-c", WORKER, str(db_path), op, json.dumps(kwargs), point, str(marker)],
                          stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not marker.exists():
