@@ -34,11 +34,14 @@ from dsdesk.query.sqlexpr import (
     FtsNeedleType,
     GlobMatch,
     GlobPatternType,
+    InJsonList,
     JsonHasScalar,
     JsonIsType,
+    JsonListType,
     JsonScalarType,
     JsonValue,
     NameContains,
+    Nested,
     check_path_segment,
     like_escape,
 )
@@ -207,9 +210,9 @@ class Compiler:
         if isinstance(node, ast.Const):
             return true() if node.value else false()
         if isinstance(node, ast.And):
-            return and_(*[self.compile(c) for c in node.children])
+            return _balanced(and_, [self.compile(c) for c in node.children])
         if isinstance(node, ast.Or):
-            return or_(*[self.compile(c) for c in node.children])
+            return _balanced(or_, [self.compile(c) for c in node.children])
         if isinstance(node, ast.Not):
             return not_(self.compile(node.child))
         if isinstance(node, ast.HasAnnotation):
@@ -270,8 +273,8 @@ class Compiler:
         if op == "in":
             if not isinstance(v, (list, tuple)):
                 raise QueryError(f"$in on {c.field!r} expects a list, got {v!r}")
-            if len(v) > 10000:
-                raise QueryError(f"$in on {c.field!r} has {len(v)} values; the limit is 10000")
+            if len(v) > MAX_IN_VALUES:
+                raise QueryError(f"$in on {c.field!r} has {len(v):,} values; the limit is {MAX_IN_VALUES:,}")
             return self._in(c.field, f, list(v))
         if op == "contains":
             return self._contains(c.field, f, v)
@@ -304,13 +307,19 @@ class Compiler:
             return false()
         if f.kind == "json" and all(isinstance(x, str) and _plain_text(x) and not _is_wild(x) for x in values):
             # One IN over the indexed expression instead of an OR of equalities.
-            return and_(JsonValue(f.col, f.path).in_(list(values)), JsonIsType(f.col, f.path, "string", True))
+            return and_(_in_list(JsonValue(f.col, f.path), list(values), "TEXT"),
+                        JsonIsType(f.col, f.path, "string", True))
         if f.kind == "col" and all(isinstance(x, (str, int, float)) and not isinstance(x, bool)
                                    and not _is_wild(x) for x in values):
             coerced = [_coerce(name, f.vtype, x) for x in values]
-            e = f.col.in_(coerced)
+            sql_type = "TEXT" if f.vtype == "str" else (
+                "DOUBLE PRECISION" if any(isinstance(x, float) for x in coerced) else "BIGINT")
+            e = _in_list(f.col, coerced, sql_type if f.vtype in ("str", "int") else None)
             return and_(f.col.is_not(None), e) if f.nullable else e
-        return or_(*[self._cond(ast.Cond(name, "eq", x)) for x in values])
+        if len(values) > MAX_OR_VALUES:
+            raise QueryError(f"$in on {name!r} with patterns or mixed values has {len(values):,} values; "
+                             f"the limit is {MAX_OR_VALUES:,}")
+        return _balanced(or_, [self._cond(ast.Cond(name, "eq", x)) for x in values])
 
     def _contains(self, name: str, f: Field, v: Any) -> ColumnElement:
         if not isinstance(v, str) or not v:
@@ -442,6 +451,34 @@ def parse_datetime(name: str, v: Any) -> dt.datetime:
     if d.tzinfo is not None:
         d = d.astimezone(dt.UTC).replace(tzinfo=None)
     return d
+
+
+# A longer $in list of plain values is bound as one JSON parameter (InJsonList) rather than
+# one variable per value; the cap keeps a query's text and its parameter bounded.
+LONG_IN = 500
+MAX_IN_VALUES = 1_000_000
+# $in values that need a condition each (patterns, JSON numbers) become an OR of them.
+MAX_OR_VALUES = 10_000
+# Terms per parenthesised group of a wide AND/OR (see sqlexpr.Nested).
+_GROUP = 32
+
+
+def _balanced(op, terms: list[ColumnElement]) -> ColumnElement:
+    """``op(*terms)`` (and_ or or_) as a tree of depth log(len(terms)), not a chain."""
+    if len(terms) <= _GROUP:
+        return op(*terms)
+    size = -(-len(terms) // _GROUP)
+    return op(*[Nested(_balanced(op, terms[i:i + size])) for i in range(0, len(terms), size)])
+
+
+def _in_list(expr, values: list, sql_type: str | None) -> ColumnElement:
+    """``expr IN values``: bound values when few, one JSON parameter when many."""
+    if len(values) <= LONG_IN or sql_type is None:
+        if len(values) > MAX_OR_VALUES:
+            raise QueryError(f"an $in list of {len(values):,} values of this type is over the limit "
+                             f"of {MAX_OR_VALUES:,}")
+        return expr.in_(values)
+    return InJsonList(expr, bindparam(None, values, type_=JsonListType()), sql_type)
 
 
 def _coerce(name: str, vtype: str, v: Any):

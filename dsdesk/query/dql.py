@@ -30,6 +30,7 @@ _TOP_KEYS = {"resource", "filter", "join", "intersect", "except", "sort", "page"
              "update", "delete", "systemSpace", "context", "select", "references", "limit"}
 MAX_PAGE_SIZE = 1000
 _MAX_DEPTH = 64
+MAX_TERMS = 10_000  # conditions in one $and / $or / $nor list
 
 
 def parse(dql: dict | str) -> ast.Query:
@@ -132,6 +133,9 @@ def parse_filter(expr: Any, depth: int = 0) -> ast.Node:
         if key in ("$and", "$or", "$nor"):
             if not isinstance(val, list):
                 raise QueryError(f"DQL {key} expects a list of conditions, got {val!r}")
+            if len(val) > MAX_TERMS:
+                raise QueryError(f"DQL {key} has {len(val):,} conditions; the limit is {MAX_TERMS:,} "
+                                 "(a list of values is one condition: {field: {\"$in\": [...]}})")
             children = [parse_filter(v, depth + 1) for v in val]
             if key == "$and":
                 parts.append(ast.and_(*children))

@@ -326,3 +326,76 @@ def _folder_range_sqlite(el, compiler, **kw):
 @compiles(FolderRange)
 def _folder_range_other(el, compiler, **kw):
     return "true"
+
+
+class Nested(ColumnElement):
+    """A boolean in parentheses of its own.
+
+    SQLAlchemy flattens ``or_(or_(a, b), or_(c, d))`` into ``a OR b OR c OR d``, which SQLite
+    parses into a left-deep tree: a few thousand terms pass its expression-depth limit of
+    1,000 ("Expression tree is too large").  Wrapping each half of a wide AND/OR in
+    :class:`Nested` keeps the tree balanced, so its depth grows with the logarithm.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True
+    _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, inner):
+        self.inner = inner
+
+
+@compiles(Nested)
+def _nested(el, compiler, **kw):
+    return f"({compiler.process(el.inner, **kw)})"
+
+
+class JsonListType(TypeDecorator):
+    """A list of plain values bound as one JSON text parameter (see :class:`InJsonList`)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        import json
+
+        return None if value is None else json.dumps(list(value))
+
+
+class InJsonList(ColumnElement):
+    """``expr IN (the values)`` with the values bound as ONE parameter.
+
+    A long ``$in`` list would otherwise take one bind variable per value: SQLite refuses more
+    than its variable limit (32,766 in the default build) and both engines plan thousands of
+    literals slowly.  SQLite reads the list through ``json_each``, PostgreSQL through
+    ``jsonb_array_elements_text`` cast to *sql_type*; both answer ``IN (subquery)`` from an
+    index on *expr*.  Chosen over a temporary table because a query here is a statement,
+    compiled once and run in sessions it does not own.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True
+    _traverse_internals = [
+        ("expr", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+        ("sql_type", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, expr, values, sql_type: str = "TEXT"):
+        self.expr = expr
+        self.values = values  # a bindparam of JsonListType
+        self.sql_type = sql_type
+
+
+@compiles(InJsonList, "sqlite")
+def _in_json_list_sqlite(el, compiler, **kw):
+    return f"({compiler.process(el.expr, **kw)} IN (SELECT value FROM json_each({compiler.process(el.values, **kw)})))"
+
+
+@compiles(InJsonList)
+def _in_json_list_pg(el, compiler, **kw):
+    v = compiler.process(el.values, **kw)
+    return (f"({compiler.process(el.expr, **kw)} IN (SELECT CAST(v AS {el.sql_type}) "
+            f"FROM jsonb_array_elements_text(CAST({v} AS jsonb)) AS v))")
