@@ -103,8 +103,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.grid.set_cell_size(self.prefs.thumbnail_size)
         self.grid.subfolders.setChecked(self.prefs.include_subfolders)
-        self._update_actions()
-        self.show_page(self.prefs.page)
+        self.show_page(self.prefs.page)  # enables the actions for the page's selection
         self._restore_window_state()
         self.reload_library()
 
@@ -396,8 +395,6 @@ class MainWindow(QMainWindow):
                               root=self.library.current_folder in (None, "/"))
 
     def _update_actions(self) -> None:
-        if not hasattr(self, "actions"):
-            return  # show_page() during construction, before the actions exist
         sel = self.selection()
         for name, a in self.actions.items():
             acts.update_action(a, acts.ACTIONS[name], sel)
