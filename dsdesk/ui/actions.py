@@ -50,6 +50,8 @@ DATASET_ACTIONS: tuple[ActionDef, ...] = (
     ActionDef("snapshot", "Snapshot", "snapshot", "Ctrl+Shift+S"),
     ActionDef("rollback", "Rollback to…", "rollback", "Ctrl+Shift+R", maximum=1),
     ActionDef("diff", "Diff with…", "diff", "Ctrl+Shift+D", maximum=1, separator_after=True),
+    ActionDef("edit_recipe", "Edit labels…", "recipe", "Ctrl+Shift+E", maximum=1,
+              status_tip="Edit the labels of the selected dataset's recipe: names, colours, children"),
     ActionDef("switch_recipe", "Switch recipe…", "recipe", separator_after=True),
     ActionDef("sync", "Sync now", "sync", "Ctrl+Shift+Y", requires=frozenset({EXTERNAL})),
     ActionDef("sync_restore", "Sync and bring back deleted items…", "sync", requires=frozenset({EXTERNAL}),
@@ -80,7 +82,14 @@ ITEM_ACTIONS: tuple[ActionDef, ...] = (
     ActionDef("select_all", "Select all", None, QKeySequence.StandardKey.SelectAll, scope="item", minimum=0),
 )
 
-ACTIONS: dict[str, ActionDef] = {a.id: a for a in (*DATASET_ACTIONS, *FOLDER_ACTIONS, *ITEM_ACTIONS)}
+#: Actions of the view (no selection needed): the grid's annotation overlays toggle.
+VIEW_ACTIONS: tuple[ActionDef, ...] = (
+    ActionDef("toggle_overlays", "Show annotations", "badge-annotated", "A", scope="view", minimum=0,
+              checkable=True, status_tip="Draw the items' annotations over the thumbnails in label colours"),
+)
+
+ACTIONS: dict[str, ActionDef] = {a.id: a for a in (*DATASET_ACTIONS, *FOLDER_ACTIONS, *ITEM_ACTIONS,
+                                                   *VIEW_ACTIONS)}
 
 
 @dataclass(frozen=True)

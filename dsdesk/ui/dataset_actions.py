@@ -208,6 +208,21 @@ class DatasetActionHandlers:
 
         self._read(read, ask)
 
+    def edit_recipe(self, ids: list[int]) -> None:
+        """Edit the labels of the dataset's recipe (names, colours, children) and save them."""
+        from dsdesk.api.label_edits import read_recipe_labels, save_label_edits
+        from dsdesk.ui.annotations.recipe_editor import RecipeEditorDialog
+
+        h, ds = self.host, ids[0]
+
+        def ask(labels) -> None:
+            edits = RecipeEditorDialog.ask(h.widget(), labels)
+            if edits:
+                h.run_write(f"Save the labels of {labels.dataset_name}",
+                            lambda: save_label_edits(h.cat, ds, edits), changes={"datasets", "labels"})
+
+        self._read(lambda: read_recipe_labels(h.cat, ds), ask)
+
     # ---- sync ------------------------------------------------------------------------
     def sync(self, ids: list[int], auto: bool = False, restore_deleted: bool = False) -> None:
         """Sync each dataset with its storage, as a job (one sync of a dataset at a time)."""

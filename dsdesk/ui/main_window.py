@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
             "upload": ih.upload, "delete_items": self.delete_selected_items, "open_item": self.inspection.open_current,
             "select_all": lambda: self.grid.view.selectAll(),
             "clone_items": lambda: self.run_dataset_action("clone", self.selected_dataset_ids(), scope="selected"),
+            "toggle_overlays": lambda: self.grid.set_overlays_visible(self.actions["toggle_overlays"].isChecked()),
         }
         self.actions: dict[str, QAction] = {}
         for d in acts.ACTIONS.values():
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_page_datasets)
         m.addAction(self.act_page_browser)
         m.addAction(self.act_columns)
+        m.addAction(self.actions["toggle_overlays"])
         m.addSeparator()
         for d in (self.library_dock, self.inspector_dock, self.jobs_dock):
             m.addAction(d.toggleViewAction())
@@ -199,6 +201,8 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         tb.addAction(self.act_upload)
         tb.addAction(self.act_new_folder)
+        tb.addSeparator()
+        tb.addAction(self.actions["toggle_overlays"])
 
     def _wire(self) -> None:
         lib, ih = self.library, self.item_handlers
