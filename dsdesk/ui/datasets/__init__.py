@@ -1,6 +1,8 @@
 """The datasets page: a customisable table of a project's datasets.
 
-* :class:`~dsdesk.ui.datasets.page.DatasetsPage` - the page (table, search, header menu).
+* :class:`~dsdesk.ui.datasets.page.DatasetsPage` - the page: loading, layout, sort, search.
+* :class:`~dsdesk.ui.datasets.toolbar.DatasetsToolbar`, :class:`~dsdesk.ui.datasets.view.DatasetsTableView`
+  and :mod:`~dsdesk.ui.datasets.menus` - its search bar, its table and its context menus.
 * :class:`~dsdesk.ui.datasets.model.DatasetTableModel` - its model.
 * :class:`~dsdesk.ui.datasets.column_settings.ColumnSettingsDialog` - columns, custom ones too.
 * a dataset's properties: :class:`~dsdesk.ui.dialogs.properties.DatasetPropertiesDialog` (shared with the window).

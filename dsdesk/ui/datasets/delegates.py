@@ -1,6 +1,6 @@
 """LinkDelegate: paints link cells as links and opens them on a click.
 
-The pointing-hand cursor over links is the page's job (an event filter on the viewport),
+The pointing-hand cursor over links is the view's job (DatasetsTableView.viewportEvent),
 because a delegate only sees events of its own column's cells and could not reset it.
 """
 

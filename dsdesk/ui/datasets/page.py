@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import (
-    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QMetaMethod,
@@ -33,27 +32,16 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMenu,
-    QMessageBox,
-    QTableView,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHeaderView, QMenu, QMessageBox, QVBoxLayout, QWidget
 
 from dsdesk.api.columns import STANDARD_BY_NAME, Column
 from dsdesk.api.dataset_table import DatasetTable
 from dsdesk.errors import DsdeskError
-from dsdesk.ui import actions as acts
+from dsdesk.ui.datasets import menus
 from dsdesk.ui.datasets.delegates import LinkDelegate
-from dsdesk.ui.datasets.model import DATASET_ID_ROLE, LINK_ROLE, DatasetTableModel
-from dsdesk.ui.icons import icon
+from dsdesk.ui.datasets.model import DATASET_ID_ROLE, DatasetTableModel
+from dsdesk.ui.datasets.toolbar import DatasetsToolbar
+from dsdesk.ui.datasets.view import DatasetsTableView
 from dsdesk.ui.settings import UiPrefs
 from dsdesk.ui.tasks import TaskRunner
 
@@ -93,83 +81,24 @@ class DatasetsPage(QWidget):
         # newer read replaces an older one (same key).
         self.tasks = TaskRunner(self, threads=1)
         self._link_delegate = LinkDelegate(self.open_url, self)
-        self._plain_delegate = None  # the view's default delegate, set below
 
-        self.search = QLineEdit(self)
-        self.search.setObjectName("datasetsSearch")
-        self.search.setPlaceholderText("Search datasets: words, or owner:vision-team items>1000")
-        self.search.setClearButtonEnabled(True)
-        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
-        self.search.setToolTip("Words match any visible column.  The query syntax works on dataset fields:\n"
-                               "owner:vision-team  items>1000  -kind:clone  f1>=0.8  (custom column names too)")
-        self.count_label = QLabel(self)
-        self.count_label.setObjectName("datasetsCount")
-        self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        self.columns_button = QToolButton(self)
-        self.columns_button.setText("Columns…")
-        self.columns_button.setIcon(icon("table"))
-        self.columns_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.columns_button.setToolTip("Choose, order and add columns")
-        self.refresh_button = QToolButton(self)
-        self.refresh_button.setText("Refresh")
-        self.refresh_button.setIcon(icon("refresh"))
-        self.refresh_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.refresh_button.setToolTip("Reload the datasets (F5)")
+        self.toolbar = DatasetsToolbar(self)
+        self.search = self.toolbar.search
+        self.count_label = self.toolbar.count_label
+        self.columns_button = self.toolbar.columns_button
+        self.refresh_button = self.toolbar.refresh_button
 
         self.model = DatasetTableModel(self)
-        self.view = QTableView(self)
-        self.view.setObjectName("datasetsTable")
+        self.view = DatasetsTableView(self)
         self.view.setModel(self.model)
-        self._plain_delegate = self.view.itemDelegate()
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setAlternatingRowColors(True)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        # F2 edits a custom column's cell (double-click opens the dataset instead).
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.view.setMouseTracking(True)
-        self.view.viewport().installEventFilter(self)
-        vh = self.view.verticalHeader()
-        vh.hide()
-        # A fixed row height: no per-row size hints to compute for 5,000 rows.
-        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vh.setDefaultSectionSize(self.fontMetrics().height() + 10)
-        # Sorting goes through our own click handler: Qt's would also sort non-sortable
-        # columns.  Disable it before showing the indicator: setSortingEnabled(False) hides it.
-        self.view.setSortingEnabled(False)
+        self._plain_delegate = self.view.itemDelegate()  # for columns that are not links
+        self.empty_label = self.view.empty_label
         hh = self.view.horizontalHeader()
-        hh.setSectionsMovable(True)
-        hh.setSectionsClickable(True)
-        hh.setSortIndicatorShown(True)
-        hh.setSortIndicatorClearable(True)
-        hh.setHighlightSections(False)
-        hh.setStretchLastSection(False)  # a stretched section's width would be saved as the user's
-        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        hh.setMinimumSectionSize(32)
 
-        # What an empty table means, said over it: no datasets yet, or none matches.
-        self.empty_label = QLabel(self.view.viewport())
-        self.empty_label.setObjectName("datasetsEmpty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.empty_label.hide()
-
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.search, 1)
-        top.addWidget(self.count_label)
-        top.addWidget(self.columns_button)
-        top.addWidget(self.refresh_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(6)
-        lay.addLayout(top)
+        lay.addWidget(self.toolbar)
         lay.addWidget(self.view, 1)
 
         self._search_timer = QTimer(self)
@@ -265,7 +194,7 @@ class DatasetsPage(QWidget):
         if current is not None:
             row = self.model.row_of_dataset(current)
             if row >= 0:
-                sm.setCurrentIndex(self.model.index(row, self._first_visible_column()),
+                sm.setCurrentIndex(self.model.index(row, self.view.first_visible_column()),
                                    QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def current_layout(self) -> list[dict]:
@@ -372,8 +301,7 @@ class DatasetsPage(QWidget):
         self._loading = False
         self._update_count()
         msg = str(error) if isinstance(error, DsdeskError) else f"{type(error).__name__}: {error}"
-        self.count_label.setText("Could not read the datasets")
-        self.count_label.setToolTip(msg)
+        self.toolbar.show_load_error(msg)
         self.load_failed.emit(msg)
 
     def _show_table(self, table: DatasetTable | None, keep_view_state: bool) -> None:
@@ -479,14 +407,6 @@ class DatasetsPage(QWidget):
             hh.setSortIndicator(self.model.column_index(st[0]),
                                 Qt.SortOrder.AscendingOrder if st[1] else Qt.SortOrder.DescendingOrder)
 
-    def _first_visible_column(self) -> int:
-        hh = self.view.horizontalHeader()
-        for v in range(hh.count()):
-            logical = hh.logicalIndex(v)
-            if not hh.isSectionHidden(logical):
-                return logical
-        return 0
-
     def _flush_layout_save(self) -> None:
         if self._save_timer.isActive():
             self.save_layout()
@@ -511,13 +431,7 @@ class DatasetsPage(QWidget):
 
     def _show_search_state(self) -> None:
         res = self.model.search_result
-        error = res.error if res is not None else None
-        self.search.setProperty("error", bool(error))
-        self.search.setStyleSheet("QLineEdit { border: 1px solid #c01c28; }" if error else "")
-        self.search.setToolTip(f"Query not understood, searched as words: {error}" if error
-                               else "Words match any visible column.  The query syntax works on dataset "
-                                    "fields:\nowner:vision-team  items>1000  -kind:clone  f1>=0.8  "
-                                    "(custom column names too)")
+        self.toolbar.show_search_error(res.error if res is not None else None)
 
     def _on_find_triggered(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -534,27 +448,13 @@ class DatasetsPage(QWidget):
                 res = self.model.search_result
                 if res is not None and res.error:
                     text += f"\nThe query syntax was not understood ({res.error}), so its words were searched."
-        self.empty_label.setText(text)
-        self.empty_label.setVisible(bool(text))
-        if text:
-            self.empty_label.setGeometry(self.view.viewport().rect().adjusted(20, 20, -20, -20))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        if self.empty_label.isVisible():
-            self.empty_label.setGeometry(self.view.viewport().rect().adjusted(20, 20, -20, -20))
+        self.view.show_notice(text)
 
     def _update_count(self) -> None:
         self._update_empty_label()
-        total, shown = self.model.total, self.model.rowCount()
-        if self._loading and self.model.table is None:
-            self.count_label.setText("Loading…")
-        elif self._project_id is None:
-            self.count_label.setText("")
-        elif total == shown:
-            self.count_label.setText(f"{total:,} dataset{'s' if total != 1 else ''}")
-        else:
-            self.count_label.setText(f"{shown:,} of {total:,} datasets")
+        self.toolbar.show_count(self.model.total, self.model.rowCount(),
+                                loading=self._loading and self.model.table is None,
+                                has_project=self._project_id is not None)
 
     # ---- header ----------------------------------------------------------------------------
     def _on_header_section_clicked(self, logical: int) -> None:
@@ -600,24 +500,8 @@ class DatasetsPage(QWidget):
 
     def header_menu(self) -> QMenu:
         """The header's context menu: a check per column, then the layout actions."""
-        hh = self.view.horizontalHeader()
-        menu = QMenu(self)
-        cols = self.model.columns
-        visible_count = hh.count() - hh.hiddenSectionCount()
-        for v in range(hh.count()):
-            logical = hh.logicalIndex(v)
-            c = cols[logical]
-            act = menu.addAction(c.label + ("" if not c.custom else f"  ({c.field})"))
-            act.setCheckable(True)
-            shown = not hh.isSectionHidden(logical)
-            act.setChecked(shown)
-            act.setEnabled(not (shown and visible_count <= 1))
-            act.setData(c.name)
-            act.toggled.connect(lambda on, n=c.name: self.set_column_visible(n, on))
-        menu.addSeparator()
-        menu.addAction(icon("table"), "Column settings…", self.open_column_settings)
-        menu.addAction("Restore default layout", self.restore_default_layout)
-        return menu
+        return menus.header_menu(self, self.view.horizontalHeader(), self.model.columns, self.set_column_visible,
+                                 self.open_column_settings, self.restore_default_layout)
 
     def _on_header_context_menu(self, pos: QPoint) -> None:
         if self.model.table is None:
@@ -630,23 +514,7 @@ class DatasetsPage(QWidget):
     def row_menu(self, ids: list[int]) -> QMenu:
         """The row context menu for the datasets *ids*: the dataset actions of
         :mod:`dsdesk.ui.actions`, enabled for this selection."""
-        menu = QMenu(self)
-        sel = self._selection(ids)
-        for d in acts.DATASET_ACTIONS:
-            a = acts.make_action(menu, d, lambda n=d.id, sel=list(ids): self._on_row_action(n, sel))
-            a.setShortcut(QKeySequence())  # the window's actions own the shortcuts
-            acts.update_action(a, d, sel)
-            menu.addAction(a)
-            if d.separator_after:
-                menu.addSeparator()
-        return menu
-
-    def _selection(self, ids) -> acts.Selection:
-        t = self.model.table
-        records = [t.records[r] for r in (t.row_of(i) for i in ids) if r is not None] if t is not None else []
-        internal = next((r.name for r in records if r.driver_kind == "internal"), None)
-        return acts.Selection(datasets=len(ids), readonly=bool(records) and all(r.readonly for r in records),
-                              internal=internal)
+        return menus.row_menu(self, ids, menus.selection_of(self.model.table, ids), self._on_row_action)
 
     def _on_view_context_menu(self, pos: QPoint) -> None:
         idx = self.view.indexAt(pos)
@@ -697,17 +565,3 @@ class DatasetsPage(QWidget):
             self.search.clear()
             return
         super().keyPressEvent(event)
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802
-        # The pointing hand over link cells (a delegate cannot reset it when the mouse
-        # leaves its column, so the viewport decides).
-        if obj is self.view.viewport():
-            if event.type() == QEvent.Type.MouseMove:
-                idx = self.view.indexAt(event.position().toPoint())
-                if idx.isValid() and idx.data(LINK_ROLE):
-                    obj.setCursor(Qt.CursorShape.PointingHandCursor)
-                else:
-                    obj.unsetCursor()
-            elif event.type() == QEvent.Type.Leave:
-                obj.unsetCursor()
-        return super().eventFilter(obj, event)
