@@ -48,12 +48,21 @@ class FirstSyncSink:
         if not good:
             return
         now = self.to_db(utcnow())
+        files = [r for r in good if not r[_IS_DIR]]
         if self.sqlite:
-            self._write_sqlite(s, good, now)
+            items, folders = self._write_sqlite(s, good, now)
         else:
-            self._write_portable(s, good, now)
+            items, folders = self._write_portable(s, good, now)
+        # The cached counts commit with the rows they count: a sync killed after this page
+        # shows what it wrote, not 0 (they were recounted only at the end).  A page whose
+        # keys were partly there already (a resumed run) is recounted instead.
+        if items == len(files) and folders >= 0:
+            stats.add_items(s, self.d, items, sum(r[_SIZE] or 0 for r in files), folders)
+        else:
+            stats.refresh(s, self.d)
 
-    def _write_sqlite(self, s: Session, rows: list[tuple], now) -> None:
+    def _write_sqlite(self, s: Session, rows: list[tuple], now) -> tuple[int, int]:
+        """Returns (items inserted, folders inserted)."""
         # The page goes into a TEMP table (memory, no index) with one executemany, then
         # into blob / item / folder with INSERT ... SELECT: SQLite runs an insert program
         # with triggers, foreign keys and seven item indexes about four times faster once
@@ -63,8 +72,9 @@ class FirstSyncSink:
                             "etag TEXT, last_modified TEXT, is_dir INTEGER, dir TEXT, name TEXT, mimetype TEXT)")
         con.exec_driver_sql("DELETE FROM dsdesk_sync_page")
         insert_rows(s, "dsdesk_sync_page", _PAGE_COLS, list(map(_page_fields, rows)))
-        con.exec_driver_sql("INSERT OR IGNORE INTO folder (dataset_id, path, created_at) "
-                            "SELECT ?, dir, ? FROM dsdesk_sync_page WHERE is_dir AND dir != '/'", (self.d, now))
+        folders = con.exec_driver_sql("INSERT OR IGNORE INTO folder (dataset_id, path, created_at) "
+                                      "SELECT ?, dir, ? FROM dsdesk_sync_page WHERE is_dir AND dir != '/'",
+                                      (self.d, now)).rowcount
         con.exec_driver_sql("INSERT OR IGNORE INTO blob (driver_id, storage_key, size, etag, last_modified, mimetype, "
                             "created_at) SELECT ?, storage_key, size, etag, last_modified, mimetype, ? "
                             "FROM dsdesk_sync_page WHERE NOT is_dir", (self.drv, now))
@@ -74,29 +84,33 @@ class FirstSyncSink:
                                 "NULL AND storage_key IN (SELECT storage_key FROM dsdesk_sync_page WHERE NOT is_dir)",
                                 (self.drv,))
         with deferred_name_index(s):
-            con.exec_driver_sql(
+            items = con.exec_driver_sql(
                 "INSERT OR IGNORE INTO item (dataset_id, dir, name, blob_id, meta_system, meta_user, created_at, "
                 "updated_at) SELECT ?, p.dir, p.name, b.id, '{}', '{}', ?, ? FROM dsdesk_sync_page p "
                 "JOIN blob b ON b.driver_id = ? AND b.storage_key = p.storage_key WHERE NOT p.is_dir",
-                (self.d, now, now, self.drv))
+                (self.d, now, now, self.drv)).rowcount
         con.exec_driver_sql("DELETE FROM dsdesk_sync_page")
+        return items, folders
 
-    def _write_portable(self, s: Session, rows: list[tuple], now) -> None:
+    def _write_portable(self, s: Session, rows: list[tuple], now) -> tuple[int, int]:
+        """Returns (items inserted, folders inserted); -1 when the driver cannot tell."""
         files = [r for r in rows if not r[_IS_DIR]]
         dirs = [(self.d, r[_DIR], now) for r in rows if r[_IS_DIR] and r[_DIR] != "/"]
-        insert_rows(s, "folder", ("dataset_id", "path", "created_at"), dirs, conflict=("dataset_id", "path"))
+        folders = insert_rows(s, "folder", ("dataset_id", "path", "created_at"), dirs,
+                              conflict=("dataset_id", "path"))
         if not files:
-            return
+            return 0, folders
         insert_rows(s, "blob", ("driver_id", "storage_key", "size", "etag", "last_modified", "mimetype", "created_at"),
                     [(self.drv, r[_KEY], r[_SIZE], r[_ETAG], r[_MTIME], r[_MIME], now) for r in files],
                     conflict=("driver_id", "storage_key"))
         ids = lookup_ids(s, Blob.id, Blob.storage_key, [r[_KEY] for r in files], Blob.driver_id == self.drv)
         s.execute(update(Blob).where(Blob.id.in_(list(ids.values())), Blob.missing_since.is_not(None))
                   .values(missing_since=None).execution_options(synchronize_session=False))
-        insert_rows(s, "item", ("dataset_id", "dir", "name", "blob_id", "meta_system", "meta_user", "created_at",
-                                "updated_at"),
-                    [(self.d, r[_DIR], r[_NAME], ids[r[_KEY]], "{}", "{}", now, now) for r in files],
-                    conflict=("dataset_id", "dir", "name"))
+        items = insert_rows(s, "item", ("dataset_id", "dir", "name", "blob_id", "meta_system", "meta_user",
+                                        "created_at", "updated_at"),
+                            [(self.d, r[_DIR], r[_NAME], ids[r[_KEY]], "{}", "{}", now, now) for r in files],
+                            conflict=("dataset_id", "dir", "name"))
+        return items, folders
 
 
 def finish_first_sync(db, dataset_id: int, report: SyncReport) -> None:

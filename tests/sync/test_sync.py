@@ -312,6 +312,13 @@ def test_resume_after_kill_mid_sync(catalog, project, store, tmp_path, mode):
             assert done == 1 and 0 < staged < n + 1
         else:
             assert 0 < done < n
+            # The cached counts committed with the rows (they said 0 until the sync ended).
+            row = s.get(Dataset, ds.id)
+            size = s.execute(select(func.coalesce(func.sum(Blob.size), 0)).select_from(Item)
+                             .join(Blob, Blob.id == Item.blob_id).where(Item.dataset_id == ds.id)).scalar_one()
+            assert (row.item_count, row.bytes_total) == (done, size)
+            assert row.folder_count == s.execute(select(func.count()).select_from(Folder)
+                                                 .where(Folder.dataset_id == ds.id)).scalar_one()
     from dsdesk.jobs.runner import mark_interrupted
 
     mark_interrupted(catalog.db)
