@@ -1,59 +1,32 @@
 """Starting the GUI: ``run_app(catalog)``, or ``python -m dsdesk.ui.app --catalog PATH``.
 
 The platform plugin comes from ``QT_QPA_PLATFORM`` when the environment sets it
-(``offscreen`` in tests and benchmarks, ``xcb`` under Xvfb).  Light and dark follow the
-system: the Fusion style with a palette picked from ``QStyleHints.colorScheme()``,
-switched again when the system's scheme changes.
+(``offscreen`` in tests and benchmarks, ``xcb`` under Xvfb).  The theme is the user's
+preference (:mod:`dsdesk.ui.theme`: light, dark, or following the system).
+
+Which catalog opens: ``--catalog`` or ``$DSDESK_CATALOG`` when given, else the preferences'
+default catalog, else the last one used, else the default catalog file when it exists
+(:func:`dsdesk.api.first_start.startup_catalog`).  When there is none (a first start), or
+the remembered one cannot be opened, the welcome screen asks (:mod:`dsdesk.ui.welcome`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+import threading
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from dsdesk.ui.icons import icon
+from dsdesk.ui.theme import apply_theme, dark_palette, follow_system  # noqa: F401 - dark_palette re-exported
+
+APP_NAME = "dsdesk"
 
 
-def dark_palette() -> QPalette:
-    """A dark palette for the Fusion style."""
-    p = QPalette()
-    base, window, text = QColor(37, 38, 41), QColor(47, 49, 53), QColor(225, 227, 230)
-    for role, color in ((QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
-                        (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, QColor(55, 57, 62)),
-                        (QPalette.ColorRole.ToolTipBase, window), (QPalette.ColorRole.ToolTipText, text),
-                        (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, window),
-                        (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.BrightText, QColor(255, 90, 90)),
-                        (QPalette.ColorRole.Highlight, QColor(47, 111, 222)),
-                        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
-                        (QPalette.ColorRole.Link, QColor(110, 160, 255)), (QPalette.ColorRole.Mid, QColor(80, 82, 88)),
-                        (QPalette.ColorRole.Midlight, QColor(66, 68, 74)),
-                        (QPalette.ColorRole.PlaceholderText, QColor(140, 142, 148))):
-        p.setColor(role, color)
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 122, 128))
-    return p
-
-
-def apply_theme(app: QApplication) -> None:
-    """Fusion with the system's light or dark scheme."""
-    app.setStyle("Fusion")
-    scheme = app.styleHints().colorScheme()
-    if scheme == Qt.ColorScheme.Dark:
-        app.setPalette(dark_palette())
-    else:
-        pal = app.style().standardPalette()
-        pal.setColor(QPalette.ColorRole.AlternateBase, QColor(236, 238, 241))
-        pal.setColor(QPalette.ColorRole.Midlight, QColor(222, 225, 230))
-        app.setPalette(pal)
-
-
-def make_application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication (created once), named and themed."""
+def make_application(argv: list[str] | None = None, theme: str = "system") -> QApplication:
+    """The QApplication (created once), named, with the app icon and the *theme*."""
     # Workers (thumbnails, id streams, jobs) run Python too; with CPython's default 5 ms GIL
     # switch interval the GUI thread can wait several intervals in a row for the GIL
     # (the convoy effect) and a paint stalls for 100+ ms.  1 ms keeps the GUI responsive.
@@ -62,12 +35,17 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     if app is None:
         # QT_QPA_PLATFORM from the environment picks the platform plugin (Qt reads it itself).
         app = QApplication(list(argv or sys.argv[:1]))
-    app.setApplicationName("dsdesk")
-    app.setOrganizationName("dsdesk")
-    app.setApplicationDisplayName("dsdesk")
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    from dsdesk import __version__
+
+    app.setApplicationVersion(__version__)
+    # The installed dsdesk.desktop: desktops match the window to its menu entry and icon.
+    app.setDesktopFileName(APP_NAME)
     app.setWindowIcon(icon("app"))
-    apply_theme(app)
-    app.styleHints().colorSchemeChanged.connect(lambda _s: apply_theme(app))
+    apply_theme(app, theme)
+    follow_system(app)
     return app
 
 
@@ -78,25 +56,79 @@ def quit_after(app: QApplication, seconds: float | None) -> None:
         QTimer.singleShot(max(0, int(seconds * 1000)), app.quit)
 
 
-def run_app(catalog_path_or_url=None, quit_after_seconds: float | None = None) -> int:
-    """Open the main window on the catalog (default: the last one used, else the default
-    catalog) and run the event loop; returns the exit code."""
+def choose_catalog(prefs, explicit: str | None = None, quit_after_seconds: float | None = None):
+    """Open the catalog to show: ``(catalog, 0)``, or ``(None, exit code)`` when there is none.
+
+    An *explicit* catalog (``--catalog``) that cannot be opened is an error box and exit
+    code 2, as before; a remembered one that cannot be opened, or none at all, shows the
+    welcome screen, with what went wrong; closing it quits (exit code 0), and so does
+    *quit_after_seconds* (smoke tests of a first start).
+    """
     import dsdesk
-    from dsdesk.ui.main_window import MainWindow
+    from dsdesk.api import first_start
+    from dsdesk.ui.welcome import WelcomeDialog
+
+    target = first_start.startup_catalog(explicit, prefs.default_catalog, prefs.last_catalog)
+    message = ""
+    while True:
+        from_welcome = target is None
+        if from_welcome:
+            dlg = WelcomeDialog(prefs.recent_catalogs, message)
+            if quit_after_seconds is not None:
+                QTimer.singleShot(max(0, int(quit_after_seconds * 1000)), dlg.reject)
+            if dlg.exec() != QDialog.DialogCode.Accepted or not dlg.chosen:
+                return None, 0
+            target = dlg.chosen
+        try:
+            cat = dsdesk.open_catalog(target)
+        except dsdesk.DsdeskError as e:
+            if explicit and not from_welcome:
+                QMessageBox.critical(None, APP_NAME, f"Cannot open the catalog: {e}")
+                return None, 2
+            message = f"Cannot open {first_start.display_name(str(target))}: {e}"
+            target = None
+            continue
+        prefs.recent_catalogs = first_start.remember_recent(prefs.recent_catalogs, cat.raw_url)
+        prefs.save()
+        return cat, 0
+
+
+def prepare_cache(cat, prefs) -> None:
+    """Put the catalog's cache where the preferences say, and trim it to their size limit on a
+    background thread (deleting cached files only: they are made again when needed)."""
+    from dsdesk.api import local_cache
+    from dsdesk.errors import DsdeskError
+
+    try:
+        local_cache.use_cache_dir(cat, prefs.cache_dir)
+    except DsdeskError as e:
+        print(f"dsdesk: {e}; using the default cache location", file=sys.stderr)
+    limit = max(0, int(prefs.cache_max_mb)) * 1024 * 1024
+    threading.Thread(target=local_cache.trim_cache, args=(cat, limit), name="dsdesk-cache-trim",
+                     daemon=True).start()
+
+
+def run_app(catalog_path_or_url=None, quit_after_seconds: float | None = None) -> int:
+    """Open the main window on the catalog (see the module's docstring for which one) and run
+    the event loop; returns the exit code."""
+    import os
+
+    import dsdesk
     from dsdesk.ui.settings import UiPrefs
 
-    app = make_application()
     prefs = UiPrefs.load()
-    target = catalog_path_or_url or os.environ.get("DSDESK_CATALOG") or None
-    try:
-        cat = dsdesk.open_catalog(target)
-    except dsdesk.DsdeskError as e:
-        QMessageBox.critical(None, "dsdesk", f"Cannot open the catalog: {e}")
-        return 2
+    app = make_application(theme=prefs.theme)
+    explicit = catalog_path_or_url or os.environ.get("DSDESK_CATALOG") or None
+    cat, code = choose_catalog(prefs, explicit, quit_after_seconds)
+    if cat is None:
+        return code
+    from dsdesk.ui.main_window import MainWindow
+
     try:
         cat.mark_interrupted_jobs()
     except dsdesk.DsdeskError:
         pass
+    prepare_cache(cat, prefs)
     win = MainWindow(cat, prefs)
     win.show()
     quit_after(app, quit_after_seconds)
@@ -107,7 +139,7 @@ def run_app(catalog_path_or_url=None, quit_after_seconds: float | None = None) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dsdesk.ui.app [--catalog PATH]``."""
+    """``python -m dsdesk.ui.app [--catalog PATH] [--quit-after SECONDS]``."""
     ap = argparse.ArgumentParser(prog="python -m dsdesk.ui.app", description="Open the dsdesk main window.")
     ap.add_argument("--catalog", default=None, help="catalog file or database URL")
     ap.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",

@@ -46,6 +46,12 @@ class UiPrefs:
     # [column name, ascending]}.  A view preference of this user, unlike the column layout,
     # which lives in the catalog and is shared by the team.
     datasets_sort: dict = field(default_factory=dict)
+    # The preferences dialog's choices (dsdesk.ui.dialogs.preferences).
+    theme: str = "system"  # "system", "light" or "dark" (dsdesk.ui.theme.THEMES)
+    default_catalog: str | None = None  # opened at start instead of the last one used
+    recent_catalogs: list = field(default_factory=list)  # newest first ("Open recent")
+    cache_dir: str | None = None  # where thumbnails are cached; None: beside each catalog
+    cache_max_mb: int = 2048  # the thumbnail cache is trimmed to this at start
 
     @classmethod
     def load(cls) -> UiPrefs:
