@@ -31,10 +31,24 @@ def open_catalog(path_or_url=None):
     return Catalog.open(path_or_url)
 
 
+#: Names exported lazily (``dd.Box``, ``dd.Filters`` ...) -> the module that defines them.
+_LAZY = {
+    **dict.fromkeys(("Filters", "FiltersOperations", "FiltersMethod", "FiltersResource",
+                     "FiltersOrderByDirection"), "dsdesk.query.filters"),
+    **dict.fromkeys(("Box", "Point", "Polygon", "Polyline", "Segmentation", "Classification", "Ellipse",
+                     "BaseAnnotationDefinition"), "dsdesk.api.shapes"),
+    "Annotation": "dsdesk.api.annotation_entity",
+    "AnnotationCollection": "dsdesk.api.annotation_collection",
+    "Label": "dsdesk.api.labels",
+    **dict.fromkeys(("AnnotationType", "AnnotationStatus"), "dsdesk.api.annotation_types"),
+}
+
+
 def __getattr__(name):
     # Lazy so that ``import dsdesk`` stays cheap for the CLI's start-up.
-    if name in ("Filters", "FiltersOperations", "FiltersMethod", "FiltersResource", "FiltersOrderByDirection"):
-        from dsdesk.query import filters
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(name)
+    import importlib
 
-        return getattr(filters, name)
-    raise AttributeError(name)
+    return getattr(importlib.import_module(module), name)

@@ -1,21 +1,27 @@
 """Turn whatever a script uploads into checked annotation rows, naming the first bad one.
 
-An upload may hold Dataloop annotation JSON (dicts), dsdesk's own :class:`Annotation`
-objects (from another item's ``annotations.list()``), shapes (``dd.Box(...)``) or an
+An upload may hold Dataloop annotation JSON (dicts), dsdesk's own
+:class:`~dsdesk.api.annotations.Annotation` objects (from another item's
+``annotations.list()``, or the builder's), shapes (``dd.Box(...)``) or an
 ``AnnotationCollection``.  :func:`to_row` reads one of them into a :class:`Row` and checks
 it: the shape's coordinates (a box needs two points, a polygon three, a polyline two, an
 ellipse a centre and radii, every number finite), the label (a string or nothing) and the
 metadata.  The error is an :class:`~dsdesk.errors.InvalidInputError` that starts with the
 annotation's index in the call, so the caller can say which one and write nothing.
+
+Numbers may be any real type (NumPy's included); rows hold plain ``int`` / ``float``.
+A box's coordinates - most of what bulk uploads carry - are written as JSON text here,
+from its four checked numbers, so the bulk writer does not encode a list of dicts per row.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
-from dsdesk.api.shapes import BaseAnnotationDefinition
+from dsdesk.api.shapes import BaseAnnotationDefinition, Box
 from dsdesk.errors import InvalidInputError
 
 # Dataloop's annotation types (dtlpy AnnotationType) that dsdesk stores.
@@ -23,13 +29,20 @@ TYPES = {"box", "point", "segment", "polyline", "binary", "class", "ellipse", "c
          "text", "text_mark", "note", "polygon", "line", "cube_3d", "polyline_3d", "ref_semantic_3d",
          "comparison", "gis", "ref_image", "item_description"}
 
-# metadata.system keys that are columns or top-level fields, not kept in the JSON.
-_SYSTEM_COLUMNS = ("objectId", "status")
+#: metadata.system keys that are columns, or facts dsdesk computes when it reads an
+#: annotation (``labelNotInRecipe``): never kept in the stored JSON.
+COMPUTED_SYSTEM_KEYS = ("objectId", "status", "labelNotInRecipe")
+
+_EMPTY_META = {"system": {}, "user": {}}
 
 
 @dataclass(slots=True)
 class Row:
-    """One annotation ready to be written (``item_id`` None: the target item decides)."""
+    """One annotation ready to be written (``item_id`` None: the target item decides).
+
+    ``coords_json`` is the coordinates already as JSON text when the reader made it
+    (boxes); otherwise the writer encodes ``coordinates``.
+    """
 
     type: str
     label: str | None
@@ -40,19 +53,49 @@ class Row:
     status: str | None
     creator: str | None
     item_id: int | None = None
-    src_id: int | None = None  # the annotation it was read from (an upload of another item's list)
+    coords_json: str | None = None
 
 
-def _num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+def _plain(v: Any) -> int | float | None:
+    """*v* as a plain finite int or float, or None when it is not a finite real number."""
+    t = type(v)
+    if t is int:
+        return v
+    if t is float:
+        return v if math.isfinite(v) else None
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        return None
+    v = int(v) if isinstance(v, numbers.Integral) else float(v)
+    return v if isinstance(v, int) or math.isfinite(v) else None
 
 
-def _is_point(p) -> bool:
-    return isinstance(p, dict) and _num(p.get("x")) and _num(p.get("y"))
+def _point(p: Any) -> dict | None:
+    """A ``{x, y}`` dict (``z`` kept when given) of plain numbers for a point dict, or None
+    when it is not one."""
+    if not isinstance(p, dict):
+        return None
+    x, y = _plain(p.get("x")), _plain(p.get("y"))
+    if x is None or y is None:
+        return None
+    if "z" not in p:
+        return {"x": x, "y": y}
+    z = _plain(p["z"])
+    return {"x": x, "y": y, "z": 0 if z is None else z}
+
+
+def box_json(left, top, right, bottom, angle=None) -> str:
+    """The JSON text of a box's coordinates from plain numbers (checked by the caller).
+
+    ``repr`` of a finite int or float is valid JSON, so the text is built directly: this
+    runs once per box of a bulk upload.
+    """
+    s = f'[{{"x":{left!r},"y":{top!r},"z":0}},{{"x":{right!r},"y":{bottom!r},"z":0}}'
+    return s + (f",{angle!r}]" if angle else "]")
 
 
 def check_shape(t: str, coords: Any, index: int) -> Any:
-    """*coords* checked for type *t* (normalised: a class has ``[]``); InvalidInputError otherwise."""
+    """*coords* checked for type *t* and normalised (plain numbers; a class has ``[]``);
+    InvalidInputError naming annotation *index* otherwise."""
     def bad(msg: str):
         raise InvalidInputError(f"annotation {index}: {msg}")
 
@@ -60,26 +103,40 @@ def check_shape(t: str, coords: Any, index: int) -> Any:
         pts = [p for p in coords if isinstance(p, dict)] if isinstance(coords, list) else []
         if len(pts) < 2:
             bad(f"a box needs two corner points [{{x, y}}, {{x, y}}], got {len(pts)}")
-        if not all(_is_point(p) for p in pts[:2]):
+        corners = [_point(p) for p in pts[:2]]
+        if None in corners:
             bad("a box's corners need finite numbers x and y")
-    elif t == "point":
-        if not _is_point(coords):
+        angle = next((c for c in coords[2:] if not isinstance(c, dict)), None)
+        if angle is not None and _plain(angle) is None:
+            bad(f"a box's angle must be a finite number, not {angle!r}")
+        return corners + ([_plain(angle)] if angle else [])
+    if t == "point":
+        p = _point(coords)
+        if p is None:
             bad("a point needs coordinates {x, y} with finite numbers")
-    elif t in ("segment", "polygon", "polyline"):
+        return p
+    if t in ("segment", "polygon", "polyline"):
         need = 2 if t == "polyline" else 3
         if not (isinstance(coords, list) and coords and all(isinstance(r, list) for r in coords)):
-            bad(f"a {'polyline' if t == 'polyline' else 'polygon'} needs coordinates [[{{x, y}}, ...]]")
+            bad(f"a {t} needs coordinates [[{{x, y}}, ...]]")
+        rings = []
         for ring in coords:
             if len(ring) < need:
-                bad(f"a {'polyline' if t == 'polyline' else 'polygon'} needs at least {need} points, got {len(ring)}")
-            if not all(_is_point(p) for p in ring):
-                bad("every point needs finite numbers x and y")
-    elif t == "ellipse":
-        c = coords.get("center") if isinstance(coords, dict) else None
-        if not (_is_point(c) and _num(coords.get("rx")) and _num(coords.get("ry"))
-                and coords["rx"] >= 0 and coords["ry"] >= 0):
+                bad(f"a {t} needs at least {need} points, got {len(ring)}")
+            pts = [_point(p) for p in ring]
+            if None in pts:
+                bad(f"every point of a {t} needs finite numbers x and y")
+            rings.append([{"x": p["x"], "y": p["y"]} for p in pts])
+        return rings
+    if t == "ellipse":
+        c = _point(coords.get("center")) if isinstance(coords, dict) else None
+        rx = _plain(coords.get("rx")) if c else None
+        ry = _plain(coords.get("ry")) if c else None
+        angle = _plain(coords.get("angle", 0) or 0) if c else None
+        if c is None or rx is None or ry is None or rx < 0 or ry < 0 or angle is None:
             bad("an ellipse needs a center {x, y} and radii rx, ry >= 0")
-    elif t == "binary":
+        return {"angle": angle, "center": c, "rx": rx, "ry": ry}
+    if t == "binary":
         if not (isinstance(coords, str) and coords.startswith("data:image/png;base64,")):
             bad("a segmentation needs a mask (coordinates as a data:image/png;base64 URL)")
     elif t == "class":
@@ -94,11 +151,35 @@ def _label(label: Any, index: int) -> str | None:
 
 
 def from_definition(d: BaseAnnotationDefinition, index: int, *, object_id=None, metadata=None,
-                    parent_id=None, automated=None, creator=None, color=None) -> Row:
-    """A row for a shape (what ``builder.add(annotation_definition=...)`` gets)."""
-    coords = d.to_coordinates(color)
-    return _build(d.type, d.label, coords, d.attributes, metadata, object_id, None, creator, index,
-                  description=d.description, parent_id=parent_id, automated=automated)
+                    creator=None, status=None, color=None) -> Row:
+    """A row for a shape (what ``builder.add(annotation_definition=...)`` gets).
+
+    *color* paints a segmentation mask (the label's colour in the recipe).
+    """
+    if type(d) is Box:
+        # The bulk case: four numbers to check, coordinates written as text directly.
+        vals = [_plain(v) for v in (d.left, d.top, d.right, d.bottom)]
+        if None in vals:
+            raise InvalidInputError(f"annotation {index}: a box needs finite numbers left, top, right and "
+                                    f"bottom, got {(d.left, d.top, d.right, d.bottom)!r}")
+        angle = _plain(d.angle) if d.angle else None
+        if d.angle and angle is None:
+            raise InvalidInputError(f"annotation {index}: a box's angle must be a finite number, not {d.angle!r}")
+        label = d.label if type(d.label) is str else _label(d.label, index)
+        left, top, right, bottom = vals
+        meta = _meta(metadata, index, d.description) if (metadata or d.description) else _EMPTY_META
+        return Row("box", label, None, d.attributes or None, meta, _object_id(object_id, index), status,
+                   creator, None, box_json(min(left, right), min(top, bottom), max(left, right),
+                                           max(top, bottom), angle))
+    if not isinstance(d, BaseAnnotationDefinition):
+        raise InvalidInputError(f"annotation {index}: annotation_definition must be a shape such as "
+                                f"dd.Box(...), not {type(d).__name__}")
+    try:
+        coords = d.to_coordinates(color)
+    except (TypeError, ValueError, AttributeError) as e:
+        raise InvalidInputError(f"annotation {index}: the {d.type} shape is incomplete ({e})") from None
+    return _build(d.type, d.label, coords, d.attributes or None, metadata, object_id, status, creator, index,
+                  description=d.description)
 
 
 def to_row(a: Any, index: int) -> Row:
@@ -106,11 +187,9 @@ def to_row(a: Any, index: int) -> Row:
     :class:`~dsdesk.api.annotations.Annotation` or a shape."""
     if isinstance(a, BaseAnnotationDefinition):
         return from_definition(a, index)
-    to_json = getattr(a, "to_json", None)
-    src_id = None
-    if callable(to_json) and not isinstance(a, dict):
-        src_id = getattr(a, "id", None)
-        a = to_json()
+    as_row = getattr(a, "_as_row", None)
+    if as_row is not None and not isinstance(a, dict):  # an Annotation: it knows its shape
+        return as_row(index)
     if not isinstance(a, dict):
         raise InvalidInputError(f"annotation {index} must be a dict, an Annotation or a shape such as "
                                 f"dd.Box(...), not {type(a).__name__}")
@@ -118,23 +197,31 @@ def to_row(a: Any, index: int) -> Row:
     if not isinstance(meta, dict):
         raise InvalidInputError(f"annotation {index}: metadata must be a dict")
     system = meta.get("system") or {}
+    if not isinstance(system, dict):
+        raise InvalidInputError(f"annotation {index}: metadata 'system' must be a dict")
     object_id = a.get("object_id", a.get("objectId", system.get("objectId")))
     item_id = a.get("itemId", a.get("item_id"))
     row = _build(a.get("type"), a.get("label"), a.get("coordinates", a.get("data")), a.get("attributes"),
                  meta, object_id, system.get("status", a.get("status")), a.get("creator"), index,
                  description=a.get("description"))
-    row.item_id = int(item_id) if item_id is not None else None
-    row.src_id = src_id
+    if item_id is not None:
+        try:
+            row.item_id = int(item_id)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"annotation {index}: itemId {item_id!r} is not an item id") from None
     return row
 
 
-def _build(t, label, coords, attributes, metadata, object_id, status, creator, index, *,
-           description=None, parent_id=None, automated=None) -> Row:
-    if t not in TYPES:
-        raise InvalidInputError(f"annotation {index}: unknown type {t!r} (expected one of box, point, "
-                                "segment, polyline, binary, class, ellipse, ...)")
-    label = _label(label, index)
-    coords = check_shape(t, coords, index)
+def _object_id(object_id, index: int) -> str | None:
+    if object_id is None or object_id == "":
+        return None
+    if isinstance(object_id, bool) or not isinstance(object_id, (str, int)):
+        raise InvalidInputError(f"annotation {index}: object_id must be a string or a number, not {object_id!r}")
+    return str(object_id)
+
+
+def _meta(metadata, index: int, description=None, parent_id=None) -> dict:
+    """``{"system": {...}, "user": {...}}`` from what the caller gave (checked)."""
     meta = metadata or {}
     if not isinstance(meta, dict):
         raise InvalidInputError(f"annotation {index}: metadata must be a dict")
@@ -143,20 +230,29 @@ def _build(t, label, coords, attributes, metadata, object_id, status, creator, i
     if not isinstance(system, dict) or not isinstance(user, dict):
         raise InvalidInputError(f"annotation {index}: metadata 'system' and 'user' must be dicts")
     # Keys other than system/user (the SDK's builder accepts {'confidence': ...}) are the user's.
-    extra = {k: v for k, v in meta.items() if k not in ("system", "user")}
-    system = {k: v for k, v in system.items() if k not in _SYSTEM_COLUMNS}
+    extra = {k: v for k, v in meta.items() if k not in ("system", "user", "description")}
+    system = {k: v for k, v in system.items() if k not in COMPUTED_SYSTEM_KEYS}
     if parent_id is not None:
         system["parentId"] = parent_id
-    if automated is not None:
-        system["automated"] = bool(automated)
-    out_meta: dict = {"system": system, "user": {**extra, **user}}
+    out: dict = {"system": system, "user": {**extra, **user}}
+    description = description if description is not None else meta.get("description")
     if description:
         if not isinstance(description, str):
             raise InvalidInputError(f"annotation {index}: the description must be a string")
-        out_meta["description"] = description
-    if object_id is not None and not isinstance(object_id, (str, int)):
-        raise InvalidInputError(f"annotation {index}: object_id must be a string or a number")
+        out["description"] = description
+    return out
+
+
+def _build(t, label, coords, attributes, metadata, object_id, status, creator, index, *,
+           description=None) -> Row:
+    if t not in TYPES:
+        raise InvalidInputError(f"annotation {index}: unknown type {t!r} (expected one of box, point, "
+                                "segment, polyline, binary, class, ellipse, ...)")
+    label = _label(label, index)
+    coords = check_shape(t, coords, index)
+    meta = _meta(metadata, index, description)
     if status is not None and not isinstance(status, str):
         raise InvalidInputError(f"annotation {index}: the status must be a string")
-    return Row(t, label, coords, attributes, out_meta, str(object_id) if object_id not in (None, "") else None,
-               status, creator)
+    if creator is not None and not isinstance(creator, str):
+        raise InvalidInputError(f"annotation {index}: the creator must be a string")
+    return Row(t, label, coords, attributes, meta, _object_id(object_id, index), status, creator)

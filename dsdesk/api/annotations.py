@@ -1,194 +1,220 @@
-"""Annotations: ``item.annotations.upload/list/get/update/delete`` in Dataloop's JSON shape."""
+"""Annotations repositories: ``item.annotations`` and ``dataset.annotations``, as in dtlpy.
+
+* ``item.annotations``: ``builder()``, ``upload(...)``, ``list(filters=)`` (an
+  ``AnnotationCollection``), ``get(id)``, ``update(annotation or dict)``,
+  ``delete(annotation=..., annotation_id=..., filters=...)``, ``update_status(...)``.
+* ``dataset.annotations``: ``upload(...)`` over many items in one transaction,
+  ``list(filters=, page_offset=, page_size=)`` (``PagedAnnotations``), ``get(id)``,
+  ``update(...)``, ``delete(filters=...)``.
+
+Filters are annotations queries: ``dd.Filters(resource=dd.FiltersResource.ANNOTATION)``, a
+DQL dict or a search-bar string (fields ``label``, ``type``, ``creator``, ``status``,
+``objectId``, ``metadata.*``, ``attributes.*`` ...).  Every write checks its input first and
+writes nothing when one annotation is bad (see :mod:`dsdesk.api.annotation_upload`).
+"""
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, distinct, select, update
 
+from dsdesk.api.annotation_collection import AnnotationCollection, WrittenAnnotations
+from dsdesk.api.annotation_entity import Annotation
+from dsdesk.api.annotation_pages import PagedAnnotations, select_annotations
+from dsdesk.api.annotation_rows import to_row
+from dsdesk.api.annotation_upload import recipe_tags, upload
 from dsdesk.catalog import stats
-from dsdesk.catalog.guards import writable_dataset
+from dsdesk.catalog.guards import live_dataset, writable_dataset
+from dsdesk.catalog.idset import id_set
 from dsdesk.catalog.models import Annotation as AnnotationRow
 from dsdesk.catalog.models import utcnow
 from dsdesk.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     from dsdesk.api.catalog import Catalog
+    from dsdesk.api.datasets import Dataset
     from dsdesk.api.items import Item
 
-# Dataloop's annotation types (dtlpy AnnotationType) that dsdesk stores.
-TYPES = {"box", "point", "segment", "polyline", "binary", "class", "ellipse", "cube", "pose", "subtitle",
-         "text", "text_mark", "note", "polygon", "line", "cube_3d", "polyline_3d", "ref_semantic_3d",
-         "comparison", "gis", "ref_image", "item_description"}
+__all__ = ["Annotation", "AnnotationCollection", "ItemAnnotations", "DatasetAnnotations", "PagedAnnotations"]
+
+#: Dataloop's annotation statuses (``annotation.status``); clearing sets None.
+ANNOTATION_STATUSES = ("issue", "approved", "review", "clear")
 
 
-def _is_point(p) -> bool:
-    return isinstance(p, dict) and all(isinstance(p.get(k), (int, float)) and not isinstance(p.get(k), bool)
-                                       for k in ("x", "y"))
+def _ids(annotation=None, annotation_id=None) -> list[int]:
+    ids = annotation_id if annotation_id is not None else annotation
+    if ids is None:
+        raise InvalidInputError("give annotation, annotation_id, filters or annotation='all'")
+    items = ids if isinstance(ids, (list, tuple, set, AnnotationCollection)) else [ids]
+    out = []
+    for x in items:
+        x = getattr(x, "id", x)
+        try:
+            out.append(int(x))
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{x!r} is not an annotation id") from None
+    return out
 
 
-def validate(a: dict, index: int = 0) -> dict:
-    """Check one annotation dict and return its normalised form; InvalidInputError names the problem."""
-    if not isinstance(a, dict):
-        raise InvalidInputError(f"annotation {index} must be a dict, not {type(a).__name__}")
-    t = a.get("type")
-    if t not in TYPES:
-        raise InvalidInputError(f"annotation {index}: unknown type {t!r} (expected one of box, point, "
-                                "segment, polyline, binary, class, ellipse, ...)")
-    label = a.get("label")
-    if label is not None and not isinstance(label, str):
-        raise InvalidInputError(f"annotation {index}: label must be a string")
-    coords = a.get("coordinates")
-    if t == "box":
-        if not (isinstance(coords, list) and len(coords) >= 2 and all(_is_point(p) for p in coords[:2])):
-            raise InvalidInputError(f"annotation {index}: a box needs coordinates [{{x, y}}, {{x, y}}]")
-    elif t == "point":
-        if not _is_point(coords):
-            raise InvalidInputError(f"annotation {index}: a point needs coordinates {{x, y}}")
-    elif t in ("segment", "polyline", "polygon"):
-        ok = isinstance(coords, list) and coords and all(
-            isinstance(ring, list) and len(ring) >= (3 if t != "polyline" else 2) and all(_is_point(p) for p in ring)
-            for ring in coords)
-        if not ok:
-            raise InvalidInputError(f"annotation {index}: a {t} needs coordinates [[{{x, y}}, ...]]")
-    elif t == "class":
-        coords = coords or []
-    meta = a.get("metadata") or {}
-    if not isinstance(meta, dict):
-        raise InvalidInputError(f"annotation {index}: metadata must be a dict")
-    system = meta.get("system") or {}
-    return {"type": t, "label": label, "coordinates": coords, "attributes": a.get("attributes"),
-            "meta": {"system": {k: v for k, v in system.items() if k not in ("objectId", "status")},
-                     "user": meta.get("user") or {}},
-            "object_id": str(a.get("object_id") or a.get("objectId") or system.get("objectId") or "") or None,
-            "status": system.get("status") or a.get("status"), "creator": a.get("creator")}
+class _Repository:
+    """What item and dataset annotations share: reads, updates and deletes by id or filter."""
+
+    _cat: Catalog
+    _dataset_id: int
+    _item_id: int | None = None
+
+    def _where_text(self) -> str:
+        raise NotImplementedError
+
+    def get(self, annotation_id) -> Annotation:
+        """One annotation by id (NotFoundError when it is not here)."""
+        with self._cat.db.session() as s:
+            try:
+                r = s.get(AnnotationRow, int(annotation_id))
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"{annotation_id!r} is not an annotation id") from None
+            if r is None or r.dataset_id != self._dataset_id or (self._item_id is not None and r.item_id != self._item_id):
+                raise NotFoundError(f"annotation {annotation_id} not found {self._where_text()}")
+            return Annotation._from_row(r, self._cat, recipe_tags(s, self._dataset_id))
+
+    def update(self, annotations, system_metadata: bool = False):
+        """Save changed annotations (an Annotation, its JSON dict, or a list of them): label,
+        geometry, attributes, metadata, object id, status.  Returns the saved annotation
+        (a list for a list).  All are checked first; nothing is saved if one is bad."""
+        many = isinstance(annotations, (list, tuple, AnnotationCollection))
+        given = list(annotations) if many else [annotations]
+        plan = []
+        for i, a in enumerate(given):
+            ann_id = a.get("id") if isinstance(a, dict) else getattr(a, "id", None)
+            if ann_id is None:
+                raise InvalidInputError(f"annotation {i}: an annotation to update needs its id")
+            row = to_row(a, i)
+            plan.append((i, int(ann_id), row))
+        with self._cat.db.session(write=True) as s:
+            writable_dataset(s, self._dataset_id, "change annotations in")
+            for i, ann_id, row in plan:
+                q = update(AnnotationRow).where(AnnotationRow.id == ann_id,
+                                                AnnotationRow.dataset_id == self._dataset_id)
+                if self._item_id is not None:
+                    q = q.where(AnnotationRow.item_id == self._item_id)
+                coords = row.coordinates if row.coords_json is None else _json_loads(row.coords_json)
+                n = s.execute(q.values(type=row.type, label=row.label, coordinates=coords,
+                                       attributes=row.attributes or None, meta=row.meta, object_id=row.object_id,
+                                       status=row.status, updated_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
+                if n == 0:
+                    raise NotFoundError(f"annotation {i}: annotation {ann_id} not found {self._where_text()}; "
+                                        "nothing was saved")
+            tags = recipe_tags(s, self._dataset_id)
+            rows = {r.id: r for r in s.execute(select(AnnotationRow).where(
+                AnnotationRow.id.in_([p[1] for p in plan]))).scalars()}
+            out = [Annotation._from_row(rows[p[1]], self._cat, tags) for p in plan]
+        return out if many else out[0]
+
+    def delete(self, annotation=None, annotation_id=None, filters=None) -> int:
+        """Delete annotations: one (an Annotation or an id), a list, every one matching
+        *filters*, or all of them (``annotation="all"``).  Returns how many went."""
+        with self._cat.db.session(write=True) as s:
+            writable_dataset(s, self._dataset_id, "delete annotations in")
+            t = AnnotationRow.__table__
+            if filters is not None or annotation == "all":
+                sel = select_annotations(self._dataset_id, filters, self._item_id).with_only_columns(t.c.id)
+                sel = sel.order_by(None)
+                targets = list(s.execute(sel).scalars())
+            else:
+                targets = _ids(annotation, annotation_id)
+            if not targets:
+                return 0
+            with id_set(s, targets) as ids:
+                scope = [t.c.id.in_(ids), t.c.dataset_id == self._dataset_id]
+                if self._item_id is not None:
+                    scope.append(t.c.item_id == self._item_id)
+                items = list(s.execute(select(distinct(t.c.item_id)).where(*scope)).scalars())
+                n = s.execute(delete(AnnotationRow).where(*scope).execution_options(synchronize_session=False)).rowcount
+            if n == 0 and filters is None and annotation != "all":
+                raise NotFoundError(f"annotation {annotation_id or annotation} not found {self._where_text()}")
+            stats.refresh_annotated(s, items)
+            stats.refresh(s, self._dataset_id)
+        return n
+
+    def update_status(self, annotation=None, annotation_id=None, status: str = "issue") -> Annotation:
+        """Set an annotation's review status (``issue``, ``approved``, ``review``; ``clear``
+        removes it)."""
+        if status not in ANNOTATION_STATUSES:
+            raise InvalidInputError(f"status must be one of {', '.join(ANNOTATION_STATUSES)}, not {status!r}")
+        (ann_id,) = _ids(annotation, annotation_id)
+        ann = self.get(ann_id)
+        ann.status = None if status == "clear" else status
+        return self.update(ann)
 
 
-@dataclass
-class Annotation:
-    """One annotation; ``to_json()`` gives Dataloop's annotation JSON."""
+def _json_loads(text: str):
+    import json
 
-    id: int
-    item_id: int
-    dataset_id: int
-    type: str
-    label: str | None
-    coordinates: Any
-    attributes: Any
-    metadata: dict
-    object_id: str | None
-    status: str | None
-    creator: str | None
-    src_annotation_id: int | None
-    created_at: dt.datetime | None
-    updated_at: dt.datetime | None
-
-    @classmethod
-    def _from_row(cls, r: AnnotationRow) -> Annotation:
-        meta = copy.deepcopy(r.meta or {})
-        system = meta.setdefault("system", {})
-        meta.setdefault("user", {})
-        system["objectId"] = r.object_id
-        system["status"] = r.status
-        return cls(r.id, r.item_id, r.dataset_id, r.type, r.label, copy.deepcopy(r.coordinates),
-                   copy.deepcopy(r.attributes), meta, r.object_id, r.status, r.creator, r.src_annotation_id,
-                   r.created_at, r.updated_at)
-
-    def to_json(self) -> dict:
-        """Dataloop-shaped annotation JSON."""
-        out = {"id": self.id, "itemId": self.item_id, "datasetId": self.dataset_id, "type": self.type,
-               "label": self.label, "coordinates": copy.deepcopy(self.coordinates),
-               "attributes": copy.deepcopy(self.attributes) if self.attributes is not None else [],
-               "metadata": copy.deepcopy(self.metadata), "creator": self.creator,
-               "createdAt": self.created_at.isoformat() + "Z" if self.created_at else None,
-               "updatedAt": self.updated_at.isoformat() + "Z" if self.updated_at else None}
-        if self.src_annotation_id is not None:
-            out["srcAnnotation"] = self.src_annotation_id
-        return out
+    return json.loads(text)
 
 
-def _after_change(session: Session, dataset_id: int, item_ids: list[int]) -> None:
-    stats.refresh_annotated(session, item_ids)
-    stats.refresh(session, dataset_id)
-
-
-class ItemAnnotations:
-    """The annotations of one item."""
+class ItemAnnotations(_Repository):
+    """The annotations of one item (``item.annotations``)."""
 
     def __init__(self, catalog: Catalog, item: Item):
         self._cat, self._item = catalog, item
+        self._dataset_id, self._item_id = item.dataset_id, item.id
 
-    def upload(self, annotations) -> list[Annotation]:
-        """Add annotations: a list of dicts (Dataloop JSON), one dict, or ``{"annotations": [...]}``.
+    def _where_text(self) -> str:
+        return f"on item {self._item.filename}"
 
-        All are validated before any is written.
-        """
-        if isinstance(annotations, dict):
-            annotations = annotations.get("annotations", [annotations])
-        if not isinstance(annotations, (list, tuple)):
-            raise InvalidInputError("annotations must be a list of dicts")
-        rows = [validate(a, i) for i, a in enumerate(annotations)]
-        with self._cat.db.session(write=True) as s:
-            writable_dataset(s, self._item.dataset_id, "annotate items in")
-            objs = [AnnotationRow(item_id=self._item.id, dataset_id=self._item.dataset_id, **r) for r in rows]
-            s.add_all(objs)
-            s.flush()
-            _after_change(s, self._item.dataset_id, [self._item.id])
-            out = [Annotation._from_row(o) for o in objs]
-        self._item.annotated = self._item.annotated or bool(out)
+    def builder(self) -> AnnotationCollection:
+        """An empty collection for this item: ``add(annotation_definition=dd.Box(...))`` then
+        ``item.annotations.upload(builder)``."""
+        return AnnotationCollection(item=self._item)
+
+    def upload(self, annotations, merge: bool = False) -> WrittenAnnotations:
+        """Add annotations to this item in one transaction: a builder, a list of dicts /
+        Annotations / shapes (another item's ``annotations.list()`` too), one of those, or a
+        JSON file.  All are checked before any is written.  Returns them, with their ids."""
+        out = upload(self._cat, self._dataset_id, annotations, item_id=self._item_id)
+        self._item.annotated = self._item.annotated or len(out) > 0
         return out
 
-    def list(self) -> list[Annotation]:
-        """The item's annotations in the order they were made."""
+    def list(self, filters=None, page_offset: int | None = None, page_size: int | None = None) -> AnnotationCollection:
+        """The item's annotations (matching *filters*, an annotations query) in the order they
+        were made, as an ``AnnotationCollection``."""
+        stmt = select_annotations(self._dataset_id, filters, self._item_id).order_by(None).order_by(AnnotationRow.id)
+        if page_size is not None:
+            stmt = stmt.limit(page_size).offset((page_offset or 0) * page_size)
         with self._cat.db.session() as s:
-            rows = s.execute(select(AnnotationRow).where(AnnotationRow.item_id == self._item.id)
-                             .order_by(AnnotationRow.id)).scalars()
-            return [Annotation._from_row(r) for r in rows]
+            rows = s.execute(select(AnnotationRow).from_statement(stmt)).scalars().all()
+            tags = recipe_tags(s, self._dataset_id)
+            anns = [Annotation._from_row(r, self._cat, tags) for r in rows]
+        for a in anns:
+            a._item = self._item
+        return AnnotationCollection(self._item, anns)
 
-    def get(self, annotation_id: int) -> Annotation:
-        """One annotation of this item by id."""
+    def __iter__(self):
+        return iter(self.list())
+
+
+class DatasetAnnotations(_Repository):
+    """The annotations of a dataset (``dataset.annotations``)."""
+
+    def __init__(self, catalog: Catalog, dataset: Dataset):
+        self._cat, self._ds = catalog, dataset
+        self._dataset_id = dataset.id
+
+    def _where_text(self) -> str:
+        return f"in dataset '{self._ds.name}'"
+
+    def upload(self, annotations: Any) -> WrittenAnnotations:
+        """Add annotations to many items of this dataset in one transaction (the bulk path):
+        a list of builders (``item.annotations.builder()``), of annotation dicts with their
+        ``itemId``, or of Annotations.  All are checked first; an annotation for an item of
+        another dataset is refused by its index.  Returns them, with their ids."""
+        return upload(self._cat, self._dataset_id, annotations)
+
+    def list(self, filters=None, page_offset: int | None = None, page_size: int | None = None) -> PagedAnnotations:
+        """Pages of the dataset's annotations matching *filters* (Dataloop's PagedEntities)."""
         with self._cat.db.session() as s:
-            r = s.get(AnnotationRow, int(annotation_id))
-            if r is None or r.item_id != self._item.id:
-                raise NotFoundError(f"annotation {annotation_id} not found on item {self._item.filename}")
-            return Annotation._from_row(r)
-
-    def update(self, annotation: Annotation | dict) -> Annotation:
-        """Save a changed annotation (label, coordinates, attributes, metadata, status)."""
-        data = annotation.to_json() if isinstance(annotation, Annotation) else dict(annotation)
-        ann_id = data.get("id")
-        if ann_id is None:
-            raise InvalidInputError("an annotation to update needs its id")
-        values = validate(data)
-        values.pop("creator", None)
-        with self._cat.db.session(write=True) as s:
-            writable_dataset(s, self._item.dataset_id, "annotate items in")
-            r = s.execute(update(AnnotationRow).where(AnnotationRow.id == int(ann_id),
-                                                      AnnotationRow.item_id == self._item.id)
-                          .values(**values, updated_at=utcnow()))
-            if r.rowcount == 0:
-                raise NotFoundError(f"annotation {ann_id} not found on item {self._item.filename}")
-            return Annotation._from_row(s.get(AnnotationRow, int(ann_id)))
-
-    def delete(self, annotation=None, annotation_id=None) -> int:
-        """Delete one annotation, a list of ids, or all of them (``annotation="all"``); returns the count."""
-        with self._cat.db.session(write=True) as s:
-            writable_dataset(s, self._item.dataset_id, "delete annotations in")
-            q = delete(AnnotationRow).where(AnnotationRow.item_id == self._item.id)
-            if annotation == "all":
-                pass
-            else:
-                ids = annotation_id if annotation_id is not None else getattr(annotation, "id", annotation)
-                if ids is None:
-                    raise InvalidInputError("give annotation, annotation_id or annotation='all'")
-                ids = [int(i) for i in (ids if isinstance(ids, (list, tuple)) else [ids])]
-                q = q.where(AnnotationRow.id.in_(ids))
-            n = s.execute(q).rowcount
-            if n == 0 and annotation != "all":
-                raise NotFoundError(f"annotation {annotation_id or annotation} not found on item {self._item.filename}")
-            _after_change(s, self._item.dataset_id, [self._item.id])
-        return n
+            live_dataset(s, self._dataset_id)
+        return PagedAnnotations(self._cat, self._dataset_id, filters, page_size, page_offset)

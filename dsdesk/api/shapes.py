@@ -295,7 +295,7 @@ def _mask_rows(geo) -> list[list[int]] | None:
         return None
     if hasattr(geo, "getdata") and hasattr(geo, "size"):  # a PIL image
         w, h = geo.size
-        flat = [1 if v else 0 for v in geo.convert("L").getdata()]
+        flat = [1 if v else 0 for v in geo.convert("L").tobytes()]
         return [flat[i * w:(i + 1) * w] for i in range(h)]
     if hasattr(geo, "tolist"):
         geo = geo.tolist()
@@ -324,7 +324,7 @@ def _decode_png(data: str | None) -> list[list[int]]:
         raise InvalidInputError("a segmentation's coordinates must be a data:image/png;base64 URL")
     img = Image.open(io.BytesIO(base64.b64decode(data[len(PNG_PREFIX):]))).convert("RGBA")
     w, h = img.size
-    flat = [1 if v else 0 for v in img.getchannel("A").getdata()]
+    flat = [1 if v else 0 for v in img.getchannel("A").tobytes()]
     return [flat[i * w:(i + 1) * w] for i in range(h)]
 
 
