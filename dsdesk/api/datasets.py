@@ -291,10 +291,82 @@ class Dataset:
             return Recipe._load(self._cat, s, self.recipe_id)
 
     @property
-    def labels(self) -> list[str]:
-        """The recipe's label tags."""
+    def annotations(self):
+        """This dataset's annotations repository (bulk upload, paged lists, filtered deletes)."""
+        from dsdesk.api.annotations import DatasetAnnotations
+
+        return DatasetAnnotations(self._cat, self)
+
+    # ---- labels (the recipe's; see dsdesk.api.recipes) -------------------------------------
+    @property
+    def recipes(self):
+        """``dataset.recipes.list()``: the dataset's recipe; ``.create(...)`` makes a new one."""
+        from dsdesk.api.recipes import DatasetRecipes
+
+        return DatasetRecipes(self._cat, self)
+
+    @property
+    def labels(self) -> list:
+        """The recipe's top-level labels (``dd.Label``, each with its ``children``).  A label
+        compares equal to its tag, so ``ds.labels == ["car", "person"]`` holds."""
+        return self._ontology().labels if self.recipe_id is not None else []
+
+    @property
+    def labels_flat_dict(self) -> dict:
+        """``{dotted tag: dd.Label}`` of every label of the recipe (``vehicle.car`` too)."""
+        return self._ontology().labels_flat_dict if self.recipe_id is not None else {}
+
+    @property
+    def label_names(self) -> list[str]:
+        """Every label's dotted tag, in the recipe's order."""
+        return list(self.labels_flat_dict)
+
+    @property
+    def instance_map(self) -> dict[str, int]:
+        """``{dotted tag: instance id}`` (1, 2, ... in sorted tag order), as Dataloop's default."""
+        return self._ontology().instance_map if self.recipe_id is not None else {}
+
+    def _ontology(self):
         r = self.recipe
-        return r.label_names if r else []
+        if r is None:
+            raise NotFoundError(f"dataset '{self.name}' has no recipe")
+        return r.ontologies.list()[0]
+
+    def _writable_recipe(self):
+        with self._cat.db.session() as s:
+            writable_dataset(s, self.id, "change the labels of")
+        return self._ontology()
+
+    def add_label(self, label_name=None, color=None, children=None, attributes=None, display_label=None,
+                  label=None, recipe_id=None, ontology_id=None, icon_path=None):
+        """Add a label (hex or RGB *color*, *children* as names, dicts or ``dd.Label`` objects,
+        dotted names such as ``vehicle.car``) to the dataset's recipe; returns the ``dd.Label``."""
+        return self._writable_recipe().add_label(label_name, color=color, children=children, attributes=attributes,
+                                                 display_label=display_label, label=label)
+
+    def add_labels(self, label_list, ontology_id=None, recipe_id=None):
+        """Add labels (names, dicts with tag/color, ``dd.Label`` trees, or {tag: colour})."""
+        return self._writable_recipe().add_labels(label_list)
+
+    def update_label(self, label_name=None, color=None, children=None, attributes=None, display_label=None,
+                     label=None, recipe_id=None, upsert: bool = False, icon_path=None):
+        """Change a label (by dotted name): colour, display label, attributes; *children* are
+        added.  NotFoundError for a label the recipe lacks unless *upsert*."""
+        from dsdesk.api.labels import Label
+
+        lab = label if label is not None else Label(tag=label_name, color=color, children=children,
+                                                    attributes=attributes, display_label=display_label)
+        return self._writable_recipe().update_labels([lab], upsert=upsert)[0]
+
+    def update_labels(self, label_list, upsert: bool = False):
+        """Change several labels (see :meth:`update_label`)."""
+        return self._writable_recipe().update_labels(label_list, upsert=upsert)
+
+    def delete_labels(self, label_names) -> bool:
+        """Remove labels (by dotted name; their children go too) from the recipe.
+        Annotations that carry them are kept, flagged as not in the recipe."""
+        self._writable_recipe().delete_labels(label_names)
+        return True
 
     @property
     def directory_tree(self) -> DirectoryTree:

@@ -187,7 +187,7 @@ def cmd_info(args) -> int:
         _print_json(ds.items.get(filepath=path).to_json())
     else:
         j = ds.to_json()
-        j["foldersCount"], j["bytes"], j["labels"] = ds.folders_count, ds.bytes_total, ds.labels
+        j["foldersCount"], j["bytes"], j["labels"] = ds.folders_count, ds.bytes_total, ds.label_names
         _print_json(j)
     return 0
 
