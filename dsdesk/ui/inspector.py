@@ -1,5 +1,7 @@
 """The inspector: preview, file facts, lineage, user metadata, annotations and task statuses
-of the selected item (or a summary of a multi-selection).
+of the selected item (or a summary of a multi-selection), and the dataset's label legend
+(each label's colour with its annotation and item counts; "Filter the grid" asks for the
+items carrying the chosen label through ``label_filter_requested``).
 
 Reading happens on workers (:func:`dsdesk.api.item_details.read_item_details`); edits are
 asked for through ``metadata_save_requested`` and saved by the main window through the
@@ -12,16 +14,23 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from dsdesk.api.formatting import format_datetime, format_size
 from dsdesk.api.item_details import ItemDetails
+from dsdesk.api.labels import label_color
+from dsdesk.api.overlays import LabelCount
+from dsdesk.ui.annotations.overlay_painter import swatch
 from dsdesk.ui.metadata_editor import MetadataEditor
 
 
@@ -31,6 +40,7 @@ class InspectorPanel(QWidget):
 
     metadata_save_requested = Signal(int, dict)
     error_shown = Signal(str)
+    label_filter_requested = Signal(str)  # a label: show the grid's items carrying it
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -59,10 +69,13 @@ class InspectorPanel(QWidget):
         self.editor.invalid.connect(self.show_error)
         self.annotations = QListWidget(self)
         self.statuses = QListWidget(self)
+        self.legend = LabelLegend(self)
+        self.legend.filter_requested.connect(self.label_filter_requested)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.editor, "Metadata")
         self.tabs.addTab(self.annotations, "Annotations")
         self.tabs.addTab(self.statuses, "Tasks")
+        self.tabs.addTab(self.legend, "Labels")
         self.error_label = QLabel("", self)
         self.error_label.setStyleSheet("color: #c0392b;")
         self.error_label.setWordWrap(True)
@@ -146,13 +159,13 @@ class InspectorPanel(QWidget):
             self.readonly_label.hide()
         self.annotations.clear()
         for a in d.annotations:
-            text = f"{a.type}  {a.label or ''}"
+            text = f"{a.label or '(no label)'}  ·  {a.type}"
             c = a.coordinates
             if a.type == "box" and isinstance(c, list) and len(c) >= 2:
                 text += f"   ({c[0]['x']:.0f}, {c[0]['y']:.0f}) – ({c[1]['x']:.0f}, {c[1]['y']:.0f})"
             elif a.type == "point" and isinstance(c, dict):
                 text += f"   ({c['x']:.0f}, {c['y']:.0f})"
-            li = QListWidgetItem(text)
+            li = QListWidgetItem(swatch(d.label_colors.get(a.label or "") or label_color(a.label)), text)
             li.setData(Qt.ItemDataRole.UserRole, a.id)
             self.annotations.addItem(li)
         self.tabs.setTabText(1, f"Annotations ({len(d.annotations)})")
@@ -176,3 +189,77 @@ class InspectorPanel(QWidget):
         if self.details is None:
             return
         self.metadata_save_requested.emit(self.details.item.id, value)
+
+
+class LabelLegend(QWidget):
+    """The label legend of a dataset: colour, name, annotation and item counts.
+
+    A double-click or the button asks to filter the grid by the current label
+    (``filter_requested``); labels annotations carry that the recipe lacks are marked.
+    """
+
+    filter_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tree = QTreeWidget(self)
+        self.tree.setHeaderLabels(["Label", "Annotations", "Items"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setColumnWidth(0, 150)
+        self.tree.itemDoubleClicked.connect(lambda it, _c: self._request(it))
+        self.tree.currentItemChanged.connect(lambda *_a: self._update_button())
+        self.filter_button = QPushButton("Filter the grid by this label", self)
+        self.filter_button.clicked.connect(lambda: self._request(self.tree.currentItem()))
+        self.total = QLabel("", self)
+        row = QHBoxLayout()
+        row.addWidget(self.total, 1)
+        row.addWidget(self.filter_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 4, 0, 0)
+        lay.addWidget(self.tree, 1)
+        lay.addLayout(row)
+        self.counts: list[LabelCount] = []
+        self._update_button()
+
+    def show_counts(self, counts: list[LabelCount]) -> None:
+        """Show a dataset's legend (:func:`dsdesk.api.overlays.label_counts`)."""
+        current = self.tree.currentItem().data(0, Qt.ItemDataRole.UserRole) if self.tree.currentItem() else None
+        self.counts = list(counts)
+        self.tree.clear()
+        for c in counts:
+            it = QTreeWidgetItem([c.label if c.in_recipe else f"{c.label} (not in recipe)",
+                                  f"{c.annotations:,}", f"{c.items:,}"])
+            it.setIcon(0, swatch(c.color))
+            it.setData(0, Qt.ItemDataRole.UserRole, c.label)
+            for col in (1, 2):
+                it.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if not c.in_recipe:
+                it.setToolTip(0, "Annotations carry this label but the dataset's recipe does not have it")
+            self.tree.addTopLevelItem(it)
+            if c.label == current:
+                self.tree.setCurrentItem(it)
+        n = sum(c.annotations for c in counts)
+        self.total.setText(f"{len(counts):,} label(s) · {n:,} annotation(s)")
+        self._update_button()
+
+    def clear(self) -> None:
+        """No dataset: an empty legend."""
+        self.counts = []
+        self.tree.clear()
+        self.total.setText("")
+        self._update_button()
+
+    def row(self, label: str) -> QTreeWidgetItem | None:
+        """The legend row of *label*."""
+        for i in range(self.tree.topLevelItemCount()):
+            it = self.tree.topLevelItem(i)
+            if it.data(0, Qt.ItemDataRole.UserRole) == label:
+                return it
+        return None
+
+    def _update_button(self) -> None:
+        self.filter_button.setEnabled(self.tree.currentItem() is not None)
+
+    def _request(self, it: QTreeWidgetItem | None) -> None:
+        if it is not None:
+            self.filter_requested.emit(it.data(0, Qt.ItemDataRole.UserRole))

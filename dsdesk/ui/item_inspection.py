@@ -4,7 +4,9 @@
 is read (off the GUI thread, through the API) and shown with its thumbnail as preview
 and the header size the thumbnail workers measured; several selected show their count.
 The inspector's metadata edits are saved through the API, and items open in non-modal
-viewer windows it keeps track of.
+viewer windows it keeps track of; an annotation saved in a viewer makes the grid's overlay
+and badge, the inspector and the label legend read the item again.  The legend follows the
+dataset shown, and its "filter by label" puts the label's query in the grid's search bar.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
 from dsdesk.api.item_details import read_item_details
+from dsdesk.api.overlays import label_counts, label_search
 from dsdesk.ui.viewer import ItemViewerDialog, load_image
 
 
@@ -33,9 +36,12 @@ class ItemInspection(QObject):
         self._selection_status, self._current_dataset, self._show_status = selection_status, current_dataset, show_status
         self._parent = parent
         self.viewers: list[ItemViewerDialog] = []
+        self._legend_dataset: int | None = None
         grid.view.open_requested.connect(self.open_item)
         grid.view.selectionModel().selectionChanged.connect(self.refresh)
         grid.model.modelReset.connect(self.refresh)
+        grid.model.modelReset.connect(self._on_model_reset)
+        inspector.label_filter_requested.connect(self._on_inspector_label_filter_requested)
         grid.loader.thumbnail_ready.connect(self._on_loader_thumbnail_ready)
         grid.loader.image_sizes_recorded.connect(self._on_loader_image_sizes_recorded)
         inspector.metadata_save_requested.connect(self.save_metadata)
@@ -112,6 +118,41 @@ class ItemInspection(QObject):
 
         self._tasks.run(save, done, lambda e: self._inspector.show_error(f"Not saved: {e}"))
 
+    # ---- annotations: the legend, the label filter, the viewers' edits ---------------------
+    def refresh_legend(self) -> None:
+        """Read the current dataset's label legend again (off the GUI thread)."""
+        ds = self._current_dataset()
+        self._legend_dataset = ds
+        if ds is None:
+            self._inspector.legend.clear()
+            return
+        self._tasks.run(lambda: label_counts(self._cat, ds), self._inspector.legend.show_counts,
+                        lambda _e: self._inspector.legend.clear(), key="legend")
+
+    def _on_model_reset(self) -> None:
+        if self._current_dataset() != self._legend_dataset:
+            self.refresh_legend()
+
+    def catalog_changed(self, changes: set) -> None:
+        """Something was written: show the selection again; labels or annotations that may
+        have changed are read again too (colours, counts, overlays)."""
+        self.refresh()
+        if changes & {"annotations", "labels", "items", "datasets"}:
+            self.refresh_legend()
+            self._grid.model.forget_overlays()
+
+    def _on_inspector_label_filter_requested(self, label: str) -> None:
+        self._grid.search.setText(label_search(label))
+        self._grid.search_changed.emit(self._grid.search.text())
+
+    def _on_viewer_annotations_saved(self, item_id: int) -> None:
+        self._grid.model.forget_overlays([item_id])
+        self._grid.model.forget_infos([item_id])  # the annotated badge
+        sel = self._grid.view.selected_ids()
+        if len(sel) == 1 and sel[0] == item_id:
+            self._load(item_id)
+        self.refresh_legend()
+
     def open_current(self) -> None:
         """Open the first selected item."""
         ids = self._grid.view.selected_ids()
@@ -126,6 +167,7 @@ class ItemInspection(QObject):
         v = ItemViewerDialog(self._parent)
         self.viewers.append(v)
         v.destroyed.connect(lambda _o=None, v=v: self.viewers.remove(v) if v in self.viewers else None)
+        v.annotations_saved.connect(self._on_viewer_annotations_saved)
         self._tasks.run(lambda: load_image(self._cat, ds, item_id), v.set_loaded, v.set_failed)
         v.show()
         return v

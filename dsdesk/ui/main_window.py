@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.act_storage = self._action("Storage connections…", "storage", "Ctrl+Shift+K", self.open_storage_dialog)
         self.act_refresh = self._action("Refresh", "refresh", QKeySequence.StandardKey.Refresh, self.refresh_all)
         self.act_quit = self._action("Quit", None, QKeySequence.StandardKey.Quit, self.close)
+        self.act_preferences = self._action("Preferences…", "properties", "Ctrl+,", self.open_preferences)
         self.act_focus_search = self._action("Search", "search", QKeySequence.StandardKey.Find, self.focus_search)
         self.act_columns = self._action("Datasets table columns…", "table", None, self.open_column_settings)
         group = QActionGroup(self)
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&File")
         m.addAction(self.act_upload)
         m.addAction(self.act_storage)
+        m.addAction(self.act_preferences)
         m.addSeparator()
         m.addAction(self.act_quit)
         m = mb.addMenu("&Edit")
@@ -603,7 +605,13 @@ class MainWindow(QMainWindow):
             self.grid.loader.reset()
             self.grid.model.reload()
         if changes:
-            self.inspection.refresh()
+            self.inspection.catalog_changed(changes)
+
+    def open_preferences(self) -> None:
+        """The preferences dialog: theme, thumbnail size, cache, default catalog."""
+        from dsdesk.ui.dialogs.preferences import open_preferences
+
+        open_preferences(self)
 
     def _about(self) -> None:
         import dsdesk

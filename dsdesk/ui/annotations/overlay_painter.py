@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap, QPolygonF
 
 from dsdesk.api.overlays import OverlayShape
 
@@ -25,6 +25,13 @@ def qcolor(hex_color: str) -> QColor:
     if c is None:
         c = _COLORS[hex_color] = QColor(hex_color)
     return c
+
+
+def swatch(color: str, size: int = 14) -> QIcon:
+    """A square of *color* (label lists, the legend, the recipe editor)."""
+    pm = QPixmap(size, size)
+    pm.fill(qcolor(color))
+    return QIcon(pm)
 
 
 class OverlayPainter:

@@ -12,7 +12,7 @@ Open it by hand on a throw-away catalog: ``python -m dsdesk.ui.annotations.recip
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QColorDialog,
     QDialog,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from dsdesk.api.label_edits import LabelEdits, LabelEntry, RecipeLabels, plan_label_edits
 from dsdesk.api.labels import label_color
 from dsdesk.errors import DsdeskError
+from dsdesk.ui.annotations.overlay_painter import swatch
 
 TagRole = Qt.ItemDataRole.UserRole + 1  # the label's own name (the last part of its dotted tag)
 ColorRole = Qt.ItemDataRole.UserRole + 2
@@ -45,13 +46,6 @@ def ask_name(parent: QWidget | None, title: str, label: str, text: str = "") -> 
     """Ask for a label name; None when cancelled or empty (tests patch this function)."""
     value, ok = QInputDialog.getText(parent, title, label, text=text)
     return value.strip() if ok and value.strip() else None
-
-
-def swatch(color: str, size: int = 14) -> QIcon:
-    """A square of *color* for the tree and the legend."""
-    pm = QPixmap(size, size)
-    pm.fill(QColor(color))
-    return QIcon(pm)
 
 
 class RecipeEditorDialog(QDialog):
