@@ -141,7 +141,8 @@ class WelcomeDialog(QDialog):
         self.recent.setObjectName("recentCatalogs")
         self.recent.setIconSize(QSize(20, 20))
         for target in recent:
-            it = QListWidgetItem(icon("project" if "://" in target and not target.startswith("sqlite") else "file"),
+            server = "://" in target and not target.startswith("sqlite")
+            it = QListWidgetItem(icon("storage" if server else "file"),
                                  first_start.display_name(target))
             it.setData(Qt.ItemDataRole.UserRole, target)
             it.setToolTip(first_start.display_name(target))
@@ -159,10 +160,9 @@ class WelcomeDialog(QDialog):
         row.addWidget(self.open_file_button)
         self.open_recent_button = QPushButton("Open selected")
         self.open_recent_button.setEnabled(False)
-        self.open_recent_button.clicked.connect(lambda: self._on_recent_activated(self.recent.currentItem()))
-        self.recent.currentItemChanged.connect(
-            lambda cur, _prev: self.open_recent_button.setEnabled(
-                cur is not None and cur.data(Qt.ItemDataRole.UserRole) is not None))
+        # Methods, not lambdas holding self (PySide6 crashes collecting such cycles).
+        self.open_recent_button.clicked.connect(self._on_open_recent_clicked)
+        self.recent.currentItemChanged.connect(self._on_recent_current_changed)
         row.addWidget(self.open_recent_button)
         row.addStretch(1)
         quit_button = QPushButton("Quit")
@@ -197,7 +197,7 @@ class WelcomeDialog(QDialog):
         self._set_busy(True)
         self.demo_button.setDescription("Building the demo catalog…")
         n = self._demo_images
-        self.tasks.run(lambda: first_start.build_demo_catalog(n), on_done=self._on_demo_built, on_error=self._on_demo_failed)
+        self.tasks.run(lambda: first_start.build_demo_catalog(n), self._on_demo_built, self._on_demo_failed)
 
     def _on_demo_built(self, path: str) -> None:
         self._set_busy(False)
@@ -234,6 +234,12 @@ class WelcomeDialog(QDialog):
         path = ask_catalog_file(self)
         if path:
             self._choose(path)
+
+    def _on_open_recent_clicked(self) -> None:
+        self._on_recent_activated(self.recent.currentItem())
+
+    def _on_recent_current_changed(self, cur: QListWidgetItem | None, _prev) -> None:
+        self.open_recent_button.setEnabled(cur is not None and cur.data(Qt.ItemDataRole.UserRole) is not None)
 
     def _on_recent_activated(self, it: QListWidgetItem | None) -> None:
         target = it.data(Qt.ItemDataRole.UserRole) if it is not None else None
