@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from dsdesk.catalog.engine import Database, open_database
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Job
+from dsdesk.errors import InvalidInputError, NotFoundError
 from dsdesk.jobs import runner
 from dsdesk.jobs.runner import JobContext, JobEvent
 from dsdesk.jobs.spec import JobSpec
@@ -74,8 +75,43 @@ class Catalog:
         return ProcessJob.of(self.db, job, on_event=on_event, niceness=niceness)
 
     def mark_interrupted_jobs(self) -> int:
-        """Mark jobs left queued or running by a process that died as failed; returns how many."""
+        """Mark jobs left queued or running by a process that died 'interrupted' (jobs of
+        live processes are left alone); returns how many."""
         return runner.mark_interrupted(self.db)
+
+    def interrupted_jobs(self, limit: int = 20) -> list[dict]:
+        """The interrupted jobs not yet resumed or dismissed, newest first, as :meth:`jobs`
+        gives them, with ``dataset_name`` and ``resumable`` (a sync or an upload whose dataset
+        still exists)."""
+        from dsdesk.api.jobs import RESUMABLE
+
+        with self.db.session() as s:
+            rows = s.execute(select(Job, DatasetRow.name).outerjoin(DatasetRow, (DatasetRow.id == Job.dataset_id)
+                                                                       & DatasetRow.deleted_at.is_(None))
+                             .where(Job.status == runner.INTERRUPTED).order_by(Job.id.desc()).limit(limit)).all()
+            return [{**_job_dict(j), "dataset_name": name, "resumable": j.kind in RESUMABLE and name is not None}
+                    for j, name in rows]
+
+    def resume_job(self, job_id: int) -> JobSpec:
+        """The job that continues interrupted job *job_id* (run it with :meth:`run` or the
+        GUI's job manager); the old row is marked resumed so it is offered once."""
+        from dsdesk.api import jobs as job_builders
+
+        with self.db.session() as s:
+            j = s.get(Job, job_id)
+            if j is None:
+                raise NotFoundError(f"no job with id {job_id}")
+            if j.status != runner.INTERRUPTED:
+                raise InvalidInputError(f"job {job_id} is {j.status}, not interrupted: there is nothing to resume")
+            spec = job_builders.resume(j.kind, dict(j.spec or {}))
+            j.status = RESUMED
+        return spec
+
+    def dismiss_job(self, job_id: int) -> None:
+        """Stop offering interrupted job *job_id* for resuming (it stays in the history)."""
+        with self.db.session() as s:
+            s.execute(update(Job).where(Job.id == job_id, Job.status == runner.INTERRUPTED)
+                      .values(status=DISMISSED))
 
     def tune_for_gui(self) -> None:
         """Give this process's SQLite connections small memory settings (no-op elsewhere).
@@ -97,9 +133,7 @@ class Catalog:
         """The most recent jobs, newest first, as dicts."""
         with self.db.session() as s:
             rows = s.execute(select(Job).order_by(Job.id.desc()).limit(limit)).scalars().all()
-            return [{"id": j.id, "kind": j.kind, "status": j.status, "progress": j.progress, "done": j.done,
-                     "total": j.total, "message": j.message, "error": j.error, "dataset_id": j.dataset_id,
-                     "created_at": j.created_at, "finished_at": j.finished_at} for j in rows]
+            return [_job_dict(j) for j in rows]
 
     def gc(self, dry_run: bool = True, on_event: Callable[[JobEvent], None] | None = None):
         """Binaries no item anywhere (snapshots included) points at, with sizes; unless
@@ -140,3 +174,13 @@ def _gui_pragmas(dbapi_con, _record) -> None:
     cur.execute("PRAGMA mmap_size=0")
     cur.execute(f"PRAGMA cache_size=-{GUI_SQLITE_CACHE_KIB}")
     cur.close()
+
+
+# An interrupted job's row once it was resumed (a new job continues it) or dismissed.
+RESUMED, DISMISSED = "resumed", "dismissed"
+
+
+def _job_dict(j: Job) -> dict:
+    return {"id": j.id, "kind": j.kind, "status": j.status, "progress": j.progress, "done": j.done,
+            "total": j.total, "message": j.message, "error": j.error, "dataset_id": j.dataset_id,
+            "created_at": j.created_at, "finished_at": j.finished_at}

@@ -178,7 +178,9 @@ def upload(dataset_id, local_path, remote_path: str = "/", remote_name: str | No
                    (ds, paths, remote_path, remote_name, file_types),
                    {"user_metadata": user_metadata, "overwrite": overwrite, "description": description,
                     "raise_on_error": raise_on_error},
-                   dataset_id=ds, spec={"dataset_id": ds, "local_path": paths, "remote_path": remote_path},
+                   dataset_id=ds, spec={"dataset_id": ds, "local_path": paths, "remote_path": remote_path,
+                                        "remote_name": remote_name, "file_types": file_types, "overwrite": overwrite,
+                                        "user_metadata": user_metadata, "description": description},
                    changes={"datasets", "folders", "items"}, in_process=True)
 
 
@@ -266,3 +268,29 @@ def import_records_job(ctx, dataset_id: int, driver_id: int, records, mode: str 
         else:
             stats.refresh(s, dataset_id)
     return res.created
+
+
+# ---------------------------------------------------------------------------- resuming
+RESUMABLE = frozenset({"sync", "upload"})
+
+
+def resume(kind: str, spec: dict) -> JobSpec:
+    """The job that continues an interrupted *kind* job recorded with *spec*.
+
+    A sync resumes from its committed cursor (the sync state keeps it); an upload runs again
+    over the same paths and skips the files already in the dataset, so neither repeats work
+    it committed.  InvalidInputError for other kinds or a spec that lacks what is needed.
+    """
+    if kind not in RESUMABLE:
+        raise InvalidInputError(f"a {kind} job cannot be resumed (only {', '.join(sorted(RESUMABLE))})")
+    try:
+        ds = spec["dataset_id"]
+        if kind == "sync":
+            return sync(ds, dry_run=bool(spec.get("dry_run")), delete_missing=bool(spec.get("delete_missing")),
+                        restore_deleted=bool(spec.get("restore_deleted")), title=f"Resume sync of dataset {ds}")
+        return upload(ds, spec["local_path"], spec.get("remote_path") or "/", remote_name=spec.get("remote_name"),
+                      file_types=spec.get("file_types"), user_metadata=spec.get("user_metadata"),
+                      overwrite=bool(spec.get("overwrite")), description=spec.get("description"),
+                      title=f"Resume upload to {spec.get('remote_path') or '/'}")
+    except (KeyError, TypeError) as e:
+        raise InvalidInputError(f"the {kind} job's record lacks what resuming needs ({e})") from None

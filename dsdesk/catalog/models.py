@@ -319,6 +319,9 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = _created()
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The process running it ("host:pid:start") and its last sign of life (migration 0012).
+    owner: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class SyncState(Base):

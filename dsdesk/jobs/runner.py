@@ -18,14 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from dsdesk.catalog.models import Job, utcnow
 from dsdesk.errors import DsdeskError, JobCancelledError
+from dsdesk.jobs import owner
 from dsdesk.jobs.spec import JobSpec
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
-FINAL = {SUCCEEDED, FAILED, CANCELLED}
+INTERRUPTED = "interrupted"  # its process died (found when a catalog is opened)
+FINAL = {SUCCEEDED, FAILED, CANCELLED, INTERRUPTED}
 _DB_WRITE_INTERVAL = 0.5  # seconds between progress writes to the catalog
 
 
@@ -106,13 +108,15 @@ class JobContext:
         frac = (self.done / self.total) if self.total else 0.0
         with self.db.session() as s:
             s.execute(update(Job).where(Job.id == self.job_id).values(
-                done=self.done, total=self.total, progress=min(frac, 1.0), message=self.message[:2000], **values))
+                done=self.done, total=self.total, progress=min(frac, 1.0), message=self.message[:2000],
+                heartbeat_at=utcnow(), **values))
 
 
 def create_job(db, kind: str, spec: dict | None = None, dataset_id: int | None = None) -> int:
     """Record a queued job and return its id."""
     with db.session() as s:
-        job = Job(kind=kind, status=QUEUED, spec=_jsonable(spec or {}), dataset_id=dataset_id)
+        job = Job(kind=kind, status=QUEUED, spec=_jsonable(spec or {}), dataset_id=dataset_id,
+                  owner=owner.this_process(), heartbeat_at=utcnow())
         s.add(job)
         s.flush()
         return job.id
@@ -146,7 +150,8 @@ def run_spec(db, job: JobSpec, on_event: Callable[[JobEvent], None] | None = Non
 
 def _execute(db, ctx: JobContext, fn: Callable[..., Any], args: tuple, kwargs: dict, raise_errors: bool) -> Any:
     with db.session() as s:
-        s.execute(update(Job).where(Job.id == ctx.job_id).values(status=RUNNING, started_at=utcnow()))
+        now = utcnow()
+        s.execute(update(Job).where(Job.id == ctx.job_id).values(status=RUNNING, started_at=now, heartbeat_at=now))
     ctx._started = time.monotonic()
     ctx._emit(RUNNING)
     try:
@@ -208,8 +213,14 @@ def _jsonable(value: Any) -> Any:
 
 
 def mark_interrupted(db) -> int:
-    """Mark jobs left 'running' by a process that died as failed; returns how many."""
+    """Mark the jobs whose process died while they were queued or running 'interrupted'
+    (a live job of another process, a CLI sync beside the window, is left alone); returns
+    how many.  See :mod:`dsdesk.jobs.owner` for how a dead process is told."""
+    now = utcnow()
     with db.session() as s:
-        r = s.execute(update(Job).where(Job.status.in_([QUEUED, RUNNING])).values(
-            status=FAILED, error="interrupted: the process running it stopped", finished_at=utcnow()))
-        return r.rowcount
+        rows = s.execute(select(Job.id, Job.owner, Job.heartbeat_at).where(Job.status.in_([QUEUED, RUNNING]))).all()
+        dead = [r.id for r in rows if owner.is_gone(r.owner, r.heartbeat_at, now, db.dialect != "sqlite")]
+        if dead:
+            s.execute(update(Job).where(Job.id.in_(dead), Job.status.in_([QUEUED, RUNNING])).values(
+                status=INTERRUPTED, error="interrupted: the process running it stopped", finished_at=now))
+        return len(dead)

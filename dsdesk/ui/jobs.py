@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dsdesk.errors import InvalidInputError
+from dsdesk.errors import DsdeskError, InvalidInputError
 from dsdesk.jobs import process as jobprocess
 from dsdesk.jobs.runner import (
     CANCELLED,
@@ -314,7 +314,7 @@ class JobsPanel(QWidget):
         hdr = self.tree.header()
         hdr.setStretchLastSection(False)
         hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 260), (2, 200), (3, 90), (4, 90), (5, 70)):
+        for col, width in ((1, 260), (2, 200), (3, 90), (4, 90), (5, 96)):
             hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.tree.setColumnWidth(col, width)
         self.tree.itemDoubleClicked.connect(self._on_tree_item_double_clicked)
@@ -332,6 +332,7 @@ class JobsPanel(QWidget):
         self._rows: dict[int, QTreeWidgetItem] = {}
         self._bars: dict[int, QProgressBar] = {}
         self._cancel: dict[int, QToolButton] = {}
+        self._interrupted: dict[int, QTreeWidgetItem] = {}  # catalog job id -> its row
         manager.job_added.connect(self._on_manager_job_added)
         manager.job_updated.connect(self._on_manager_job_updated)
         manager.running_count_changed.connect(self._on_manager_running_count_changed)
@@ -339,6 +340,59 @@ class JobsPanel(QWidget):
     def row(self, uid: int) -> QTreeWidgetItem | None:
         """The tree row of job *uid* (for tests and for selection)."""
         return self._rows.get(uid)
+
+    def show_interrupted(self) -> int:
+        """List the jobs a stopped process left unfinished (as the catalog recorded them, see
+        ``Catalog.interrupted_jobs``) with Resume for a sync or an upload, Dismiss otherwise;
+        returns how many."""
+        try:
+            jobs = self.manager.cat.interrupted_jobs()
+        except DsdeskError:
+            return 0
+        for j in reversed(jobs):
+            where = f" of {j['dataset_name']}" if j.get("dataset_name") else ""
+            item = QTreeWidgetItem([f"{j['kind'].capitalize()}{where}", "interrupted: its process stopped",
+                                    f"{j['done']:,}" if j["done"] else "", "", "", ""])
+            item.setIcon(0, icon("jobs"))
+            item.setForeground(1, Qt.GlobalColor.darkYellow)
+            item.setToolTip(1, f"Job {j['id']} was {j['status']} when the process running it stopped "
+                               f"(started {j['created_at']:%Y-%m-%d %H:%M} UTC).")
+            self.tree.insertTopLevelItem(0, item)
+            button = QToolButton()
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            if j["resumable"]:
+                button.setText("Resume")
+                button.setIcon(icon("sync" if j["kind"] == "sync" else "upload"))
+                button.setToolTip("Continue from what was committed; nothing done is repeated")
+                button.clicked.connect(lambda _=False, jid=j["id"], it=item: self._resume(jid, it))
+            else:
+                button.setText("Dismiss")
+                button.setIcon(icon("cancel"))
+                button.setToolTip("Stop showing this job (it stays in the catalog's history)")
+                button.clicked.connect(lambda _=False, jid=j["id"], it=item: self._dismiss(jid, it))
+            self.tree.setItemWidget(item, 5, button)
+            self._interrupted[j["id"]] = item
+        return len(jobs)
+
+    def interrupted_row(self, job_id: int) -> QTreeWidgetItem | None:
+        """The row of interrupted catalog job *job_id*, while it is offered."""
+        return self._interrupted.get(job_id)
+
+    def _resume(self, job_id: int, item: QTreeWidgetItem) -> None:
+        try:
+            self.manager.submit(self.manager.cat.resume_job(job_id))
+        except DsdeskError as e:
+            QMessageBox.warning(self, "Cannot resume the job", str(e))
+            return
+        self._drop_interrupted(job_id, item)
+
+    def _dismiss(self, job_id: int, item: QTreeWidgetItem) -> None:
+        self.manager.cat.dismiss_job(job_id)
+        self._drop_interrupted(job_id, item)
+
+    def _drop_interrupted(self, job_id: int, item: QTreeWidgetItem) -> None:
+        self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        self._interrupted.pop(job_id, None)
 
     def _on_manager_job_added(self, uid: int) -> None:
         h = self.manager.handles[uid]
