@@ -307,7 +307,7 @@ def test_default_order_is_case_insensitive_by_name(cat, project):
 
 
 def test_parse_cell_text_by_type():
-    from dsdesk.api.dataset_table import parse_cell_text
+    from dsdesk.api.dataset_edits import parse_cell_text
 
     assert parse_cell_text("42", "number") == 42 and parse_cell_text(" 0.5 ", "number") == 0.5
     assert parse_cell_text("1,200.5", "number") == 1200.5
@@ -322,7 +322,7 @@ def test_parse_cell_text_by_type():
 
 
 def test_set_user_field_nested_conflicts_and_guards(cat, project):
-    from dsdesk.api.dataset_table import set_user_field
+    from dsdesk.api.dataset_edits import set_user_field
     from dsdesk.errors import ConflictError, ReadOnlyError
 
     cars = project.datasets.get("cars")

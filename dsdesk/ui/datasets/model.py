@@ -16,7 +16,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from dsdesk.api.columns import Column
-from dsdesk.api.dataset_table import DatasetTable, SearchResult, edit_text, parse_cell_text, set_user_field
+from dsdesk.api.dataset_edits import edit_text, parse_cell_text, set_user_field
+from dsdesk.api.dataset_table import DatasetTable, SearchResult
 from dsdesk.errors import DsdeskError
 from dsdesk.ui.icons import icon
 
