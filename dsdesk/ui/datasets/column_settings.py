@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -431,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     """Open the dialog on a catalog (for manual checks and screenshots)."""
     from PySide6.QtWidgets import QApplication
 
-    from dsdesk.api.catalog import Catalog
+    from dsdesk.ui.dialogs.common import open_catalog_arg, save_screenshot
 
     p = argparse.ArgumentParser(prog="python -m dsdesk.ui.datasets.column_settings",
                                 description="The datasets table's column settings, on its own.")
@@ -439,11 +438,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--project", help="project name (default: the first)")
     p.add_argument("--screenshot", metavar="PNG", help="save a picture of the dialog and exit")
     args = p.parse_args(argv)
-    if "://" not in args.catalog and not Path(args.catalog).exists():
-        print(f"no catalog at {args.catalog}", file=sys.stderr)  # do not create one by a typo
+    cat = open_catalog_arg(args.catalog)
+    if cat is None:
         return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    cat = Catalog.open(args.catalog)
+    _app = QApplication.instance() or QApplication(sys.argv[:1])  # held while the dialog lives
     try:
         projects = cat.projects.list()
         if not projects:
@@ -452,9 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         project = cat.projects.get(args.project) if args.project else projects[0]
         dlg = ColumnSettingsDialog(cat, project.id)
         if args.screenshot:
-            dlg.show()
-            app.processEvents()
-            dlg.grab().save(args.screenshot)
+            save_screenshot(dlg, args.screenshot)
             return 0
         if dlg.exec() == QDialog.DialogCode.Accepted:
             for c in dlg.applied or []:

@@ -1,9 +1,11 @@
-"""Helpers shared by the dialogs: confirmation boxes and a tiny standalone runner."""
+"""Helpers shared by the dialogs: confirmation boxes, and opening a dialog by hand
+(``python -m dsdesk.ui.dialogs.properties --catalog ...``) for checks and screenshots."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -46,3 +48,23 @@ def standalone(build) -> int:
     code = app.exec()
     cat.close()
     return code
+
+
+def open_catalog_arg(path_or_url: str):
+    """The catalog a by-hand run names on its command line, or None (said on stderr) when it
+    is a file that does not exist: a typo must not create an empty catalog."""
+    if "://" not in path_or_url and not Path(path_or_url).exists():
+        print(f"no catalog at {path_or_url}", file=sys.stderr)
+        return None
+    from dsdesk.api.catalog import Catalog
+
+    return Catalog.open(path_or_url)
+
+
+def save_screenshot(dlg: QWidget, png: str) -> None:
+    """Show *dlg*, let it lay out, and save a picture of it to *png*."""
+    from PySide6.QtWidgets import QApplication
+
+    dlg.show()
+    QApplication.processEvents()
+    dlg.grab().save(png)

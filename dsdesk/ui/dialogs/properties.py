@@ -26,7 +26,6 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
@@ -208,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     """Open the dialog on a dataset of a catalog (for manual checks and screenshots)."""
     from PySide6.QtWidgets import QApplication
 
-    from dsdesk.api.catalog import Catalog
+    from dsdesk.ui.dialogs.common import open_catalog_arg, save_screenshot
 
     p = argparse.ArgumentParser(prog="python -m dsdesk.ui.dialogs.properties")
     p.add_argument("--catalog", required=True)
@@ -216,18 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", required=True, help="dataset name")
     p.add_argument("--screenshot", metavar="PNG", help="save a picture of the dialog and exit")
     args = p.parse_args(argv)
-    if "://" not in args.catalog and not Path(args.catalog).exists():
-        print(f"no catalog at {args.catalog}", file=sys.stderr)  # do not create one by a typo
+    cat = open_catalog_arg(args.catalog)
+    if cat is None:
         return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    cat = Catalog.open(args.catalog)
+    _app = QApplication.instance() or QApplication(sys.argv[:1])  # held while the dialog lives
     try:
         project = cat.projects.get(args.project) if args.project else cat.projects.list()[0]
         dlg = DatasetPropertiesDialog.for_dataset(cat, project.datasets.get(args.dataset).id)
         if args.screenshot:
-            dlg.show()
-            app.processEvents()
-            dlg.grab().save(args.screenshot)
+            save_screenshot(dlg, args.screenshot)
             return 0
         return 0 if dlg.exec() == QDialog.DialogCode.Accepted else 1
     finally:
