@@ -12,7 +12,6 @@ Open it by hand against any catalog::
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 
@@ -430,14 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     """Open the dialog on a catalog (for manual checks and screenshots)."""
     from PySide6.QtWidgets import QApplication
 
-    from dsdesk.ui.dialogs.common import open_catalog_arg, save_screenshot
+    from dsdesk.ui.dialogs.common import by_hand_parser, open_catalog_arg, save_screenshot
 
-    p = argparse.ArgumentParser(prog="python -m dsdesk.ui.datasets.column_settings",
-                                description="The datasets table's column settings, on its own.")
-    p.add_argument("--catalog", required=True, help="catalog file or URL")
-    p.add_argument("--project", help="project name (default: the first)")
-    p.add_argument("--screenshot", metavar="PNG", help="save a picture of the dialog and exit")
-    args = p.parse_args(argv)
+    args = by_hand_parser("python -m dsdesk.ui.datasets.column_settings",
+                          "The datasets table's column settings, on its own.").parse_args(argv)
     cat = open_catalog_arg(args.catalog)
     if cat is None:
         return 2

@@ -50,6 +50,16 @@ def standalone(build) -> int:
     return code
 
 
+def by_hand_parser(prog: str, description: str | None = None) -> argparse.ArgumentParser:
+    """The command line of a dialog opened by hand: ``--catalog`` (required), ``--project``
+    (default: the first) and ``--screenshot PNG``; the dialog adds its own."""
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--catalog", required=True, help="catalog file or URL")
+    p.add_argument("--project", help="project name (default: the first)")
+    p.add_argument("--screenshot", metavar="PNG", help="save a picture of the dialog and exit")
+    return p
+
+
 def open_catalog_arg(path_or_url: str):
     """The catalog a by-hand run names on its command line, or None (said on stderr) when it
     is a file that does not exist: a typo must not create an empty catalog."""

@@ -21,7 +21,6 @@ Open it by hand::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -207,13 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     """Open the dialog on a dataset of a catalog (for manual checks and screenshots)."""
     from PySide6.QtWidgets import QApplication
 
-    from dsdesk.ui.dialogs.common import open_catalog_arg, save_screenshot
+    from dsdesk.ui.dialogs.common import by_hand_parser, open_catalog_arg, save_screenshot
 
-    p = argparse.ArgumentParser(prog="python -m dsdesk.ui.dialogs.properties")
-    p.add_argument("--catalog", required=True)
-    p.add_argument("--project", help="project name (default: the first)")
+    p = by_hand_parser("python -m dsdesk.ui.dialogs.properties")
     p.add_argument("--dataset", required=True, help="dataset name")
-    p.add_argument("--screenshot", metavar="PNG", help="save a picture of the dialog and exit")
     args = p.parse_args(argv)
     cat = open_catalog_arg(args.catalog)
     if cat is None:
