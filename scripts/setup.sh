@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 want="${1:-app}"
 
-# Qt's offscreen/xcb platforms need these shared libraries; a minimal Debian lacks some.
-debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core)
+# Qt's offscreen/xcb platforms need these shared libraries; a minimal Debian lacks some.  The xcb
+# ones are also what packaging/build.py copies into the bundle, so it runs on a desktop without them.
+debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core
+      libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1)
 [ "$want" = test ] && debs+=(nodejs npm xvfb postgresql)  # the PostgreSQL tests start their own server
 missing=()
 for p in "${debs[@]}"; do
