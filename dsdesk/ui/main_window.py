@@ -1,5 +1,6 @@
 """The main window: library (left), pages in the centre (Datasets table, Browser grid),
-inspector (right), jobs (bottom), menus, context menus and the status bar.
+inspector (right), jobs (bottom), menus and the status bar (the context menus are
+:mod:`dsdesk.ui.window_menus`).
 
 Signals are wired here, in one place; panels never reach into each other.  The actions
 are declared once in :mod:`dsdesk.ui.actions`; what they do lives in
@@ -13,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QPoint, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMenu,
     QStackedWidget,
     QWidget,
 )
@@ -38,9 +38,10 @@ from dsdesk.ui.inspector import InspectorPanel
 from dsdesk.ui.item_actions import ItemActionHandlers
 from dsdesk.ui.item_inspection import ItemInspection
 from dsdesk.ui.jobs import JobManager, JobsPanel
-from dsdesk.ui.library import DatasetIdRole, LibraryPanel, ProjectIdRole
+from dsdesk.ui.library import LibraryPanel, ProjectIdRole
 from dsdesk.ui.settings import UiPrefs, qt_settings
 from dsdesk.ui.tasks import TaskRunner
+from dsdesk.ui.window_menus import WindowContextMenus
 
 #: The toolbar's dataset actions.
 TOOLBAR_ACTIONS = ("clone", "merge", "snapshot", "sync")
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self.dataset_handlers = DatasetActionHandlers(self)
         self.item_handlers = ItemActionHandlers(self)
+        self.context_menus = WindowContextMenus(self)
 
         # ---- centre: the pages ---------------------------------------------------------
         self.pages = QStackedWidget(self)
@@ -209,10 +211,9 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         lib, ih = self.library, self.item_handlers
+        self.context_menus.connect()
         lib.dataset_selected.connect(self._on_library_dataset_selected)
         lib.folder_selected.connect(self._on_library_folder_selected)
-        lib.datasets.customContextMenuRequested.connect(self._on_datasets_tree_context_menu)
-        lib.folders.customContextMenuRequested.connect(self._on_folders_tree_context_menu)
         lib.datasets.items_dropped.connect(ih.items_dropped_on_dataset)
         lib.folders.items_dropped.connect(ih.items_dropped_on_folder)
         lib.folders.folder_dropped.connect(ih.folder_dropped_on_folder)
@@ -220,13 +221,12 @@ class MainWindow(QMainWindow):
         page = self.datasets_page
         page.open_dataset_requested.connect(self._on_datasets_page_open_dataset_requested)
         page.dataset_action_requested.connect(self.run_dataset_action)
-        page.selection_changed.connect(lambda _ids: self._update_actions())
+        page.selection_changed.connect(lambda _ids: self.update_actions())
         g = self.grid
         g.search_changed.connect(self._on_grid_search_changed)
         g.subfolders.toggled.connect(lambda _on: self._apply_grid_query())
         g.cell_size_changed.connect(self._on_grid_cell_size_changed)
-        g.view.customContextMenuRequested.connect(self._on_grid_context_menu)
-        g.view.selectionModel().selectionChanged.connect(lambda *_a: self._update_actions())
+        g.view.selectionModel().selectionChanged.connect(lambda *_a: self.update_actions())
         self.jobs.running_count_changed.connect(self._on_jobs_running_count_changed)
         self.jobs.catalog_changed.connect(self._on_catalog_changed)
         self.jobs.job_finished.connect(self._on_jobs_job_finished)
@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.grid if browser else self.datasets_page)
         (self.act_page_browser if browser else self.act_page_datasets).setChecked(True)
         self.prefs.page = "browser" if browser else "datasets"
-        self._update_actions()  # the Dataset menu acts on the page's selection
+        self.update_actions()  # the Dataset menu acts on the page's selection
 
     def _restore_window_state(self) -> None:
         s = qt_settings()
@@ -311,7 +311,7 @@ class MainWindow(QMainWindow):
                 self._select_dataset(want, folder=self.prefs.last_folder or "/")
         elif self.current_dataset_id is not None and self.current_dataset_id not in self.library.rows:
             self._select_dataset(None)
-        self._update_actions()
+        self.update_actions()
 
     def _select_dataset(self, dataset_id: int | None, folder: str = "/") -> None:
         if dataset_id is not None:
@@ -329,7 +329,7 @@ class MainWindow(QMainWindow):
             except DsdeskError as e:
                 self.show_error("Datasets page", str(e))
         self.setWindowTitle(f"dsdesk — {row.name}" if row else "dsdesk")
-        self._update_actions()
+        self.update_actions()
 
     def reload_folders(self, select: str | None = None) -> None:
         """Read the current dataset's folder tree again (worker)."""
@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
     def _on_library_folder_selected(self, _path: str) -> None:
         self.inspector.show_nothing()
         self._apply_grid_query()
-        self._update_actions()
+        self.update_actions()
 
     def _on_datasets_page_open_dataset_requested(self, dataset_id: int) -> None:
         if dataset_id not in self.library.rows:
@@ -401,7 +401,8 @@ class MainWindow(QMainWindow):
                               items=len(self.grid.view.selected_ids()),
                               root=self.library.current_folder in (None, "/"))
 
-    def _update_actions(self) -> None:
+    def update_actions(self) -> None:
+        """Enable and check each action for the selection of the page on show."""
         sel = self.selection()
         for name, a in self.actions.items():
             acts.update_action(a, acts.ACTIONS[name], sel)
@@ -528,50 +529,6 @@ class MainWindow(QMainWindow):
 
     def _on_grid_cell_size_changed(self, v: int) -> None:
         self.prefs.thumbnail_size = v
-
-    # ==================================================================== context menus
-    def dataset_menu(self) -> QMenu:
-        """The dataset context menu (the Dataset menu's actions)."""
-        return acts.fill_menu(QMenu(self), self.actions, acts.DATASET_ACTIONS)
-
-    def folder_menu(self) -> QMenu:
-        """The folder context menu."""
-        self._update_actions()
-        m = acts.fill_menu(QMenu(self), self.actions, acts.FOLDER_ACTIONS)
-        m.addSeparator()
-        m.addAction(self.dataset_actions["clone"])
-        return m
-
-    def grid_menu(self) -> QMenu:
-        """The grid's selection context menu."""
-        self._update_actions()
-        m = acts.fill_menu(QMenu(self), self.actions, [acts.ACTIONS[n] for n in ("open_item", "clone_items",
-                                                                                    "delete_items")])
-        has = bool(self.grid.view.selected_ids())
-        self.act_delete_items.setEnabled(has and self.act_delete_items.isEnabled())
-        m.addSeparator()
-        m.addAction(self.act_select_all)
-        return m
-
-    def _on_datasets_tree_context_menu(self, pos: QPoint) -> None:
-        idx = self.library.datasets.indexAt(pos)
-        if not idx.isValid() or self.library.datasets_model.itemFromIndex(idx.siblingAtColumn(0)) is None:
-            return
-        ds = idx.data(DatasetIdRole)
-        if ds is None:
-            return
-        if ds != self.current_dataset_id:
-            self.library.select_dataset(ds)
-        self.dataset_menu().exec(self.library.datasets.viewport().mapToGlobal(pos))
-
-    def _on_folders_tree_context_menu(self, pos: QPoint) -> None:
-        idx = self.library.folders.indexAt(pos)
-        if idx.isValid():
-            self.library.folders.setCurrentIndex(idx.siblingAtColumn(0))
-        self.folder_menu().exec(self.library.folders.viewport().mapToGlobal(pos))
-
-    def _on_grid_context_menu(self, pos: QPoint) -> None:
-        self.grid_menu().exec(self.grid.view.viewport().mapToGlobal(pos))
 
     # ==================================================================== jobs
     def _on_auto_sync_timer_timeout(self) -> None:

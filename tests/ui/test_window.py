@@ -77,7 +77,7 @@ def test_read_only_dataset_refuses_edits(qtbot, window, monkeypatch):
     window.cat.dataset_by_id(ds).set_readonly(True)
     window.reload_library()
     wait_idle(qtbot, window)
-    window._update_actions()
+    window.update_actions()
     assert not window.act_new_folder.isEnabled() and not window.act_upload.isEnabled()
     window.grid.view.setCurrentIndex(window.grid.model.index(0))
     qtbot.waitUntil(lambda: window.inspector.details is not None, timeout=20000)
