@@ -68,10 +68,11 @@ def cmd_demo(args) -> int:
     print(f"demo project '{project.name}' ready in {cat.url}")
     if args.no_gui:
         return 0
+    target = cat.raw_url  # the demo's catalog, not the one the window would remember
     cat.close()
     from dsdesk.ui.app import run_app
 
-    return run_app(args.catalog, getattr(args, "quit_after", None))
+    return run_app(target, getattr(args, "quit_after", None))
 
 
 def cmd_project(args) -> int:
