@@ -20,8 +20,8 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
-from dsdesk.api.annotation_rows import COMPUTED_SYSTEM_KEYS, Row, from_definition, to_row
-from dsdesk.api.shapes import BaseAnnotationDefinition, definition_from_json
+from dsdesk.api.annotation_rows import COMPUTED_SYSTEM_KEYS, Row, box_row, from_definition, to_row
+from dsdesk.api.shapes import BaseAnnotationDefinition, Box, definition_from_json
 from dsdesk.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -260,10 +260,17 @@ class Annotation:
         """A checked row for uploading this annotation (annotation *index* of the call)."""
         d = self._definition
         meta = self.metadata
+        if type(d) is Box and not meta["system"] and not meta["user"] and len(meta) == 2:
+            row = box_row(d, index, self.object_id, None, self.creator, self.status)  # the bulk case
+            row.item_id = self.item_id
+            return row
         if d is not None:
             plain = not meta["system"] and not meta["user"] and len(meta) == 2
             row = from_definition(d, index, object_id=self.object_id, metadata=None if plain else meta,
                                   creator=self.creator, status=self.status)
+            if self.item_id is not None:
+                row.item_id = self.item_id
+            return row
         else:
             row = to_row({"type": self._raw["type"], "label": self._raw["label"],
                           "coordinates": self._raw["coordinates"], "attributes": self._raw["attributes"],

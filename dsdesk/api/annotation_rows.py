@@ -157,20 +157,7 @@ def from_definition(d: BaseAnnotationDefinition, index: int, *, object_id=None, 
     *color* paints a segmentation mask (the label's colour in the recipe).
     """
     if type(d) is Box:
-        # The bulk case: four numbers to check, coordinates written as text directly.
-        vals = [_plain(v) for v in (d.left, d.top, d.right, d.bottom)]
-        if None in vals:
-            raise InvalidInputError(f"annotation {index}: a box needs finite numbers left, top, right and "
-                                    f"bottom, got {(d.left, d.top, d.right, d.bottom)!r}")
-        angle = _plain(d.angle) if d.angle else None
-        if d.angle and angle is None:
-            raise InvalidInputError(f"annotation {index}: a box's angle must be a finite number, not {d.angle!r}")
-        label = d.label if type(d.label) is str else _label(d.label, index)
-        left, top, right, bottom = vals
-        meta = _meta(metadata, index, d.description) if (metadata or d.description) else _EMPTY_META
-        return Row("box", label, None, d.attributes or None, meta, _object_id(object_id, index), status,
-                   creator, None, box_json(min(left, right), min(top, bottom), max(left, right),
-                                           max(top, bottom), angle))
+        return box_row(d, index, object_id, metadata, creator, status)
     if not isinstance(d, BaseAnnotationDefinition):
         raise InvalidInputError(f"annotation {index}: annotation_definition must be a shape such as "
                                 f"dd.Box(...), not {type(d).__name__}")
@@ -180,6 +167,39 @@ def from_definition(d: BaseAnnotationDefinition, index: int, *, object_id=None, 
         raise InvalidInputError(f"annotation {index}: the {d.type} shape is incomplete ({e})") from None
     return _build(d.type, d.label, coords, d.attributes or None, metadata, object_id, status, creator, index,
                   description=d.description)
+
+
+def box_row(d: Box, index: int, object_id, metadata, creator, status) -> Row:
+    """The bulk case, a ``dd.Box``: four numbers to check, coordinates written as text
+    directly.  Runs once per box of an upload, hence the plain-type shortcut."""
+    left, top, right, bottom = d._l, d._t, d._r, d._b
+    if not (type(left) in _FAST and type(top) in _FAST and type(right) in _FAST and type(bottom) in _FAST
+            and math.isfinite(left + top + right + bottom)):
+        vals = [_plain(v) for v in (left, top, right, bottom)]
+        if None in vals:
+            raise InvalidInputError(f"annotation {index}: a box needs finite numbers left, top, right and "
+                                    f"bottom, got {(left, top, right, bottom)!r}")
+        left, top, right, bottom = vals
+    if left > right:
+        left, right = right, left
+    if top > bottom:
+        top, bottom = bottom, top
+    angle = d.angle
+    if angle:
+        angle = _plain(angle)
+        if angle is None:
+            raise InvalidInputError(f"annotation {index}: a box's angle must be a finite number, not {d.angle!r}")
+    label = d.label
+    if label is not None and type(label) is not str:
+        _label(label, index)
+    meta = _meta(metadata, index, d.description) if (metadata or d.description) else _EMPTY_META
+    if object_id is not None:
+        object_id = _object_id(object_id, index)
+    return Row("box", label, None, d.attributes or None, meta, object_id, status, creator, None,
+               box_json(left, top, right, bottom, angle))
+
+
+_FAST = frozenset({int, float})
 
 
 def to_row(a: Any, index: int) -> Row:

@@ -1,0 +1,162 @@
+"""Annotation upload benchmark: a million boxes into a 1M-item dataset, beside a bare executemany.
+
+    python -m benchmarks.bench_annotations                    # 1M boxes, 3 per item
+    python -m benchmarks.bench_annotations --boxes 300000     # quicker
+
+The 1M-item catalog is ``benchmarks.bench_versioning``'s (built once into ``--cache`` and
+reused; each measurement runs on a fresh copy of it).  Two public paths are timed, each as
+a user calls it - one ``dataset.annotations.upload(...)`` call, one transaction, committed:
+
+* builders: ``item.annotations.builder()`` + ``add(annotation_definition=dd.Box(...))`` per
+  item, the list of builders uploaded at once (the SDK's way, over many items);
+* JSON: Dataloop annotation dicts with their ``itemId`` (what an export holds).
+
+Beside each, in the same run, the floor: the same rows as pre-built tuples through
+``dsdesk.catalog.sql.insert_rows`` (the driver's executemany) and a commit, nothing else.
+Targets (issue 14): >= 200,000 boxes/s and <= 1.3x the bare executemany.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+import dsdesk as dd
+from benchmarks.bench_versioning import _base, _scratch
+from dsdesk.api.annotation_rows import box_json
+from dsdesk.catalog.annotation_writes import COLS
+from dsdesk.catalog.models import Annotation, Item, utcnow
+from dsdesk.catalog.sql import insert_rows
+
+LABELS = ["car", "person", "bike", "truck", "bus"]
+N_ITEMS = 1_000_000
+
+
+def _geometry(k: int) -> tuple[int, int, int, int]:
+    x, y = (k * 37) % 1800, (k * 11) % 1000
+    return x, y, x + 50, y + 40
+
+
+def _item_ids(cat, ds_id: int, n: int) -> list[int]:
+    with cat.db.session() as s:
+        return list(s.scalars(select(Item.id).where(Item.dataset_id == ds_id).order_by(Item.id).limit(n)))
+
+
+def _settle(cat) -> None:
+    # The previous commit's background WAL checkpoint must not run inside a measurement.
+    if cat.db.checkpointer is not None:
+        cat.db.checkpointer.wait()
+
+
+def _bare(cat, ds_id: int, item_ids: list[int], per_item: int) -> float:
+    """The floor: the rows the upload writes, as ready tuples, through one executemany + commit."""
+    with cat.db.session() as s:
+        first = (s.scalar(select(func.coalesce(func.max(Annotation.id), 0))) or 0) + 1
+    at = utcnow().isoformat(sep=" ", timespec="microseconds")
+    rows, k = [], 0
+    for iid in item_ids:
+        for _ in range(per_item):
+            rows.append((first + k, iid, ds_id, "box", LABELS[k % 5], box_json(*_geometry(k)), None,
+                         '{"system":{},"user":{}}', None, None, None, at, at))
+            k += 1
+    _settle(cat)
+    t = time.perf_counter()
+    with cat.db.session(write=True) as s:
+        insert_rows(s, "annotation", COLS, rows, chunk=50_000)
+    return time.perf_counter() - t
+
+
+def _builders(ds, item_ids: list[int], per_item: int) -> list:
+    wanted, out, k = set(item_ids), [], 0
+    for item in ds.items.list(page_size=1000).all():
+        if item.id not in wanted:
+            continue
+        b = item.annotations.builder()
+        for _ in range(per_item):
+            left, top, right, bottom = _geometry(k)
+            b.add(annotation_definition=dd.Box(left=left, top=top, right=right, bottom=bottom, label=LABELS[k % 5]))
+            k += 1
+        out.append(b)
+        if len(out) == len(wanted):
+            break
+    return out
+
+
+def _dicts(item_ids: list[int], per_item: int) -> list[dict]:
+    out, k = [], 0
+    for iid in item_ids:
+        for _ in range(per_item):
+            left, top, right, bottom = _geometry(k)
+            out.append({"type": "box", "label": LABELS[k % 5], "itemId": iid,
+                        "coordinates": [{"x": left, "y": top, "z": 0}, {"x": right, "y": bottom, "z": 0}]})
+            k += 1
+    return out
+
+
+def _upload(cat, ds, payload) -> tuple[float, int]:
+    _settle(cat)
+    t = time.perf_counter()
+    written = ds.annotations.upload(payload)
+    return time.perf_counter() - t, len(written)
+
+
+def run(boxes: int, per_item: int, cache: Path) -> list[tuple]:
+    """Rows of (path, boxes, wall s, bare s) measured on fresh copies of the 1M catalog."""
+    base = _base(cache, N_ITEMS, 0)
+    dd.open_catalog(base).close()  # the cached base at the current schema, once
+    n_items = -(-boxes // per_item)
+    out = []
+    with tempfile.TemporaryDirectory(prefix="dsdesk-bench-ann-") as tmp:
+        work = Path(tmp)
+
+        def fresh():
+            for f in work.iterdir():
+                f.unlink() if f.is_file() else shutil.rmtree(f)
+            cat = dd.open_catalog(_scratch(base, work))
+            ds = next(d for d in cat.datasets.list() if d.name == "synthetic")
+            return cat, ds
+
+        for path in ("builders", "JSON dicts"):
+            cat, ds = fresh()
+            ids = _item_ids(cat, ds.id, n_items)
+            t_bare = _bare(cat, ds.id, ids, per_item)
+            cat.close()
+            cat, ds = fresh()
+            t = time.perf_counter()
+            payload = _builders(ds, ids, per_item) if path == "builders" else _dicts(ids, per_item)
+            print(f"  {path}: input of {n_items * per_item:,} boxes built in {time.perf_counter() - t:.1f} s "
+                  "(not timed)", flush=True)
+            wall, n = _upload(cat, ds, payload)
+            ds = ds.refresh()
+            assert n == n_items * per_item and ds.annotations_count == n and ds.annotated_count == n_items
+            cat.close()
+            print(f"  {path}: upload {wall:.2f} s, bare executemany {t_bare:.2f} s", flush=True)
+            out.append((path, n, wall, t_bare))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--boxes", type=int, default=1_000_000)
+    ap.add_argument("--per-item", type=int, default=3, help="boxes per item (the items are the first of the 1M)")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dsdesk-bench-cache")
+    a = ap.parse_args()
+    a.cache.mkdir(parents=True, exist_ok=True)
+    rows = run(a.boxes, a.per_item, a.cache)
+    print(f"\n{'upload path':<12} {'boxes':>10} {'wall s':>8} {'boxes/s':>10} {'bare s':>8} {'bare/s':>10} "
+          f"{'ratio':>6}  target >= 200,000/s, <= 1.3x")
+    for path, n, wall, bare in rows:
+        ok = n / wall >= 200_000 and wall / bare <= 1.3
+        print(f"{path:<12} {n:>10,} {wall:8.2f} {n / wall:>10,.0f} {bare:8.2f} {n / bare:>10,.0f} "
+              f"{wall / bare:5.2f}x  {'yes' if ok else 'NO'}")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
