@@ -1,5 +1,6 @@
 """The CLI's window launchers: ``dsdesk demo`` opens the demo it built (not the catalog the
-window remembers), ``--quit-after`` reaches the window, ``--version`` prints the one version."""
+window remembers), ``--quit-after`` reaches the window, ``--version`` prints the one version.
+In tests/ui because they import the GUI launcher, which tests/cli must run without."""
 
 from __future__ import annotations
 
