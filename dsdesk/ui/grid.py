@@ -116,11 +116,14 @@ class _IdStream(QRunnable):
 
 
 class _InfoFetch(QRunnable):
-    """Reads the cell facts of some ids (one page of rows, or single ids) on a worker."""
+    """Reads the cell facts of some ids (one page of rows, or single ids) on a worker;
+    with an *overlay_version*, the page's overlays too, posted right after the facts so
+    the view repaints once for both."""
 
-    def __init__(self, model: ItemGridModel, gen: int, ids, page: int = -1):
+    def __init__(self, model: ItemGridModel, gen: int, ids, page: int = -1, overlay_version: int | None = None):
         super().__init__()
         self._m, self._gen, self._ids, self._page = model, gen, ids, page
+        self._overlay_version = overlay_version
 
     def run(self) -> None:  # worker thread
         if self._m._stale(self._gen):
@@ -129,7 +132,15 @@ class _InfoFetch(QRunnable):
             infos = browse.fetch_infos(self._m.cat, self._ids)
         except Exception:  # noqa: BLE001 - the cells stay placeholders; the next paint asks again
             infos = {}
+        overlays = None
+        if self._overlay_version is not None:
+            try:
+                overlays = fetch_overlays(self._m.cat, self._ids)
+            except Exception:  # noqa: BLE001 - the cells show no overlay; the next paint asks again
+                overlays = {}
         self._m._infos_ready.emit(self._gen, self._ids, infos, self._page)
+        if overlays is not None:
+            self._m._overlays_ready.emit(self._gen, self._overlay_version, overlays, self._page)
 
 
 class _OverlayFetch(QRunnable):
@@ -308,8 +319,16 @@ class ItemGridModel(QAbstractListModel):
             return
         for page in self._want_pages:
             self._pages_inflight.add(page)
+            # A page's overlays are read with its facts, not after them (a cell asks for its
+            # overlay only once the facts brought its thumbnail: two round trips, two repaints).
+            with_overlays = (self.overlays_enabled and page not in self._overlay_pages_inflight
+                             and self.item_id(page * INFO_PAGE) not in self._overlays)
+            if with_overlays:
+                self._overlay_pages_inflight.add(page)
+                self._want_overlay_pages.discard(page)
             # An array slice: the worker reads plain ints, the GUI thread copies 2 KB.
-            self.pool.start(_InfoFetch(self, self._gen, self._ids[page * INFO_PAGE:(page + 1) * INFO_PAGE], page))
+            self.pool.start(_InfoFetch(self, self._gen, self._ids[page * INFO_PAGE:(page + 1) * INFO_PAGE], page,
+                                       self._overlay_version if with_overlays else None))
         self._want_pages.clear()
         ids = list(self._want)
         self._want.clear()
@@ -457,6 +476,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
     """
 
     TEXT_H = 20
+    COMPOSED_CAPACITY = 600  # thumbnails kept with their overlay drawn (a few screens' worth)
 
     def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None):
         super().__init__(parent)
@@ -464,6 +484,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self.cell = 160
         self._badges: dict[str, QPixmap] = {}
         self._placeholder_icons: dict[tuple[str, int], QPixmap] = {}
+        self._composed: OrderedDict[tuple[int, int], tuple[ItemOverlay, QPixmap]] = OrderedDict()
 
     def set_cell_size(self, size: int) -> None:
         """The thumbnail side in pixels (the cell adds a margin and a line of text)."""
@@ -489,6 +510,25 @@ class ThumbnailDelegate(QStyledItemDelegate):
             pm = self._placeholder_icons[key] = pixmap(name, size)
         return pm
 
+    def _with_overlay(self, item_id: int, pm: QPixmap, ov: ItemOverlay) -> QPixmap:
+        """The thumbnail with its annotations drawn on it, made once per thumbnail and
+        overlay: a cell is repainted many times while it scrolls by, and one pixmap is
+        all the overlay then costs (measured in benchmarks/bench_grid_overlays.py)."""
+        key = (item_id, pm.cacheKey())
+        got = self._composed.get(key)
+        if got is not None and (got[0] is ov or got[0] == ov):
+            self._composed.move_to_end(key)
+            return got[1]
+        out = QPixmap(pm)
+        dpr = pm.devicePixelRatio() or 1.0
+        painter = QPainter(out)
+        OverlayPainter(QRectF(0, 0, pm.width() / dpr, pm.height() / dpr), pen_width=1.5).paint(painter, ov.shapes)
+        painter.end()
+        self._composed[key] = (ov, out)
+        while len(self._composed) > self.COMPOSED_CAPACITY:
+            self._composed.popitem(last=False)
+        return out
+
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         r = option.rect.adjusted(3, 3, -3, -3)
         pal = option.palette
@@ -511,10 +551,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if pm is not None:
             x = thumb.x() + (thumb.width() - pm.width()) // 2
             y = thumb.y() + (thumb.height() - pm.height()) // 2
-            p.drawPixmap(x, y, pm)
             ov = index.data(ItemGridModel.OverlayRole)
             if ov is not None and ov.shapes:
-                OverlayPainter(QRectF(x, y, pm.width(), pm.height()), pen_width=1.5).paint(p, ov.shapes)
+                pm = self._with_overlay(info.id, pm, ov)
+            p.drawPixmap(x, y, pm)
         else:
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(pal.color(QPalette.ColorRole.Midlight) if not selected else pal.color(QPalette.ColorRole.Mid))

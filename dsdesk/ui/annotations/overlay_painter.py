@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap, QPolygo
 from dsdesk.api.overlays import OverlayShape
 
 _COLORS: dict[str, QColor] = {}
+_PENS: dict[tuple[str, float], QPen] = {}
 
 
 def qcolor(hex_color: str) -> QColor:
@@ -73,16 +74,37 @@ class OverlayPainter:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setClipRect(self.target)
         classes: list[OverlayShape] = []
+        # Boxes without a tag (the grid's thumbnails) are drawn together, one drawRects per
+        # colour: a cell's paint then costs a few calls, however many boxes it has.
+        boxes: dict[str, list[QRectF]] = {}
+        sx, sy, ox, oy = self.sx, self.sy, self.ox, self.oy
         for n, s in enumerate(shapes):
             if n >= self.max_shapes:
                 break
             if s.kind == "class":
                 classes.append(s)
-                continue
-            self.paint_shape(p, s, selected=s.annotation_id == highlight)
+            elif s.kind == "box" and not self.tags and s.annotation_id != highlight:
+                (x0, y0), (x1, y1) = s.rings[0][:2]
+                boxes.setdefault(s.color, []).append(
+                    QRectF(ox + x0 * sx, oy + y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy).normalized())
+            else:
+                self.paint_shape(p, s, selected=s.annotation_id == highlight)
+        if boxes:
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            for color, rects in boxes.items():
+                p.setPen(self._pen(color))
+                p.drawRects(rects)
         p.setClipping(False)
         self._paint_class_tags(p, classes, highlight)
         p.restore()
+
+    def _pen(self, color: str) -> QPen:
+        key = (color, self.pen_width)
+        pen = _PENS.get(key)
+        if pen is None:
+            pen = _PENS[key] = QPen(qcolor(color), self.pen_width)
+            pen.setCosmetic(True)
+        return pen
 
     def paint_shape(self, p: QPainter, s: OverlayShape, selected: bool = False) -> None:
         """Draw one shape (not a class) in its label colour."""
