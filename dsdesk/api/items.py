@@ -443,11 +443,20 @@ class Item:
             return target
 
     # ---- task statuses --------------------------------------------------------------------
-    def update_status(self, status: str, task: str = "default", creator: str | None = None,
-                      clear: bool = False) -> Item:
-        """Set (or with *clear* remove) this item's status in *task* (completed, approved, discard, ...)."""
+    def update_status(self, status: str | None = None, task: str = "default", creator: str | None = None,
+                      clear: bool = False, task_id: str | None = None, assignment_id: str | None = None) -> Item:
+        """Set (or with *clear* remove) this item's status in *task* (completed, approved, discard, ...).
+
+        DQL finds it as ``metadata.system.annotationStatus`` (the search bar: ``status:completed``);
+        clone and merge carry it with ``with_task_annotations_status``.  *task_id* is Dataloop's
+        name for *task*; *assignment_id* is accepted and not used (dsdesk has no assignments).
+        """
         from dsdesk.catalog.sql import insert_ignore
 
+        if task_id is not None:
+            task = str(getattr(task_id, "id", task_id))
+        if not isinstance(task, str) or not task:
+            raise InvalidInputError(f"a task is named by a non-empty string, not {task!r}")
         with self._cat.db.session(write=True) as s:
             writable_dataset(s, self.dataset_id, "change task statuses in")
             s.execute(TaskStatus.__table__.delete().where(TaskStatus.item_id == self.id, TaskStatus.task == task))

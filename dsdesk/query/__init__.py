@@ -50,6 +50,12 @@ def to_query(filters: Any, resource: str = "items") -> ast.Query:
     else:
         raise QueryError(f"filters must be a Filters, a DQL dict, a query string or None, "
                          f"not {type(filters).__name__}")
+    if q.resource == "annotations" and resource == "items":
+        # An annotations query where items are asked for (dd.Filters(resource=ANNOTATION)
+        # given to items.list): the items that have a matching annotation.
+        default = _parse_cached(None, "items").filter
+        q = ast.Query(resource="items", filter=ast.and_(default, ast.HasAnnotation(q.filter)),
+                      page=q.page, page_size=q.page_size)
     if q.resource != resource:
         raise QueryError(f"expected a query on {resource}, got one on {q.resource}")
     return q

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import String, and_, bindparam, case, exists, false, literal, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from dsdesk.catalog.models import Annotation, Blob, Dataset, Item
+from dsdesk.catalog.models import Annotation, Blob, Dataset, Item, TaskStatus
 from dsdesk.errors import QueryError
 from dsdesk.query import ast
 from dsdesk.query.sqlexpr import (
@@ -50,6 +50,7 @@ ITEM = Item.__table__
 BLOB = Blob.__table__
 ANNOTATION = Annotation.__table__
 DATASET = Dataset.__table__
+TASK_STATUS = TaskStatus.__table__
 
 #: Item fields that are columns: DQL name -> (column name, value type).
 ITEM_COLUMNS = {
@@ -81,6 +82,10 @@ ANNOTATION_COLUMNS = {
     "createdAt": ("created_at", "datetime"),
     "updatedAt": ("updated_at", "datetime"),
 }
+#: ``metadata.system`` keys of an annotation that are its columns.
+ANNOTATION_SYSTEM_COLUMNS = {"metadata.system.status": "status", "metadata.system.objectId": "objectId"}
+#: The item field of an item's task statuses (Dataloop's DQL name), read from task_status.
+TASK_STATUS_FIELD = "metadata.system.annotationStatus"
 DATASET_COLUMNS = {
     "id": ("id", "int"),
     "projectId": ("project_id", "int"),
@@ -155,6 +160,8 @@ class Compiler:
                 return Field("filename")
             if name == "type":
                 return Field("const", const="file")  # the catalog's items are always files
+            if name == TASK_STATUS_FIELD:
+                return Field("task_status")
             if parts[0] == "metadata" and len(parts) >= 2:
                 if parts[1] == "system":
                     if len(parts) == 3 and parts[2] in BLOB_COLUMNS:
@@ -165,8 +172,8 @@ class Compiler:
                     return Field("json", t.c.meta_user, path=_json_path(name, parts[2:]))
         elif self.resource == "annotations":
             t = self.annotation
-            if name in ANNOTATION_COLUMNS:
-                c, vt = ANNOTATION_COLUMNS[name]
+            if name in ANNOTATION_COLUMNS or name in ANNOTATION_SYSTEM_COLUMNS:
+                c, vt = ANNOTATION_COLUMNS[ANNOTATION_SYSTEM_COLUMNS.get(name, name)]
                 return Field("col", t.c[c], vt, t.c[c].nullable)
             if name == "attributes":
                 return Field("attributes", t.c.attributes)
@@ -260,6 +267,8 @@ class Compiler:
         f = self.field(c.field)
         if f.blob:
             self.needs_blob = True
+        if f.kind == "task_status":
+            return self._task_status(c)
         op, v = c.op, c.value
         if op == "exists":
             if not isinstance(v, bool):
@@ -294,6 +303,30 @@ class Compiler:
         if f.kind in ("dir", "filename"):
             return self._path(c.field, f, op, v)
         return self._column(c.field, f.col, f.vtype, f.nullable, op, v)
+
+    def _task_status(self, c: ast.Cond) -> ColumnElement:
+        """``metadata.system.annotationStatus``: the item's status in any task, read from the
+        task_status table (what ``item.update_status`` writes and clone/merge copy)."""
+        op, v = c.op, c.value
+        ts = TASK_STATUS.alias()
+        if op == "exists":
+            if not isinstance(v, bool):
+                raise QueryError(f"$exists on {c.field!r} expects true or false, got {v!r}")
+            cond, positive = true(), v
+        elif op in ("eq", "ne"):
+            if not isinstance(v, str):
+                raise QueryError(f"{c.field!r} expects a status string such as 'completed', got {v!r}")
+            cond = GlobMatch(ts.c.status, bindparam(None, v, type_=GlobPatternType())) if _is_wild(v) else (
+                ts.c.status == v)
+            positive = op == "eq"
+        elif op in ("in", "nin"):
+            if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
+                raise QueryError(f"${op} on {c.field!r} expects a list of status strings, got {v!r}")
+            cond, positive = ts.c.status.in_(list(v)), op == "in"
+        else:
+            raise QueryError(f"${op} is not supported on {c.field!r} (use $eq, $ne, $in, $nin or $exists)")
+        has = exists(select(literal(1)).select_from(ts).where(ts.c.item_id == self.item.c.id, cond))
+        return has if positive else not_(has)
 
     def _exists(self, f: Field) -> ColumnElement:
         if f.kind == "json":

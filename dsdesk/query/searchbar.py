@@ -45,10 +45,11 @@ _ITEM_FIELDS = {
     "description": "description",
     "size": "metadata.system.size", "mimetype": "metadata.system.mimetype",
     "width": "metadata.system.width", "height": "metadata.system.height",
+    "status": "metadata.system.annotationStatus",  # the item's task status (completed, approved ...)
 }
 _ANNOTATION_KEYS = {"label": "label", "attribute": "attributes", "attributes": "attributes"}
 _STRING_FIELDS = {"dir", "filename", "name", "type", "description", "metadata.system.mimetype",
-                  "label", "kind", "creator", "status", "objectId"}
+                  "label", "kind", "creator", "status", "objectId", "metadata.system.annotationStatus"}
 _DATASET_FIELDS = {"name": "name", "kind": "kind", "readonly": "readonly", "id": "id",
                    "created": "createdAt", "createdat": "createdAt", "updated": "updatedAt",
                    "items": "itemsCount", "itemscount": "itemsCount", "description": "description",
