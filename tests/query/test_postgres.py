@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 import dsdesk.query as q
 from dsdesk.catalog.models import Item
@@ -104,6 +104,17 @@ def test_expression_index_on_postgres(pg):
     assert indexes.index_name("metadata.user.split") + "_n" in names
     with db.session() as s:
         assert q.count_items(s, ids["dataset"], "split:train") == 3
+    assert indexes.ensure_pair_index(db.engine, "metadata.user.split", "metadata.user.score", True)
+    with db.engine.connect() as con:
+        names = {r[0] for r in con.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'item'"))}
+        con.exec_driver_sql("SET enable_seqscan = off")  # the table is tiny: make the planner show it can
+        plan = " ".join(r[0] for r in con.execute(text("EXPLAIN " + str(
+            select(func.count()).select_from(q.item_ids_select(ids["dataset"], "split:train score>0.5").subquery())
+            .compile(db.engine, compile_kwargs={"literal_binds": True})))))
+    pair = indexes.pair_index_name("metadata.user.split", "metadata.user.score")
+    assert pair in names and pair in plan, plan
+    with db.session() as s:
+        assert q.count_items(s, ids["dataset"], "split:train score>0.5") == 1
 
 
 def test_folder_scope_on_postgres(pg):
