@@ -15,6 +15,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -205,7 +206,11 @@ class LabelLegend(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Label", "Annotations", "Items"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setColumnWidth(0, 150)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemDoubleClicked.connect(lambda it, _c: self._request(it))
         self.tree.currentItemChanged.connect(lambda *_a: self._update_button())
         self.filter_button = QPushButton("Filter the grid by this label", self)

@@ -158,7 +158,7 @@ class ItemViewerDialog(QDialog):
         if self.read_only_reason is None and img.isNull():
             self.read_only_reason = "this file is not an image: there is nothing to draw on"
         if d.readonly:
-            self.banner.setText(f"🔒 {self.read_only_reason}")
+            self.banner.setText(f"Read-only: {self.read_only_reason}")
             self.banner.show()
         self._update_tools()
 
@@ -199,8 +199,8 @@ class ItemViewerDialog(QDialog):
         self.act_delete.setEnabled(editable and selected)
         self.act_delete.setToolTip(reason or ("Delete the selected annotation (Del)" if selected
                                               else "select an annotation first"))
-        self.label_box.setToolTip(reason if not editable and selected else
-                                  "The label of what you draw next, or of the selected annotation")
+        self.label_box.setEnabled(editable)
+        self.label_box.setToolTip(reason or "The label of what you draw next, or of the selected annotation")
         if not editable:
             self.undo_stack.setActive(False)
             self.act_undo.setEnabled(False)

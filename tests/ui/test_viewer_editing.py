@@ -191,6 +191,7 @@ def test_read_only_dataset_shows_but_refuses(qtbot, catalog, one_image):
         assert not dlg.tool_actions[tool].isEnabled()
         assert "read-only" in dlg.tool_actions[tool].toolTip()
     assert not dlg.act_class.isEnabled() and not dlg.act_undo.isEnabled()
+    assert not dlg.label_box.isEnabled() and "read-only" in dlg.label_box.toolTip()
     dlg.set_tool("box")
     assert dlg.canvas.tool == "select"
     qtbot.mouseClick(dlg.canvas, Qt.MouseButton.LeftButton, pos=at(dlg, 100, 100))

@@ -140,6 +140,13 @@ class OverlayPainter:
                 (p.drawPolyline if s.kind == "polyline" else p.drawPolygon)(poly)
                 if anchor is None and ring:
                     anchor = self.map(*ring[0])
+        if selected and s.kind != "point":
+            # Corner handles: the selection must be plain to see on any image.
+            r = self.rect_of(s)
+            p.setPen(QPen(QColor("black"), 1))
+            p.setBrush(QColor("white"))
+            for c in (r.topLeft(), r.topRight(), r.bottomLeft(), r.bottomRight()):
+                p.drawRect(QRectF(c.x() - 3, c.y() - 3, 6, 6))
         if self.tags and anchor is not None:
             self._tag(p, anchor, s.label, col)
 
