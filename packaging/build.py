@@ -76,7 +76,11 @@ def pyinstaller_args(dist: Path, work: Path) -> list[str]:
 
 def build(dist_dir: Path, work_dir: Path, keep: bool = False) -> Path:
     """Run PyInstaller and pack the archive; returns the archive's path."""
-    import PyInstaller.__main__
+    try:
+        import PyInstaller.__main__
+    except ImportError:
+        raise SystemExit("packaging/build.py: PyInstaller is not installed in this Python; run it with the "
+                         "checkout's venv (.venv/bin/python packaging/build.py, after scripts/setup.sh test)") from None
 
     ver = version()
     stem = archive_name(ver)
