@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor
 
 from dsdesk.api import overlays
@@ -118,4 +118,21 @@ def test_overlays_read_again_after_forget(qtbot, make_window, boxed_catalog):
     grid.view.viewport().update()
     qtbot.waitUntil(lambda: grid.model.overlay(item_id) is not None, timeout=20000)
     assert grid.model.overlay(item_id).shapes == ()
+    wait_idle(qtbot, win)
+
+
+def test_a_key_toggles_overlays_from_the_grid(qtbot, make_window, boxed_catalog):
+    win = make_window(boxed_catalog)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    win.grid.view.setFocus()
+    qtbot.keyClick(win.grid.view, Qt.Key.Key_A)
+    assert win.grid.overlays_visible and win.actions["toggle_overlays"].isChecked()
+    # Typing in the search bar is typing, not the shortcut.
+    win.grid.search.setFocus()
+    qtbot.keyClick(win.grid.search, Qt.Key.Key_A)
+    assert win.grid.search.text() == "a" and win.grid.overlays_visible
+    win.grid.view.setFocus()
+    qtbot.keyClick(win.grid.view, Qt.Key.Key_A)
+    assert not win.grid.overlays_visible
     wait_idle(qtbot, win)
