@@ -83,36 +83,46 @@ class PagedItems:
         return self.total_pages_count
 
     def __iter__(self) -> Iterator[list[Item]]:
-        from dsdesk.query import items_select, page_items, to_query
+        from dsdesk.query import to_query
 
-        sorted_query = bool(to_query(self._filters).sort)
-        after, page_no = None, self.page_offset
+        if to_query(self._filters).sort:
+            yield from self._sorted_pages()
+            return
+        from dsdesk.query import page_items
+        from dsdesk.query.offsets import PAST_END, keyset_at
+
+        # The grid order: keyset pages, as cheap at the end as at the start; page_offset is
+        # one jump (dsdesk.query.offsets), not a walk through the pages before it.
+        with self._cat.db.session() as s:
+            after = keyset_at(s, self._dataset_id, self._filters, self.page_offset * self.page_size)
+        if after == PAST_END:
+            return
         while True:
             with self._cat.db.session() as s:
-                if sorted_query:  # a DQL sort: offset pages in that order
-                    q = items_select(self._dataset_id, self._filters).limit(self.page_size + 1)
-                    ids = [r.id for r in s.execute(q.offset(page_no * self.page_size))]
-                    more = len(ids) > self.page_size
-                    ids = ids[: self.page_size]
-                else:  # the grid order: keyset pages, as cheap at the end as at the start
-                    page = page_items(s, self._dataset_id, self._filters, self.page_size, after=after,
-                                      columns=("id",))
-                    if after is None and page_no:
-                        for _ in range(page_no):  # page_offset: walk the keyset to the asked page
-                            if page.after is None:
-                                page.rows = []
-                                break
-                            page = page_items(s, self._dataset_id, self._filters, self.page_size,
-                                              after=page.after, columns=("id",))
-                    ids = [r.id for r in page.rows]
-                    after, more = page.after, page.after is not None
-                items = _load_in_order(self._cat, s, ids)
+                page = page_items(s, self._dataset_id, self._filters, self.page_size, after=after, columns=("id",))
+                items = _load_in_order(self._cat, s, [r.id for r in page.rows])
             if not items:
                 return
             yield items
-            page_no += 1
-            if not more:
+            after = page.after
+            if after is None:
                 return
+
+    def _sorted_pages(self) -> Iterator[list[Item]]:
+        # A DQL sort: the ordered ids from the asked page on, in one statement (an indexed
+        # sort field is walked in index order), then pages of them.  An OFFSET per page
+        # would make reading every page quadratic.
+        from dsdesk.query import items_select
+        from dsdesk.query.compile import ITEM
+
+        with self._cat.db.session() as s:
+            q = items_select(self._dataset_id, self._filters).with_only_columns(ITEM.c.id)
+            ids = list(s.execute(q.offset(self.page_offset * self.page_size)).scalars())
+        for start in range(0, len(ids), self.page_size):
+            with self._cat.db.session() as s:
+                items = _load_in_order(self._cat, s, ids[start:start + self.page_size])
+            if items:
+                yield items
 
     def all(self) -> Iterator[Item]:
         """Every matching item, page by page."""

@@ -200,6 +200,9 @@ class Item(Base):
         UniqueConstraint("dataset_id", "dir", "name"),
         Index("ix_item_blob", "blob_id"),
         Index("ix_item_dataset_id", "dataset_id", "id"),
+        # Only the hidden items, in the grid order (migration 0013; see dsdesk.query.offsets).
+        Index("ix_item_hidden", "dataset_id", "dir", "name", "id", sqlite_where=text("hidden = 1"),
+              postgresql_where=text("hidden")),
     )
     id: Mapped[int] = _id()
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
