@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from dsdesk.api.item_details import read_item_details
@@ -42,6 +42,7 @@ class ItemInspection(QObject):
         grid.model.modelReset.connect(self.refresh)
         grid.model.modelReset.connect(self._on_model_reset)
         inspector.label_filter_requested.connect(self._on_inspector_label_filter_requested)
+        inspector.annotations.itemDoubleClicked.connect(self._on_inspector_annotation_double_clicked)
         grid.loader.thumbnail_ready.connect(self._on_loader_thumbnail_ready)
         grid.loader.image_sizes_recorded.connect(self._on_loader_image_sizes_recorded)
         inspector.metadata_save_requested.connect(self.save_metadata)
@@ -144,6 +145,14 @@ class ItemInspection(QObject):
     def _on_inspector_label_filter_requested(self, label: str) -> None:
         self._grid.search.setText(label_search(label))
         self._grid.search_changed.emit(self._grid.search.text())
+
+    def _on_inspector_annotation_double_clicked(self, li) -> None:
+        d = self._inspector.details
+        ann_id = li.data(Qt.ItemDataRole.UserRole)
+        if d is not None and ann_id is not None:
+            v = self.open_item(d.item.id)
+            if v is not None:
+                v.select_annotation(ann_id)
 
     def _on_viewer_annotations_saved(self, item_id: int) -> None:
         self._grid.model.forget_overlays([item_id])

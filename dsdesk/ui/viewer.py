@@ -71,6 +71,7 @@ class ItemViewerDialog(QDialog):
         self.details: ItemDetails | None = None
         self.read_only_reason: str | None = "loading"
         self._edited = False
+        self._pending_select: int | None = None  # an annotation id to select once loaded
         self.undo_stack = QUndoStack(self)
         self.canvas = AnnotationCanvas(self)
         self.canvas.shape_drawn.connect(self._on_canvas_shape_drawn)
@@ -160,6 +161,8 @@ class ItemViewerDialog(QDialog):
         if d.readonly:
             self.banner.setText(f"Read-only: {self.read_only_reason}")
             self.banner.show()
+        if self._pending_select is not None:
+            self.select_annotation(self._pending_select)
         self._update_tools()
 
     def set_failed(self, error: BaseException) -> None:
@@ -180,6 +183,15 @@ class ItemViewerDialog(QDialog):
             self.label_box.addItem(swatch(label_color(label)), f"{label} (not in recipe)", label)
             i = self.label_box.count() - 1
         self.label_box.setCurrentIndex(i)
+
+    def select_annotation(self, annotation_id: int) -> None:
+        """Select the annotation with *annotation_id* (once loaded, if it is not yet)."""
+        if self.doc is None:
+            self._pending_select = int(annotation_id)
+            return
+        self._pending_select = None
+        rec = next((r for r in self.doc.records if r.id == int(annotation_id)), None)
+        self.canvas.select(rec.key if rec is not None else None)
 
     def selected_record(self) -> AnnotationRecord | None:
         """The annotation selected on the canvas."""

@@ -238,3 +238,18 @@ def test_viewer_edit_refreshes_grid_inspector_and_legend(qtbot, window):
     assert window.inspector.tabs.tabText(1) == f"Annotations ({n + 1})"
     dlg.close()
     wait_idle(qtbot, window)
+
+
+def test_double_click_in_the_inspector_opens_the_annotation(qtbot, window):
+    window.grid.view.setCurrentIndex(window.grid.model.index(0))
+    qtbot.waitUntil(lambda: window.inspector.details is not None, timeout=20000)
+    lst = window.inspector.annotations
+    assert lst.count() == len(window.inspector.details.annotations) > 0
+    li = lst.item(lst.count() - 1)
+    ann_id = li.data(Qt.ItemDataRole.UserRole)
+    lst.itemDoubleClicked.emit(li)
+    dlg = window.inspection.viewers[-1]
+    qtbot.waitUntil(lambda: dlg.doc is not None, timeout=20000)
+    assert dlg.selected_record() is not None and dlg.selected_record().id == ann_id
+    dlg.close()
+    wait_idle(qtbot, window)

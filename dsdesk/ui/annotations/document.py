@@ -133,9 +133,9 @@ class AnnotationDocument(QObject):
         annotations = self.item.annotations
 
         def save() -> None:
-            made = annotations.upload([record.upload_json()])
-            record.id = made[0].id
-            record.data["id"] = made[0].id
+            made = next(iter(annotations.upload([record.upload_json()])))
+            record.id = made.id
+            record.data["id"] = made.id
 
         self._queue(save, f"The new {record.type} '{record.label}'")
 
