@@ -46,6 +46,7 @@ def test_domain_and_cli_import_without_loading_qt():
 
 
 REPO = ROOT.parent
+# The console script of the environment running the tests (.venv/bin/lint-imports in a checkout).
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 CONTRACTS = [c["name"] for c in tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]]
 
