@@ -111,8 +111,8 @@ def shapes_of(annotation_id: int, kind: str, label: str | None, coordinates: Any
         if kind == "ellipse" and isinstance(c, dict) and "center" in c:
             cx, cy = float(c["center"]["x"]), float(c["center"]["y"])
             rx, ry = float(c.get("rx", 5)), float(c.get("ry", 5))
-            return OverlayShape(annotation_id, "ellipse", label, color,
-                                (((cx - rx) * sx, (cy - ry) * sy), ((cx + rx) * sx, (cy + ry) * sy)),)
+            corners = (((cx - rx) * sx, (cy - ry) * sy), ((cx + rx) * sx, (cy + ry) * sy))
+            return OverlayShape(annotation_id, "ellipse", label, color, (corners,))
     except (KeyError, TypeError, ValueError):
         return None
     return None

@@ -88,7 +88,10 @@ class OverlayPainter:
                 boxes.setdefault(s.color, []).append(
                     QRectF(ox + x0 * sx, oy + y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy).normalized())
             else:
-                self.paint_shape(p, s, selected=s.annotation_id == highlight)
+                try:
+                    self.paint_shape(p, s, selected=s.annotation_id == highlight)
+                except (IndexError, TypeError, ValueError):
+                    continue  # a shape with too few points is skipped, never fatal to a paint
         if boxes:
             p.setBrush(Qt.BrushStyle.NoBrush)
             for color, rects in boxes.items():
