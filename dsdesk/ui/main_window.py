@@ -106,6 +106,8 @@ class MainWindow(QMainWindow):
         self._wire()
         self.grid.set_cell_size(self.prefs.thumbnail_size)
         self.grid.subfolders.setChecked(self.prefs.include_subfolders)
+        self.actions["toggle_overlays"].setChecked(self.prefs.show_annotations)
+        self.grid.set_overlays_visible(self.prefs.show_annotations)
         self.show_page(self.prefs.page)  # enables the actions for the page's selection
         self._restore_window_state()
         self.reload_library()
@@ -274,6 +276,7 @@ class MainWindow(QMainWindow):
         self.prefs.last_folder = self.library.current_folder
         self.prefs.thumbnail_size = self.grid.slider.value()
         self.prefs.include_subfolders = self.grid.subfolders.isChecked()
+        self.prefs.show_annotations = self.grid.overlays_visible
         self.prefs.save()
 
     def closeEvent(self, e) -> None:

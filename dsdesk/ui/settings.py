@@ -41,6 +41,7 @@ class UiPrefs:
     last_folder: str | None = None
     thumbnail_size: int = 160
     include_subfolders: bool = True
+    show_annotations: bool = False  # the grid draws annotations over thumbnails (View > Show annotations)
     page: str = "browser"
     # The datasets table's sort per catalog and project: {"<catalog url>#<project id>":
     # [column name, ascending]}.  A view preference of this user, unlike the column layout,

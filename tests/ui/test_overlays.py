@@ -136,3 +136,12 @@ def test_a_key_toggles_overlays_from_the_grid(qtbot, make_window, boxed_catalog)
     qtbot.keyClick(win.grid.view, Qt.Key.Key_A)
     assert not win.grid.overlays_visible
     wait_idle(qtbot, win)
+
+
+def test_overlays_toggle_remembered_after_restart(qtbot, make_window, boxed_catalog):
+    win = make_window(boxed_catalog)
+    assert not win.actions["toggle_overlays"].isChecked()
+    win.actions["toggle_overlays"].trigger()
+    win.close()
+    win2 = make_window(boxed_catalog)
+    assert win2.actions["toggle_overlays"].isChecked() and win2.grid.overlays_visible
