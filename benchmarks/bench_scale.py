@@ -1,0 +1,213 @@
+"""A user's day at 100k and 1M items, each step beside its target and beside the bare SQL
+of the same step (issue 17).
+
+    python -m benchmarks.bench_scale                  # 100k and 1M (about 6 minutes here)
+    python -m benchmarks.bench_scale --sizes 100000   # 100k only
+
+One catalog per size, built by the step it measures: ingest from a generator through the
+public bulk path (the bare side builds the same rows and executemany's them into a fresh
+catalog of the same schema), then clone, a filtered count before and after the automatic
+metadata indexes (with ``EXPLAIN QUERY PLAN`` of both), a sorted page and an unsorted page
+at 90 % depth through the public API, merging the clone back with its metadata, and purging
+both.  Targets are stated for 1M; 100k shows how each step grows.  Figures are wall
+seconds (milliseconds for the reads, the median of five after a warm-up) on this machine,
+whose load shows in them: the table prints the load average beside the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import dsdesk
+import dsdesk.query as q
+from benchmarks.synth import folder_of, records
+from dsdesk.api import jobs
+from dsdesk.query import indexes
+
+COUNT_FILTER = {"filter": {"$and": [{"metadata.user.split": "val"}, {"metadata.user.score": {"$gt": 0.5}}]}}
+SORTED = {"filter": {"hidden": False}, "sort": {"metadata.user.score": "ascending"}}
+PAGE = 100
+
+
+def _ms(fn, runs: int = 5) -> float:
+    fn()
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts) * 1000
+
+
+def _timed(fn) -> tuple[float, object]:
+    gc.collect()
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def _bare_ingest(path: Path, n: int) -> float:
+    """The floor of ingest: the same rows built from the same generator and executemany'd
+    into a fresh catalog of the same schema, the name index filled in one statement."""
+    cat = dsdesk.open_catalog(path)
+    ds = cat.projects.create("bench").datasets.create("synthetic")
+    ds_id, drv = ds.id, ds.driver_id
+    cat.close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    gc.collect()
+    t = time.perf_counter()
+    folders, blobs, items = set(), [], []
+    for i, r in enumerate(records(n), start=1):
+        blobs.append((i, drv, r.storage_key, r.size, r.etag, r.content_hash, r.mimetype, r.width, r.height))
+        items.append((i, ds_id, r.dir, r.name, i, json.dumps(r.meta_user), "{}"))
+        if i % 1000 == 1:
+            parts = folder_of(i - 1).strip("/").split("/")
+            folders.update("/" + "/".join(parts[: k + 1]) for k in range(len(parts)))
+    with con:
+        con.execute("INSERT INTO item_name_fts_pause (k) VALUES (1)")
+        con.executemany("INSERT INTO folder (dataset_id, path) VALUES (?, ?)", [(ds_id, f) for f in sorted(folders)])
+        con.executemany("INSERT INTO blob (id, driver_id, storage_key, size, etag, content_hash, mimetype, width, "
+                        "height) VALUES (?,?,?,?,?,?,?,?,?)", blobs)
+        con.executemany("INSERT INTO item (id, dataset_id, dir, name, blob_id, meta_user, meta_system) "
+                        "VALUES (?,?,?,?,?,?,?)", items)
+        con.execute("DELETE FROM item_name_fts_pause")
+        con.execute("INSERT INTO item_name_fts (rowid, name) SELECT id, name FROM item")
+    dt = time.perf_counter() - t
+    con.close()
+    return dt
+
+
+def _plan(cat, filters, dataset_id: int) -> str:
+    from sqlalchemy import func, select
+
+    stmt = select(func.count()).select_from(q.item_ids_select(dataset_id, filters).subquery())
+    compiled = stmt.compile(cat.db.engine, compile_kwargs={"literal_binds": True})
+    with cat.db.engine.connect() as con:
+        return " | ".join(r[-1] for r in con.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled)))
+
+
+def _bare(path: Path, sql: str, params: tuple = ()) -> float:
+    con = sqlite3.connect(path)
+    try:
+        return _ms(lambda: con.execute(sql, params).fetchall())
+    finally:
+        con.close()
+
+
+def run_size(n: int, work: Path) -> list[tuple]:
+    """Every step at *n* items: rows of (step, figure, unit, bare figure, target, met)."""
+    rows: list[tuple] = []
+
+    def row(step, value, unit, bare, target, ok):
+        rows.append((step, value, unit, bare, target, ok))
+        print(f"  {step}: {value:.3f} {unit} (bare {bare if isinstance(bare, str) else f'{bare:.3f}'}) "
+              f"target {target} {'ok' if ok else 'MISSED'}", flush=True)
+
+    big = n >= 1_000_000
+    bare_path, path = work / f"bare-{n}.sqlite", work / f"scale-{n}.sqlite"
+    t_bare = _bare_ingest(bare_path, n)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(bare_path) + suffix).unlink(missing_ok=True)
+    cat = dsdesk.open_catalog(path)
+    ds = cat.projects.create("bench").datasets.create("synthetic")
+    t_ingest, created = _timed(lambda: ds.items.bulk_import(records(n)))
+    assert created == n, created
+    row(f"ingest {n:,} items with metadata from a generator", t_ingest, "s", t_bare,
+        "<= 1.15x bare", t_ingest <= 1.15 * t_bare)
+    project = cat.projects.get(project_name="bench")
+
+    t_clone, clone = _timed(lambda: ds.clone(clone_name="day-clone"))
+    row("clone with metadata", t_clone, "s", "-", "-", True)
+
+    def count():
+        with cat.db.session() as s:
+            return q.count_items(s, ds.id, COUNT_FILTER)
+
+    plan_before = _plan(cat, COUNT_FILTER, ds.id)
+    t0 = time.perf_counter()
+    count()  # the first call: no index yet (it asks for them in the background)
+    cold = (time.perf_counter() - t0) * 1000
+    indexes.request_indexes(cat.db.engine, ds.id, q.to_query(COUNT_FILTER).filter, wait=True)
+    indexes.request_indexes(cat.db.engine, ds.id, q.to_query(SORTED).filter, wait=True)
+    indexes.ensure_index(cat.db.engine, "metadata.user.score", ds.id, "number")
+    warm = _ms(count)
+    plan_after = _plan(cat, COUNT_FILTER, ds.id)
+    bare_count = _bare(path, "SELECT count(*) FROM item WHERE dataset_id = ? AND hidden = 0 AND "
+                       "json_extract(meta_user, '$.\"split\"') = 'val' AND json_extract(meta_user, '$.\"score\"') > 0.5",
+                       (ds.id,))
+    row("filtered count split=val, score>0.5 (first call, no index)", cold, "ms", bare_count, "-", True)
+    row("filtered count, warm, automatic indexes built", warm, "ms", bare_count,
+        "<= 150 ms and <= first call" if big else "<= first call", warm <= cold and (not big or warm <= 150))
+    print(f"    plan before: {plan_before}\n    plan after:  {plan_after}")
+
+    deep = int(n * 0.9) // PAGE
+    sorted_page = _ms(lambda: next(iter(ds.items.list(filters=SORTED, page_offset=deep, page_size=PAGE))))
+    bare_sorted = _bare(path, "SELECT * FROM item WHERE dataset_id = ? AND hidden = 0 ORDER BY "
+                        "json_extract(meta_user, '$.\"score\"'), id LIMIT ? OFFSET ?", (ds.id, PAGE, deep * PAGE))
+    row("sorted page of 100 at 90% depth (score indexed), items.list", sorted_page, "ms", bare_sorted,
+        "<= 50 ms" if big else "-", not big or sorted_page <= 50)
+    plain_page = _ms(lambda: next(iter(ds.items.list(page_offset=deep, page_size=PAGE))))
+    bare_plain = _bare(path, "SELECT * FROM item WHERE dataset_id = ? AND hidden = 0 ORDER BY dir, name, id "
+                       "LIMIT ? OFFSET ?", (ds.id, PAGE, deep * PAGE))
+    row(f"items.list(page_offset={deep}) in grid order", plain_page, "ms", bare_plain,
+        "<= 50 ms" if big else "-", not big or plain_page <= 50)
+
+    t_merge, merged = _timed(lambda: project.datasets.merge("day-merge", [ds.id, clone.id], with_metadata=True))
+    assert merged.items_count == n, merged.items_count
+    con = sqlite3.connect(path)
+    t = time.perf_counter()
+    con.execute("BEGIN")
+    con.execute("CREATE TEMP TABLE floor AS SELECT id, dir, name, blob_id, meta_user FROM item WHERE dataset_id = ?",
+                (clone.id,))
+    con.execute("ROLLBACK")
+    bare_merge = time.perf_counter() - t
+    con.close()
+    row("merge the full clone back (with metadata)", t_merge, "s", bare_merge,
+        "<= 25 s" if big else "-", not big or t_merge <= 25)
+
+    clone.delete()
+    merged.delete()
+    t_purge, _ = _timed(lambda: cat.run(jobs.purge([clone.id, merged.id])))
+    con = sqlite3.connect(path)
+    t = time.perf_counter()
+    con.execute("BEGIN")
+    con.execute("DELETE FROM item WHERE dataset_id = ?", (ds.id,))
+    con.execute("ROLLBACK")
+    bare_purge = time.perf_counter() - t
+    con.close()
+    row("purge the clone and the merge (2x items, blobs released)", t_purge, "s", bare_purge,
+        "<= 10 s" if big else "-", not big or t_purge <= 10)
+    cat.close()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    args = ap.parse_args()
+    load = os.getloadavg()[0]
+    table = []
+    with tempfile.TemporaryDirectory(prefix="dsdesk-scale-", dir=args.work) as tmp:
+        for n in args.sizes:
+            print(f"{n:,} items ...", flush=True)
+            table += [(n, *r) for r in run_size(n, Path(tmp))]
+    print(f"\nload average at the start: {load:.1f} (2 cores)")
+    print(f"{'items':>9}  {'step':<62} {'figure':>10} {'bare':>10}  {'target':<26} met")
+    for n, step, value, unit, bare, target, ok in table:
+        bare_s = bare if isinstance(bare, str) else f"{bare:.3f}"
+        print(f"{n:>9,}  {step:<62} {value:>8.3f} {unit:<2}{bare_s:>10}  {target:<26} {'yes' if ok else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
