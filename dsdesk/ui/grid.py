@@ -176,6 +176,7 @@ class ItemGridModel(QAbstractListModel):
     query_failed = Signal(str)
     rows_changed = Signal()
     count_changed = Signal(int)
+    overlays_changed = Signal()  # overlays turned on or off, read, or forgotten
 
     _ids_counted = Signal(int, int)
     _ids_chunk = Signal(int, object)
@@ -358,6 +359,7 @@ class ItemGridModel(QAbstractListModel):
         """Read and hand out overlays (OverlayRole) or not; the cache survives a toggle."""
         self.overlays_enabled = bool(on)
         self.rows_changed.emit()
+        self.overlays_changed.emit()
 
     def overlay(self, item_id: int) -> ItemOverlay | None:
         """The cached overlay of *item_id* (None: not read yet), without queueing a read."""
@@ -383,6 +385,7 @@ class ItemGridModel(QAbstractListModel):
         while len(self._overlays) > OVERLAY_CAPACITY:
             self._overlays.popitem(last=False)
         self.rows_changed.emit()
+        self.overlays_changed.emit()
 
     def forget_overlays(self, item_ids=None) -> None:
         """Drop cached overlays (all, or of *item_ids*): they are read again when painted
@@ -395,6 +398,7 @@ class ItemGridModel(QAbstractListModel):
             for i in item_ids:
                 self._overlays.pop(i, None)
         self.rows_changed.emit()
+        self.overlays_changed.emit()
 
     def forget_infos(self, item_ids=None) -> None:
         """Drop cached row facts (all, or of *item_ids*) so they are read again."""

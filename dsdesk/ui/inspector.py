@@ -10,8 +10,8 @@ API, which also enforces read-only below the UI.  A read-only dataset shows the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 from dsdesk.api.formatting import format_datetime, format_size
 from dsdesk.api.item_details import ItemDetails
 from dsdesk.api.labels import label_color
-from dsdesk.api.overlays import LabelCount
-from dsdesk.ui.annotations.overlay_painter import swatch
+from dsdesk.api.overlays import ItemOverlay, LabelCount
+from dsdesk.ui.annotations.overlay_painter import OverlayPainter, swatch
 from dsdesk.ui.metadata_editor import MetadataEditor
 
 
@@ -114,15 +114,22 @@ class InspectorPanel(QWidget):
         """A multi-selection summary."""
         self.show_nothing(f"{count:,} items selected")
 
-    def set_preview(self, pm: QPixmap | None) -> None:
-        """The preview image (None: a placeholder text)."""
+    def set_preview(self, pm: QPixmap | None, overlay: ItemOverlay | None = None) -> None:
+        """The preview image (None: a placeholder text), with *overlay*'s annotations drawn
+        on it when the grid shows them."""
         if pm is None or pm.isNull():
             self.preview.setPixmap(QPixmap())
             self.preview.setText("no preview")
             return
         w = max(120, self.preview.width() - 8)
-        self.preview.setPixmap(pm.scaled(w, 240, Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation))
+        scaled = pm.scaled(w, 240, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        if overlay is not None and overlay.shapes:
+            dpr = scaled.devicePixelRatio() or 1.0
+            p = QPainter(scaled)
+            OverlayPainter(QRectF(0, 0, scaled.width() / dpr, scaled.height() / dpr), pen_width=2.0).paint(
+                p, overlay.shapes)
+            p.end()
+        self.preview.setPixmap(scaled)
 
     def show_details(self, d: ItemDetails) -> None:
         """Fill the panel with one item's details."""

@@ -41,6 +41,7 @@ class ItemInspection(QObject):
         grid.view.selectionModel().selectionChanged.connect(self.refresh)
         grid.model.modelReset.connect(self.refresh)
         grid.model.modelReset.connect(self._on_model_reset)
+        grid.model.overlays_changed.connect(self._update_preview)
         inspector.label_filter_requested.connect(self._on_inspector_label_filter_requested)
         inspector.annotations.itemDoubleClicked.connect(self._on_inspector_annotation_double_clicked)
         grid.loader.thumbnail_ready.connect(self._on_loader_thumbnail_ready)
@@ -88,7 +89,8 @@ class ItemInspection(QObject):
             if info is not None:
                 loader.request(info.thumb_key)
         else:
-            self._inspector.set_preview(pm)
+            model = self._grid.model
+            self._inspector.set_preview(pm, model.overlay(d.item.id) if model.overlays_enabled else None)
 
     def _on_loader_thumbnail_ready(self, item_id: int) -> None:
         d = self._inspector.details

@@ -145,3 +145,23 @@ def test_overlays_toggle_remembered_after_restart(qtbot, make_window, boxed_cata
     win.close()
     win2 = make_window(boxed_catalog)
     assert win2.actions["toggle_overlays"].isChecked() and win2.grid.overlays_visible
+
+
+def test_inspector_preview_shows_the_overlay(qtbot, make_window, boxed_catalog):
+    win = make_window(boxed_catalog)
+    grid = win.grid
+    grid.view.setCurrentIndex(grid.model.index(0))
+    qtbot.waitUntil(lambda: win.inspector.details is not None and win.inspector.preview.pixmap() is not None
+                    and not win.inspector.preview.pixmap().isNull(), timeout=20000)
+
+    def green_in_preview() -> bool:
+        img = win.inspector.preview.pixmap().toImage()
+        y = img.height() // 2
+        return any(_is_green(img.pixelColor(x, y)) for x in range(img.width() // 4))
+
+    assert not green_in_preview()
+    grid.set_overlays_visible(True)
+    qtbot.waitUntil(green_in_preview, timeout=20000)
+    grid.set_overlays_visible(False)
+    qtbot.waitUntil(lambda: not green_in_preview(), timeout=20000)
+    wait_idle(qtbot, win)
