@@ -34,13 +34,16 @@ def open_catalog(path_or_url=None):
 #: Names exported lazily (``dd.Box``, ``dd.Filters`` ...) -> the module that defines them.
 _LAZY = {
     **dict.fromkeys(("Filters", "FiltersOperations", "FiltersMethod", "FiltersResource",
-                     "FiltersOrderByDirection"), "dsdesk.query.filters"),
+                     "FiltersOrderByDirection", "FiltersKnownFields"), "dsdesk.query.filters"),
     **dict.fromkeys(("Box", "Point", "Polygon", "Polyline", "Segmentation", "Classification", "Ellipse",
                      "BaseAnnotationDefinition"), "dsdesk.api.shapes"),
     "Annotation": "dsdesk.api.annotation_entity",
     "AnnotationCollection": "dsdesk.api.annotation_collection",
     "Label": "dsdesk.api.labels",
     **dict.fromkeys(("AnnotationType", "AnnotationStatus"), "dsdesk.api.annotation_types"),
+    # The SDK's module-level spellings of enum members.
+    "FILTERS_ORDERBY_DIRECTION_ASCENDING": "dsdesk.query.filters:FiltersOrderByDirection.ASCENDING",
+    "FILTERS_ORDERBY_DIRECTION_DESCENDING": "dsdesk.query.filters:FiltersOrderByDirection.DESCENDING",
 }
 
 
@@ -51,4 +54,8 @@ def __getattr__(name):
         raise AttributeError(name)
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    module, _, path = module.partition(":")
+    obj = importlib.import_module(module)
+    for part in (path or name).split("."):
+        obj = getattr(obj, part)
+    return obj

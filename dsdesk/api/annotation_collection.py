@@ -96,6 +96,16 @@ class AnnotationCollection:
                 raise InvalidInputError(f"annotation {i} must be a dict, not {type(a).__name__}")
         return cls(item, [Annotation.from_json(a, item=item) for a in anns])
 
+    @classmethod
+    def from_json_file(cls, filepath: str | os.PathLike, item=None) -> AnnotationCollection:
+        """A collection from a JSON file (Dataloop's ``{"annotations": [...]}`` or a list)."""
+        return cls.from_json(os.fspath(filepath), item=item)
+
+    def print(self) -> None:
+        """Print one line per annotation."""
+        for a in self.annotations:
+            a.print()
+
     # ---- a list ---------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Annotation]:
         return iter(self.annotations)

@@ -62,7 +62,9 @@ class Annotation:
         self._definition = annotation_definition
         self._raw = {"type": type, "label": label, "coordinates": coordinates, "attributes": attributes}
         meta = metadata if metadata is not None else {}
-        self.metadata: dict = {"system": dict(meta.get("system") or {}), "user": dict(meta.get("user") or {}),
+        user = meta.get("user")
+        self.metadata: dict = {"system": dict(meta.get("system") or {}),
+                               "user": dict(user) if isinstance(user, dict) else ({} if user is None else user),
                                **{k: v for k, v in meta.items() if k not in ("system", "user")}}
         self.object_id = object_id
         self.status = status
@@ -107,8 +109,21 @@ class Annotation:
 
     label = property(lambda self: self._get("label"), lambda self, v: self._set("label", v),
                      doc="The label (a dotted tag of the recipe, such as ``vehicle.car``).")
-    attributes = property(lambda self: self._get("attributes"), lambda self, v: self._set("attributes", v),
-                          doc="The annotation's attributes.")
+
+    @property
+    def attributes(self):
+        """The annotation's attributes: ``{key: value}`` (Dataloop's attributes 2.0), or the
+        list an older upload gave.  An annotation without any has an empty dict to fill
+        (``annotation.attributes.update({...}); annotation.update()``)."""
+        value = self._get("attributes")
+        if value is None:
+            value = {}
+            self._set("attributes", value)
+        return value
+
+    @attributes.setter
+    def attributes(self, value) -> None:
+        self._set("attributes", value)
 
     @property
     def description(self) -> str | None:
@@ -301,6 +316,11 @@ class Annotation:
                    creator=row.creator, created_at=at, updated_at=at,
                    label_not_in_recipe=in_recipe is not None and row.label is not None and row.label not in in_recipe,
                    catalog=catalog)
+
+    def print(self) -> None:
+        """Print a one-line summary (as the SDK's ``annotation.print()``)."""
+        print(f"Annotation {self.id}: {self.type} {self.label!r} on item {self.item_id}"
+              f"{' (label not in the recipe)' if self.label_not_in_recipe else ''}")
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Annotation):

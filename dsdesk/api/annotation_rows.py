@@ -246,15 +246,17 @@ def _meta(metadata, index: int, description=None, parent_id=None) -> dict:
     if not isinstance(meta, dict):
         raise InvalidInputError(f"annotation {index}: metadata must be a dict")
     system = meta.get("system") or {}
-    user = meta.get("user") or {}
-    if not isinstance(system, dict) or not isinstance(user, dict):
-        raise InvalidInputError(f"annotation {index}: metadata 'system' and 'user' must be dicts")
-    # Keys other than system/user (the SDK's builder accepts {'confidence': ...}) are the user's.
+    if not isinstance(system, dict):
+        raise InvalidInputError(f"annotation {index}: metadata 'system' must be a dict")
+    # The user area is the user's: usually a dict, but Dataloop keeps any JSON value there
+    # (its docs set ``annotation.metadata["user"] = True``).  Other top-level keys (the
+    # builder's ``metadata={"type": "reptile"}``) are kept where they were given.
+    user = meta.get("user")
     extra = {k: v for k, v in meta.items() if k not in ("system", "user", "description")}
     system = {k: v for k, v in system.items() if k not in COMPUTED_SYSTEM_KEYS}
     if parent_id is not None:
         system["parentId"] = parent_id
-    out: dict = {"system": system, "user": {**extra, **user}}
+    out: dict = {"system": system, "user": {} if user is None else user, **extra}
     description = description if description is not None else meta.get("description")
     if description:
         if not isinstance(description, str):

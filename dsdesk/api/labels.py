@@ -144,6 +144,7 @@ def flatten(labels: Any) -> list[dict]:
     list of names, dicts (with ``children``) and :class:`Label` objects, or ``{tag: colour}``.
     A child's tag is prefixed with its parent's (``Dog`` > ``Puppy`` is ``Dog.Puppy``).
     A tag given twice is kept once (its first form).  Missing colours get :func:`label_color`.
+    The parents of a dotted tag are added before it when missing (marked ``implied``).
     """
     if labels is None:
         return []
@@ -156,10 +157,24 @@ def flatten(labels: Any) -> list[dict]:
 
     def walk(lab: Label, prefix: str) -> None:
         tag = f"{prefix}.{lab.tag}" if prefix else lab.tag
+        parts = tag.split(".")
+        for k in range(1, len(parts)):
+            # A dotted name brings its parents ("animal.Dog.poodle" makes animal and
+            # animal.Dog), as Dataloop does; "implied" rows never overwrite a label.
+            parent = ".".join(parts[:k])
+            if parent not in seen:
+                seen.add(parent)
+                out.append({"tag": parent, "color": label_color(parent), "display_label": parts[k - 1],
+                            "attributes": [], "implied": True})
+        row = {"tag": tag, "color": lab.color or label_color(tag), "display_label": lab.display_label,
+               "attributes": list(lab.attributes)}
         if tag not in seen:
             seen.add(tag)
-            out.append({"tag": tag, "color": lab.color or label_color(tag),
-                        "display_label": lab.display_label, "attributes": list(lab.attributes)})
+            out.append(row)
+        else:  # given after a child implied it: the label as given wins
+            for i, r in enumerate(out):
+                if r["tag"] == tag and r.get("implied"):
+                    out[i] = row
         for child in lab.children:
             walk(child, tag)
 

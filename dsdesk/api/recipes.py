@@ -76,7 +76,7 @@ def add_labels(session: Session, recipe_id: int, labels, upsert: bool = False) -
     new = [r for r in rows if r["tag"] not in have]
     if upsert:
         for r in rows:
-            if r["tag"] in have:
+            if r["tag"] in have and not r.get("implied"):
                 _set_label(have[r["tag"]], r)
     pos = max((r.position for r in have.values()), default=-1) + 1
     _insert_labels(session, recipe_id, new, pos)
@@ -196,6 +196,19 @@ class Recipe:
             s.execute(delete(RecipeRow).where(RecipeRow.id == self.id))
         return True
 
+    def clone(self, shallow: bool = False, recipe_name: str | None = None) -> Recipe:
+        """A new recipe of the project with this one's labels and attributes (dsdesk keeps
+        one ontology per recipe, so *shallow* copies too)."""
+        with self._cat.db.session(write=True) as s:
+            labels = [{"tag": lab.tag, "color": lab.color, "display_label": lab.display_label,
+                       "attributes": lab.attributes} for lab in self.labels]
+            row = create_recipe(s, self.project_id, recipe_name or f"{self.name} clone", labels, self.attributes)
+            return Recipe._load(self._cat, s, row.id)
+
+    def print(self) -> None:
+        """Print the recipe and its labels (as the SDK's ``recipe.print()``)."""
+        print(f"Recipe {self.id} {self.name!r}: {', '.join(self.label_names) or 'no labels'}")
+
     def to_json(self) -> dict:
         """Dataloop-shaped JSON (labels flattened)."""
         return {"id": self.id, "title": self.name, "projectIds": [self.project_id],
@@ -277,7 +290,13 @@ class Ontology:
         self._recipe._reload()
         return self
 
+    def print(self) -> None:
+        """Print the ontology's labels with their colours."""
+        for tag, lab in self.labels_flat_dict.items():
+            print(f"{tag}  {lab.color}")
+
     def to_json(self) -> dict:
+        """Dataloop's ontology JSON: ``roots`` (the label trees) and ``attributes``."""
         return {"id": self.id, "roots": [lab.to_root() for lab in self.labels],
                 "attributes": list(self._recipe.attributes)}
 

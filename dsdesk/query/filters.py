@@ -43,6 +43,18 @@ class FiltersOperations(StrEnum):
     EXISTS = "exists"
 
 
+class FiltersKnownFields(StrEnum):
+    DIR = "dir"
+    ANNOTATED = "annotated"
+    FILENAME = "filename"
+    CREATED_AT = "createdAt"
+    UPDATED_AT = "updatedAt"
+    LABEL = "label"
+    NAME = "name"
+    HIDDEN = "hidden"
+    TYPE = "type"
+
+
 class FiltersMethod(StrEnum):
     AND = "and"
     OR = "or"
@@ -57,7 +69,8 @@ class FiltersOrderByDirection(StrEnum):
 ANNOTATION_TYPES = ["box", "cube", "cube_3d", "class", "comparison", "ellipse", "point", "segment",
                     "polyline", "pose", "binary", "subtitle", "text_mark", "gis", "ref_semantic_3d",
                     "polyline_3d", "text", "ref_image"]
-_UNIQUE = ("type", "hidden")  # re-adding these replaces the default, as in the SDK
+# Re-adding these replaces the default, as in the SDK (per resource).
+_UNIQUE = {"items": ("type", "hidden"), "annotations": ("type",)}
 _OPS = {o.value for o in FiltersOperations}
 _JOIN_ON = {"resource": "annotations", "local": "itemId", "forigen": "id"}
 
@@ -81,9 +94,9 @@ class Filters:
                  method: str | None = None, custom_filter: dict | None = None,
                  resource: str = FiltersResource.ITEM, use_defaults: bool = True,
                  page_size: int | None = None):
-        self.resource = _value(resource)
-        if self.resource not in {r.value for r in FiltersResource}:
-            raise QueryError(f"unknown resource {self.resource!r}")
+        self._resource = _value(resource)
+        if self._resource not in {r.value for r in FiltersResource}:
+            raise QueryError(f"unknown resource {self._resource!r}")
         self.and_filter_list: list[dict] = []
         self.or_filter_list: list[dict] = []
         self.join: dict | None = None
@@ -97,6 +110,24 @@ class Filters:
             self._add_defaults()
         if field is not None:
             self.add(field=field, values=values, operator=operator, method=method)
+
+    @property
+    def resource(self) -> str:
+        """``items``, ``annotations`` or ``datasets``."""
+        return self._resource
+
+    @resource.setter
+    def resource(self, value) -> None:
+        # As the SDK: a new resource starts over with its own defaults
+        # (``f = dd.Filters(); f.resource = dd.FiltersResource.ANNOTATION; f.add(...)``).
+        value = _value(value)
+        if value not in {r.value for r in FiltersResource}:
+            raise QueryError(f"unknown resource {value!r}")
+        if value != self._resource:
+            self._resource = value
+            self.and_filter_list, self.or_filter_list, self.join = [], [], None
+            if self.use_defaults:
+                self._add_defaults()
 
     def _add_defaults(self) -> None:
         if self.resource == "items":
@@ -127,9 +158,9 @@ class Filters:
         # As the SDK: no operator means the value as it is ({field: value}; a list there is
         # read as "one of"), an operator means {field: {"$op": value}}.
         cond = {field: values if op is None else {f"${op}": values}}
-        if self.resource == "items" and field in _UNIQUE:
-            self.and_filter_list = [c for c in self.and_filter_list if field not in c]
         m = _value(method) or "and"
+        if field in _UNIQUE.get(self.resource, ()) and m == "and":
+            self.and_filter_list = [c for c in self.and_filter_list if field not in c]
         if m == "or":
             self.or_filter_list.append(cond)
         elif m == "and":
@@ -204,7 +235,8 @@ class Filters:
             out["sort"] = dict(self.sort)
         if not query_only:
             out.setdefault("page", self.page)
-            out.setdefault("pageSize", self.page_size)
+            if self.page_size:  # 0: the SDK's "only count them"; the listing's own page size applies
+                out.setdefault("pageSize", min(self.page_size, 1000))
         out.setdefault("resource", self.resource)
         if operation == "update":
             out["update"] = {"metadata": {"user": update or {}}}
