@@ -13,7 +13,8 @@ in seconds, never a hang.  Every library error is translated into a StorageError
 names the bucket and the key; secrets never appear in a message.
 
 This package knows nothing about the catalog: callers pass a :class:`DriverConfig`.  Its
-modules: :mod:`.interface` (the base class and its data), :mod:`.local` (internal store, local
+modules: :mod:`.interface` (the base class and its data), :mod:`.keys` (the key, time and
+write-result helpers the drivers share), :mod:`.local` (internal store, local
 folder), :mod:`.cloud` (S3, GCS, Azure) and :mod:`.factory` (opening a driver by kind or for a
 catalog row).  Import from the package: its names are the storage layer's public ones.
 """
@@ -21,11 +22,8 @@ catalog row).  Import from the package: its names are the storage layer's public
 from dsdesk.storage.drivers.cloud import AzureDriver, FsspecDriver, GCSDriver, S3Driver, translate_error
 from dsdesk.storage.drivers.factory import config_from_row, forget_drivers, make_driver, open_driver
 from dsdesk.storage.drivers.interface import (
-    CONNECT_TIMEOUT,
     DEFAULT_PAGE,
     GENERATED_PREFIX,
-    READ_TIMEOUT,
-    RETRIES,
     BaseDriver,
     DriverConfig,
     Entry,
@@ -35,7 +33,7 @@ from dsdesk.storage.drivers.interface import (
 from dsdesk.storage.drivers.local import InternalDriver, LocalDriver
 
 __all__ = [
-    "CONNECT_TIMEOUT", "DEFAULT_PAGE", "GENERATED_PREFIX", "READ_TIMEOUT", "RETRIES",
+    "DEFAULT_PAGE", "GENERATED_PREFIX",
     "AzureDriver", "BaseDriver", "DriverConfig", "Entry", "FsspecDriver", "GCSDriver", "InternalDriver",
     "LocalDriver", "Page", "S3Driver",
     "config_from_row", "forget_drivers", "make_driver", "normalize_prefix", "open_driver", "translate_error",

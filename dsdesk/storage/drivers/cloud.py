@@ -14,19 +14,12 @@ from typing import Any
 
 from dsdesk.errors import InvalidInputError, NotFoundError, StorageError
 from dsdesk.storage import credentials as creds
-from dsdesk.storage.drivers.interface import (
-    CONNECT_TIMEOUT,
-    DEFAULT_PAGE,
-    READ_TIMEOUT,
-    RETRIES,
-    BaseDriver,
-    DriverConfig,
-    Entry,
-    Page,
-    check_key,
-    stored_object,
-    to_utc,
-)
+from dsdesk.storage.drivers.interface import DEFAULT_PAGE, BaseDriver, DriverConfig, Entry, Page
+from dsdesk.storage.drivers.keys import check_key, stored_object, to_utc
+
+CONNECT_TIMEOUT = 5  # seconds; an unreachable endpoint fails fast
+READ_TIMEOUT = 60
+RETRIES = 2  # attempts per request (1 retry): transient blips pass, dead servers fail fast
 
 
 def _sync(fs, coro):

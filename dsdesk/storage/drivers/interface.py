@@ -1,5 +1,5 @@
 """The driver interface: :class:`BaseDriver`, what it is configured with (:class:`DriverConfig`)
-and what it lists (:class:`Entry`, :class:`Page`), with the key and time helpers the drivers share.
+and what it lists (:class:`Entry`, :class:`Page`).
 
 This package knows nothing about the catalog: callers pass a :class:`DriverConfig`.
 """
@@ -21,9 +21,6 @@ from dsdesk.storage.base import StoredObject
 
 GENERATED_PREFIX = ".dsdesk/"  # generated files (thumbnails ...) live here; never synced
 DEFAULT_PAGE = 1000
-CONNECT_TIMEOUT = 5  # seconds; an unreachable endpoint fails fast
-READ_TIMEOUT = 60
-RETRIES = 2  # attempts per request (1 retry): transient blips pass, dead servers fail fast
 
 
 @dataclass(frozen=True)
@@ -72,36 +69,6 @@ def normalize_prefix(prefix: str | None) -> str:
     if any(s in ("", ".", "..") for s in parts) or "\\" in p:
         raise InvalidInputError(f"illegal driver path {prefix!r}: empty, '.' or '..' segments or backslashes")
     return p + "/"
-
-
-EPOCH = dt.datetime(1970, 1, 1)  # naive UTC, like every time a driver returns
-
-
-def to_utc(t: Any) -> dt.datetime | None:
-    """A naive-UTC datetime (microseconds) from what a library returned."""
-    if t is None:
-        return None
-    if isinstance(t, (int, float)):
-        return dt.datetime.fromtimestamp(t, dt.UTC).replace(tzinfo=None)
-    if isinstance(t, str):
-        t = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
-    if t.tzinfo is not None:
-        t = t.astimezone(dt.UTC).replace(tzinfo=None)
-    return t
-
-
-def stored_object(e: Entry) -> StoredObject:
-    """What a write stored, from the entry of the written object."""
-    return StoredObject(e.key, e.size, etag=e.etag)
-
-
-def check_key(key: str) -> str:
-    """*key* if it is a legal storage key (relative, no backslash, no '.' or '..' segment)."""
-    if not isinstance(key, str) or not key or key.startswith("/") or "\\" in key:
-        raise InvalidInputError(f"illegal storage key {key!r}")
-    if any(s in (".", "..") for s in key.split("/")):
-        raise InvalidInputError(f"illegal storage key {key!r}: '.' and '..' segments are not allowed")
-    return key
 
 
 class BaseDriver(ABC):

@@ -14,17 +14,8 @@ from pathlib import Path
 from dsdesk.errors import InvalidInputError, NotFoundError, StorageError
 from dsdesk.storage.base import StoredObject
 from dsdesk.storage.blobstore import BlobStore
-from dsdesk.storage.drivers.interface import (
-    DEFAULT_PAGE,
-    EPOCH,
-    BaseDriver,
-    DriverConfig,
-    Entry,
-    Page,
-    check_key,
-    stored_object,
-    to_utc,
-)
+from dsdesk.storage.drivers.interface import DEFAULT_PAGE, BaseDriver, DriverConfig, Entry, Page
+from dsdesk.storage.drivers.keys import EPOCH, check_key, stored_object, to_utc
 
 
 class InternalDriver(BaseDriver):
