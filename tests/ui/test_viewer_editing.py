@@ -253,3 +253,20 @@ def test_double_click_in_the_inspector_opens_the_annotation(qtbot, window):
     assert dlg.selected_record() is not None and dlg.selected_record().id == ann_id
     dlg.close()
     wait_idle(qtbot, window)
+
+
+def test_context_menu_relabels_and_deletes(qtbot, catalog, one_image):
+    ds, item = one_image
+    item.annotations.upload([{"type": "point", "label": "car", "coordinates": {"x": 100, "y": 100}}])
+    dlg = open_viewer(qtbot, catalog, ds, item)
+    qtbot.mouseClick(dlg.canvas, Qt.MouseButton.LeftButton, pos=at(dlg, 100, 100))
+    menu = dlg.selection_menu()
+    labels = next(a.menu() for a in menu.actions() if a.menu() is not None)
+    checked = [a.text() for a in labels.actions() if a.isChecked()]
+    assert checked == ["car"]
+    next(a for a in labels.actions() if a.text() == "sign").trigger()
+    saved(qtbot, dlg)
+    assert listed(item) == [("point", "sign")]
+    next(a for a in menu.actions() if a.text() == "Delete").trigger()
+    saved(qtbot, dlg)
+    assert item.annotations.list() == []
