@@ -74,7 +74,7 @@ def test_offsets_on_postgres(pg):  # noqa: F811
     _check(db, ds)
 
 
-def test_page_offset_through_the_api(catalog, dataset, tmp_path):
+def test_page_offset_through_the_api(catalog, dataset, tmp_path, monkeypatch):
     from tests.conftest import make_image
 
     paths = [make_image(tmp_path / "up" / f"p{i:02d}.jpg", (8, 8)) for i in range(23)]
@@ -94,3 +94,10 @@ def test_page_offset_through_the_api(catalog, dataset, tmp_path):
     pages = list(dataset.items.list(filters=by_name, page_offset=2, page_size=3))
     assert [len(p) for p in pages] == [3, 3, 3, 3, 2]
     assert [it.name for page in pages for it in page] == sorted(visible, reverse=True)[6:]
+    # Read in growing windows of ids (2, then 8, then capped at 5 here): every page, in order, once.
+    from dsdesk.api import items as items_module
+
+    monkeypatch.setattr(items_module, "_SORTED_WINDOW", 5)
+    pages = list(dataset.items.list(filters=by_name, page_offset=1, page_size=2))
+    assert [it.name for page in pages for it in page] == sorted(visible, reverse=True)[2:]
+    assert all(len(p) == 2 for p in pages[:-1])
