@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
 from dsdesk.api.item_details import read_item_details
@@ -37,6 +37,12 @@ class ItemInspection(QObject):
         self._parent = parent
         self.viewers: list[ItemViewerDialog] = []
         self._legend_dataset: int | None = None
+        # Edits come in bursts (a box drawn, relabelled, undone): the legend's counts are
+        # one GROUP BY over the dataset's annotations, read once the burst is over.
+        self._legend_timer = QTimer(self)
+        self._legend_timer.setSingleShot(True)
+        self._legend_timer.setInterval(400)
+        self._legend_timer.timeout.connect(self.refresh_legend)
         grid.view.open_requested.connect(self.open_item)
         grid.view.selectionModel().selectionChanged.connect(self.refresh)
         grid.model.modelReset.connect(self.refresh)
@@ -162,7 +168,7 @@ class ItemInspection(QObject):
         sel = self._grid.view.selected_ids()
         if len(sel) == 1 and sel[0] == item_id:
             self._load(item_id)
-        self.refresh_legend()
+        self._legend_timer.start()
 
     def open_current(self) -> None:
         """Open the first selected item."""
