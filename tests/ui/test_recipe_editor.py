@@ -72,10 +72,28 @@ def test_edit_recipe_from_the_dataset_menu(qtbot, window, monkeypatch):
         return dlg.result()
 
     monkeypatch.setattr(RecipeEditorDialog, "exec", exec_)
+    grid = window.grid
+    grid.set_overlays_visible(True)
+    car_item = next(i.id for i in ds.items.list().all() if "car" in [a.label for a in i.annotations.list()])
+    row = grid.model.row_of(car_item)
+    grid.view.scrollTo(grid.model.index(row))
+    grid.view.viewport().update()
+
+    def car_colors() -> set:
+        ov = grid.model.overlay(car_item)
+        return {s.color for s in ov.shapes if s.label == "car"} if ov is not None else set()
+
+    qtbot.waitUntil(lambda: car_colors() == {"#e6194b"}, timeout=20000)
     action = window.actions["edit_recipe"]
     assert action.isEnabled()
     action.trigger()
     qtbot.waitUntil(lambda: _recipe(window.cat.dataset_by_id(ds.id))["car"] == "#abcdef", timeout=20000)
+    # The grid's overlays and the legend take the new colour.
+    grid.view.viewport().update()
+    qtbot.waitUntil(lambda: car_colors() == {"#abcdef"}, timeout=20000)
+    qtbot.waitUntil(lambda: window.inspector.legend.row("car") is not None
+                    and next(c.color for c in window.inspector.legend.counts if c.label == "car") == "#abcdef",
+                    timeout=20000)
     wait_idle(qtbot, window)
 
 
