@@ -121,7 +121,8 @@ class ItemViewerDialog(QDialog):
         self.label_box.activated.connect(self._on_label_box_activated)
         tb.addWidget(self.label_box)
         self.act_delete = QAction("Delete", self)
-        self.act_delete.setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")])
+        # Del only: Backspace takes back a polygon's last corner while one is being drawn.
+        self.act_delete.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         self.act_delete.triggered.connect(self.delete_selected)
         tb.addAction(self.act_delete)
         tb.addSeparator()

@@ -270,3 +270,22 @@ def test_context_menu_relabels_and_deletes(qtbot, catalog, one_image):
     next(a for a in menu.actions() if a.text() == "Delete").trigger()
     saved(qtbot, dlg)
     assert item.annotations.list() == []
+
+
+def test_backspace_takes_back_a_polygon_corner(qtbot, catalog, one_image):
+    ds, item = one_image
+    dlg = open_viewer(qtbot, catalog, ds, item)
+    dlg.activateWindow()
+    qtbot.waitUntil(dlg.isActiveWindow, timeout=5000)
+    dlg.set_tool("point")
+    qtbot.mouseClick(dlg.canvas, Qt.MouseButton.LeftButton, pos=at(dlg, 10, 10))  # drawn, so selected
+    saved(qtbot, dlg)
+    dlg.set_tool("polygon")
+    for x, y in ((50, 50), (150, 40), (390, 190), (120, 150)):
+        qtbot.mouseClick(dlg.canvas, Qt.MouseButton.LeftButton, pos=at(dlg, x, y))
+    qtbot.keyClick(dlg.canvas, Qt.Key.Key_Backspace)  # takes back the (120, 150) corner
+    qtbot.keyClick(dlg.canvas, Qt.Key.Key_Return)
+    saved(qtbot, dlg)
+    point, poly = item.annotations.list()
+    assert point.type == "point"  # Backspace did not delete the selection
+    assert [round(p["x"]) for p in poly.coordinates[0]] == [50, 150, 390]
