@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from dsdesk.api.annotation_entity import Annotation
 from dsdesk.api.shapes import BaseAnnotationDefinition
+from dsdesk.catalog.annotation_writes import LABEL
 from dsdesk.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ class WrittenAnnotations(Sequence):
         """Labels of this upload that the recipe does not have (kept, and flagged)."""
         if self._tags is None:
             return []
-        return sorted({r.label for r in self._rows if r.label is not None and r.label not in self._tags})
+        return sorted({r[LABEL] for r in self._rows if r[LABEL] is not None and r[LABEL] not in self._tags})
 
     def __len__(self) -> int:
         return len(self._rows)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 from typing import TYPE_CHECKING, Any
 
-from dsdesk.api.annotation_rows import COMPUTED_SYSTEM_KEYS, Row, box_row, from_definition, to_row
+from dsdesk.api.annotation_rows import COMPUTED_SYSTEM_KEYS, Row, box_row, from_definition, row_values, to_row
 from dsdesk.api.shapes import BaseAnnotationDefinition, Box, definition_from_json
+from dsdesk.catalog.annotation_writes import ITEM_ID
 from dsdesk.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -277,21 +277,21 @@ class Annotation:
         meta = self.metadata
         if type(d) is Box and not meta["system"] and not meta["user"] and len(meta) == 2:
             row = box_row(d, index, self.object_id, None, self.creator, self.status)  # the bulk case
-            row.item_id = self.item_id
+            row[ITEM_ID] = self.item_id
             return row
         if d is not None:
             plain = not meta["system"] and not meta["user"] and len(meta) == 2
             row = from_definition(d, index, object_id=self.object_id, metadata=None if plain else meta,
                                   creator=self.creator, status=self.status)
             if self.item_id is not None:
-                row.item_id = self.item_id
+                row[ITEM_ID] = self.item_id
             return row
         else:
             row = to_row({"type": self._raw["type"], "label": self._raw["label"],
                           "coordinates": self._raw["coordinates"], "attributes": self._raw["attributes"],
                           "metadata": meta, "objectId": self.object_id, "status": self.status,
                           "creator": self.creator}, index)
-        row.item_id = self.item_id
+        row[ITEM_ID] = self.item_id
         return row
 
     @classmethod
@@ -309,12 +309,11 @@ class Annotation:
     @classmethod
     def _from_written(cls, row: Row, ann_id: int, dataset_id: int, at, catalog, in_recipe=None) -> Annotation:
         """The annotation just written from *row* (no read back)."""
-        coords = row.coordinates if row.coords_json is None else json.loads(row.coords_json)
-        return cls(None, id=ann_id, item_id=row.item_id, dataset_id=dataset_id, type=row.type, label=row.label,
-                   coordinates=copy.deepcopy(coords), attributes=copy.deepcopy(row.attributes),
-                   metadata=copy.deepcopy(row.meta), object_id=row.object_id, status=row.status,
-                   creator=row.creator, created_at=at, updated_at=at,
-                   label_not_in_recipe=in_recipe is not None and row.label is not None and row.label not in in_recipe,
+        v = row_values(row)
+        return cls(None, id=ann_id, item_id=row[ITEM_ID], dataset_id=dataset_id, type=v["type"], label=v["label"],
+                   coordinates=v["coordinates"], attributes=v["attributes"], metadata=v["meta"],
+                   object_id=v["object_id"], status=v["status"], creator=v["creator"], created_at=at, updated_at=at,
+                   label_not_in_recipe=in_recipe is not None and v["label"] is not None and v["label"] not in in_recipe,
                    catalog=catalog)
 
     def print(self) -> None:

@@ -3,25 +3,39 @@
 An upload may hold Dataloop annotation JSON (dicts), dsdesk's own
 :class:`~dsdesk.api.annotations.Annotation` objects (from another item's
 ``annotations.list()``, or the builder's), shapes (``dd.Box(...)``) or an
-``AnnotationCollection``.  :func:`to_row` reads one of them into a :class:`Row` and checks
+``AnnotationCollection``.  :func:`to_row` reads one of them into a row and checks
 it: the shape's coordinates (a box needs two points, a polygon three, a polyline two, an
 ellipse a centre and radii, every number finite), the label (a string or nothing) and the
 metadata.  The error is an :class:`~dsdesk.errors.InvalidInputError` that starts with the
 annotation's index in the call, so the caller can say which one and write nothing.
 
 Numbers may be any real type (NumPy's included); rows hold plain ``int`` / ``float``.
-A box's coordinates - most of what bulk uploads carry - are written as JSON text here,
-from its four checked numbers, so the bulk writer does not encode a list of dicts per row.
+A row is already what the database gets (a list of the insert's values, JSON as text):
+the bulk writer adds ids and hands the rows to executemany.  A box's coordinates - most
+of what bulk uploads carry - are written as JSON text here from its four checked numbers.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
-from dataclasses import dataclass
 from typing import Any
 
 from dsdesk.api.shapes import BaseAnnotationDefinition, Box
+from dsdesk.catalog.annotation_writes import (
+    ATTRIBUTES,
+    COORDINATES,
+    CREATOR,
+    EMPTY_META_JSON,
+    ITEM_ID,
+    LABEL,
+    META,
+    OBJECT_ID,
+    STATUS,
+    TYPE,
+)
+from dsdesk.catalog.ingest import _json_encoder  # the compact C-level encoder of the bulk writes
 from dsdesk.errors import InvalidInputError
 
 # Dataloop's annotation types (dtlpy AnnotationType) that dsdesk stores.
@@ -34,26 +48,27 @@ TYPES = {"box", "point", "segment", "polyline", "binary", "class", "ellipse", "c
 COMPUTED_SYSTEM_KEYS = ("objectId", "status", "labelNotInRecipe")
 
 _EMPTY_META = {"system": {}, "user": {}}
+_encode = _json_encoder()
+
+#: A row: a list of the annotation table's insert values (see
+#: :data:`dsdesk.catalog.annotation_writes.COLS`), JSON already text, id, dataset and
+#: timestamps still None; ``row[ITEM_ID]`` None until the target item is known.
+Row = list
 
 
-@dataclass(slots=True)
-class Row:
-    """One annotation ready to be written (``item_id`` None: the target item decides).
+def new_row(t: str, label, coords_json: str, attributes, meta: dict, object_id, status, creator) -> Row:
+    """A row from checked values (*coords_json* is the coordinates as JSON text)."""
+    return [None, None, None, t, label, coords_json, _encode(attributes) if attributes else None,
+            EMPTY_META_JSON if meta is _EMPTY_META else _encode(meta), object_id, status, creator, None, None]
 
-    ``coords_json`` is the coordinates already as JSON text when the reader made it
-    (boxes); otherwise the writer encodes ``coordinates``.
-    """
 
-    type: str
-    label: str | None
-    coordinates: Any
-    attributes: Any
-    meta: dict
-    object_id: str | None
-    status: str | None
-    creator: str | None
-    item_id: int | None = None
-    coords_json: str | None = None
+def row_values(row: Row) -> dict:
+    """A row's values as Python objects (JSON decoded): ``type``, ``label``,
+    ``coordinates``, ``attributes``, ``meta``, ``object_id``, ``status``, ``creator``."""
+    attrs = row[ATTRIBUTES]
+    return {"type": row[TYPE], "label": row[LABEL], "coordinates": json.loads(row[COORDINATES]),
+            "attributes": json.loads(attrs) if attrs is not None else None, "meta": json.loads(row[META]),
+            "object_id": row[OBJECT_ID], "status": row[STATUS], "creator": row[CREATOR]}
 
 
 def _plain(v: Any) -> int | float | None:
@@ -195,8 +210,10 @@ def box_row(d: Box, index: int, object_id, metadata, creator, status) -> Row:
     meta = _meta(metadata, index, d.description) if (metadata or d.description) else _EMPTY_META
     if object_id is not None:
         object_id = _object_id(object_id, index)
-    return Row("box", label, None, d.attributes or None, meta, object_id, status, creator, None,
-               box_json(left, top, right, bottom, angle))
+    attributes = d.attributes
+    return [None, None, None, "box", label, box_json(left, top, right, bottom, angle),
+            _encode(attributes) if attributes else None,
+            EMPTY_META_JSON if meta is _EMPTY_META else _encode(meta), object_id, status, creator, None, None]
 
 
 _FAST = frozenset({int, float})
@@ -226,7 +243,7 @@ def to_row(a: Any, index: int) -> Row:
                  description=a.get("description"))
     if item_id is not None:
         try:
-            row.item_id = int(item_id)
+            row[ITEM_ID] = int(item_id)
         except (TypeError, ValueError):
             raise InvalidInputError(f"annotation {index}: itemId {item_id!r} is not an item id") from None
     return row
@@ -262,6 +279,8 @@ def _meta(metadata, index: int, description=None, parent_id=None) -> dict:
         if not isinstance(description, str):
             raise InvalidInputError(f"annotation {index}: the description must be a string")
         out["description"] = description
+    if not system and not out["user"] and isinstance(out["user"], dict) and len(out) == 2:
+        return _EMPTY_META  # written as one constant text
     return out
 
 
@@ -277,4 +296,4 @@ def _build(t, label, coords, attributes, metadata, object_id, status, creator, i
         raise InvalidInputError(f"annotation {index}: the status must be a string")
     if creator is not None and not isinstance(creator, str):
         raise InvalidInputError(f"annotation {index}: the creator must be a string")
-    return Row(t, label, coords, attributes, meta, _object_id(object_id, index), status, creator)
+    return new_row(t, label, _encode(coords), attributes, meta, _object_id(object_id, index), status, creator)

@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from dsdesk.api.annotation_collection import AnnotationCollection, WrittenAnnotations
 from dsdesk.api.annotation_entity import Annotation
-from dsdesk.api.annotation_rows import Row, to_row
-from dsdesk.api.shapes import BaseAnnotationDefinition
-from dsdesk.catalog.annotation_writes import insert_annotations
+from dsdesk.api.annotation_rows import Row, box_row, to_row
+from dsdesk.api.shapes import BaseAnnotationDefinition, Box
+from dsdesk.catalog.annotation_writes import ITEM_ID, insert_annotations
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Label as LabelRow
@@ -72,19 +72,56 @@ def _rows(annotations: Any, item_id: int | None) -> tuple[list[Row], dict[int, i
     With *item_id* (an item's own upload) every annotation goes to that item, whatever
     item it came from; otherwise each names its item (``itemId``, or its collection's).
     """
+    if item_id is None and isinstance(annotations, list) and all(
+            type(c) is AnnotationCollection and c.item is not None for c in annotations):
+        return _builder_rows(annotations)
     rows: list[Row] = []
     first: dict[int, int] = {}
     for i, (a, entry_item) in enumerate(_entries(annotations)):
         # An Annotation (the builder's) reads itself: the common case, called directly.
         row = a._as_row(i) if type(a) is Annotation else to_row(a, i)
-        target = item_id if item_id is not None else (row.item_id if row.item_id is not None else entry_item)
+        target = item_id if item_id is not None else (row[ITEM_ID] if row[ITEM_ID] is not None else entry_item)
         if target is None:
             raise InvalidInputError(f"annotation {i}: which item is it for? give 'itemId', or upload through "
                                     "item.annotations.upload or an item's builder()")
-        row.item_id = int(target)
-        if row.item_id not in first:
-            first[row.item_id] = i
+        if type(target) is not int:
+            target = int(target)
+        row[ITEM_ID] = target
+        if target not in first:
+            first[target] = i
         rows.append(row)
+    return rows, first
+
+
+def _builder_rows(collections: list[AnnotationCollection]) -> tuple[list[Row], dict[int, int]]:
+    """:func:`_rows` for the bulk case, a list of item builders: the same rows, read in
+    one loop (the generic path's per-annotation calls were a third of a bulk upload)."""
+    rows: list[Row] = []
+    append = rows.append
+    first: dict[int, int] = {}
+    i = 0
+    for coll in collections:
+        coll_item = coll.item.id
+        for a in coll.annotations:
+            if type(a) is Annotation:
+                d, meta = a._definition, a.metadata
+                if type(d) is Box and not meta["system"] and not meta["user"] and len(meta) == 2:
+                    row = box_row(d, i, a.object_id, None, a.creator, a.status)
+                    row[ITEM_ID] = a.item_id  # as Annotation._as_row does
+                else:
+                    row = a._as_row(i)
+            else:
+                row = to_row(a, i)
+            target = row[ITEM_ID]
+            if target is None:
+                target = coll_item
+            elif type(target) is not int:
+                target = int(target)
+            row[ITEM_ID] = target
+            if target not in first:
+                first[target] = i
+            append(row)
+            i += 1
     return rows, first
 
 

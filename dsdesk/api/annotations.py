@@ -22,7 +22,7 @@ from sqlalchemy import delete, distinct, select, update
 from dsdesk.api.annotation_collection import AnnotationCollection, WrittenAnnotations
 from dsdesk.api.annotation_entity import Annotation
 from dsdesk.api.annotation_pages import PagedAnnotations, select_annotations
-from dsdesk.api.annotation_rows import to_row
+from dsdesk.api.annotation_rows import row_values, to_row
 from dsdesk.api.annotation_upload import recipe_tags, upload
 from dsdesk.catalog import stats
 from dsdesk.catalog.guards import live_dataset, writable_dataset
@@ -98,10 +98,10 @@ class _Repository:
                                                 AnnotationRow.dataset_id == self._dataset_id)
                 if self._item_id is not None:
                     q = q.where(AnnotationRow.item_id == self._item_id)
-                coords = row.coordinates if row.coords_json is None else _json_loads(row.coords_json)
-                n = s.execute(q.values(type=row.type, label=row.label, coordinates=coords,
-                                       attributes=row.attributes or None, meta=row.meta, object_id=row.object_id,
-                                       status=row.status, updated_at=utcnow())
+                v = row_values(row)
+                n = s.execute(q.values(type=v["type"], label=v["label"], coordinates=v["coordinates"],
+                                       attributes=v["attributes"] or None, meta=v["meta"], object_id=v["object_id"],
+                                       status=v["status"], updated_at=utcnow())
                               .execution_options(synchronize_session=False)).rowcount
                 if n == 0:
                     raise NotFoundError(f"annotation {i}: annotation {ann_id} not found {self._where_text()}; "
@@ -147,12 +147,6 @@ class _Repository:
         ann = self.get(ann_id)
         ann.status = None if status == "clear" else status
         return self.update(ann)
-
-
-def _json_loads(text: str):
-    import json
-
-    return json.loads(text)
 
 
 class ItemAnnotations(_Repository):

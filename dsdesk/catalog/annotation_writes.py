@@ -9,7 +9,7 @@ given or none.  :func:`insert_annotations`:
    the offenders looked up, to name the first);
 2. allocates the annotations' ids up front (:func:`dsdesk.catalog.sql.allocate_ids`);
 3. writes the rows through :func:`dsdesk.catalog.sql.insert_rows` (the driver's
-   executemany of pre-built tuples, JSON already text);
+   executemany of the rows, JSON already text);
 4. sets the items' ``annotated`` flag and bumps the dataset's cached counts by what
    changed (no recount of a million-item dataset).
 """
@@ -25,16 +25,22 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog.engine import bulk_cache
-from dsdesk.catalog.ingest import _json_encoder  # the compact C-level encoder of the bulk writes
 from dsdesk.catalog.models import Dataset, Item, utcnow
 from dsdesk.catalog.sql import allocate_ids, insert_rows
 from dsdesk.errors import InvalidInputError
 
 COLS = ("id", "item_id", "dataset_id", "type", "label", "coordinates", "attributes", "meta", "object_id",
         "status", "creator", "created_at", "updated_at")
+#: A row is a list of the values of :data:`COLS` in that order, JSON columns as text: the
+#: upload reads each annotation into one, this module fills in the id, the dataset and the
+#: timestamps, and the rows go to the driver's executemany (as tuples).  These name its
+#: positions.
+(ID, ITEM_ID, DATASET_ID, TYPE, LABEL, COORDINATES, ATTRIBUTES, META, OBJECT_ID, STATUS, CREATOR, CREATED_AT,
+ UPDATED_AT) = range(len(COLS))
 #: Rows per INSERT statement: bounds the driver's buffers without costing statements.
 CHUNK = 50_000
-_EMPTY_META_JSON = '{"system":{},"user":{}}'
+#: ``meta`` of an annotation with empty system and user areas (most uploads).
+EMPTY_META_JSON = '{"system":{},"user":{}}'
 
 
 @dataclass(frozen=True)
@@ -80,10 +86,11 @@ def _check_items(session: Session, dataset_id: int, targets, item_ids: Sequence[
                             "nothing was written")
 
 
-def insert_annotations(session: Session, dataset_id: int, rows: Sequence, item_ids: Sequence[int],
+def insert_annotations(session: Session, dataset_id: int, rows: Sequence[list], item_ids: Sequence[int],
                        index_of) -> Written:
-    """Insert checked :class:`~dsdesk.api.annotation_rows.Row` objects (``item_id`` set)
-    into dataset *dataset_id*, in the caller's transaction; returns :class:`Written`.
+    """Insert checked rows (lists in :data:`COLS` order, the item id set; see
+    :mod:`dsdesk.api.annotation_rows`) into dataset *dataset_id*, in the caller's
+    transaction; returns :class:`Written`.  The rows get their id, dataset and timestamps.
 
     *item_ids* are the rows' distinct items; InvalidInputError (naming the annotation by
     *index_of(item_id)*, its index in the upload) when one is not an item of the dataset,
@@ -102,25 +109,17 @@ def insert_annotations(session: Session, dataset_id: int, rows: Sequence, item_i
     # in that order: both the table and its item index then grow at their ends.  In the
     # caller's order, items listed by path land at random places of the item index,
     # which made the insert 2.5x slower than the same rows in item order.
-    keys = [r.item_id for r in rows]
-    order = sorted(range(len(rows)), key=keys.__getitem__)
+    order = sorted(range(len(rows)), key=[r[ITEM_ID] for r in rows].__getitem__)
     allocated = allocate_ids(session, "annotation", len(rows))
     ids = [0] * len(rows)
+    ordered = []
     for new_id, i in zip(allocated, order, strict=True):
         ids[i] = new_id
-    encode = _json_encoder()
-    empty = _EMPTY_META_JSON
-    # Pre-built tuples: Core parameter processing per row would cost more than the insert.
-    tuples = []
-    for new_id, i in zip(allocated, order, strict=True):
         r = rows[i]
-        tuples.append((new_id, r.item_id, dataset_id, r.type, r.label,
-                       r.coords_json if r.coords_json is not None else encode(r.coordinates),
-                       encode(r.attributes) if r.attributes else None,
-                       empty if not r.meta["system"] and not r.meta["user"] and len(r.meta) == 2
-                       else encode(r.meta), r.object_id, r.status, r.creator, at, at))
-    insert_rows(session, "annotation", COLS, tuples, chunk=CHUNK)
-    del tuples
+        r[ID], r[DATASET_ID], r[CREATED_AT], r[UPDATED_AT] = new_id, dataset_id, at, at
+        ordered.append(tuple(r))  # SQLAlchemy's exec_driver_sql takes tuples
+    insert_rows(session, "annotation", COLS, ordered, chunk=CHUNK)
+    del ordered
     if flipped:
         session.execute(update(Item).where(Item.id.in_(targets), Item.annotated.is_(False))
                         .values(annotated=True).execution_options(synchronize_session=False))
