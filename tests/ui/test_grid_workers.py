@@ -10,7 +10,7 @@ from PIL import Image
 from dsdesk.api import browse
 from dsdesk.api.thumbnails import CatalogLocation
 from dsdesk.storage.thumbnails import CHEAP_REMAKE_ENV
-from dsdesk.ui import grid as gridmod
+from dsdesk.ui import grid_model as gridmod
 from dsdesk.ui.grid import ItemGridModel
 from dsdesk.ui.thumbnails import ThumbnailLoader
 from tests.conftest import make_image
