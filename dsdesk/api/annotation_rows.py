@@ -56,10 +56,15 @@ _encode = _json_encoder()
 Row = list
 
 
-def new_row(t: str, label, coords_json: str, attributes, meta: dict, object_id, status, creator) -> Row:
-    """A row from checked values (*coords_json* is the coordinates as JSON text)."""
-    return [None, None, None, t, label, coords_json, _encode(attributes) if attributes else None,
-            EMPTY_META_JSON if meta is _EMPTY_META else _encode(meta), object_id, status, creator, None, None]
+def new_row(t: str, label, coords_json: str, attributes, meta: dict, object_id, status, creator,
+            index: int = 0) -> Row:
+    """A row from checked values (*coords_json* is the coordinates as JSON text);
+    InvalidInputError naming annotation *index* when attributes or metadata are not JSON."""
+    try:
+        return [None, None, None, t, label, coords_json, _encode(attributes) if attributes else None,
+                EMPTY_META_JSON if meta is _EMPTY_META else _encode(meta), object_id, status, creator, None, None]
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(f"annotation {index}: its attributes and metadata must be JSON values ({e})") from None
 
 
 def row_values(row: Row) -> dict:
@@ -210,10 +215,8 @@ def box_row(d: Box, index: int, object_id, metadata, creator, status) -> Row:
     meta = _meta(metadata, index, d.description) if (metadata or d.description) else _EMPTY_META
     if object_id is not None:
         object_id = _object_id(object_id, index)
-    attributes = d.attributes
-    return [None, None, None, "box", label, box_json(left, top, right, bottom, angle),
-            _encode(attributes) if attributes else None,
-            EMPTY_META_JSON if meta is _EMPTY_META else _encode(meta), object_id, status, creator, None, None]
+    return new_row("box", label, box_json(left, top, right, bottom, angle), d.attributes, meta, object_id, status,
+                   creator, index)
 
 
 _FAST = frozenset({int, float})
@@ -238,15 +241,50 @@ def to_row(a: Any, index: int) -> Row:
         raise InvalidInputError(f"annotation {index}: metadata 'system' must be a dict")
     object_id = a.get("object_id", a.get("objectId", system.get("objectId")))
     item_id = a.get("itemId", a.get("item_id"))
+    coords_json = _plain_box_json(a.get("coordinates")) if a.get("type") == "box" and not meta else None
+    if coords_json is not None:
+        # An exported box (the bulk case of JSON uploads): its text from its four numbers.
+        label, creator, status = a.get("label"), a.get("creator"), a.get("status")
+        if (label is None or type(label) is str) and (creator is None or type(creator) is str) and (
+                status is None or type(status) is str) and not a.get("description"):
+            row = new_row("box", label, coords_json, a.get("attributes"), _EMPTY_META,
+                          _object_id(object_id, index), status, creator, index)
+            if item_id is not None:
+                row[ITEM_ID] = item_id if type(item_id) is int else _item_id(item_id, index)
+            return row
     row = _build(a.get("type"), a.get("label"), a.get("coordinates", a.get("data")), a.get("attributes"),
                  meta, object_id, system.get("status", a.get("status")), a.get("creator"), index,
                  description=a.get("description"))
     if item_id is not None:
-        try:
-            row[ITEM_ID] = int(item_id)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"annotation {index}: itemId {item_id!r} is not an item id") from None
+        row[ITEM_ID] = _item_id(item_id, index)
     return row
+
+
+def _item_id(item_id, index: int) -> int:
+    try:
+        return int(item_id)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"annotation {index}: itemId {item_id!r} is not an item id") from None
+
+
+def _plain_box_json(coords) -> str | None:
+    """The JSON text of box coordinates that are exactly two ``{x, y}`` / ``{x, y, z}``
+    points of plain finite numbers (``z`` kept as given), else None (the generic path
+    checks and names what is wrong)."""
+    if type(coords) is not list or len(coords) != 2:
+        return None
+    p, q = coords
+    if type(p) is not dict or type(q) is not dict:
+        return None
+    x0, y0, x1, y1 = p.get("x"), p.get("y"), q.get("x"), q.get("y")
+    if not (type(x0) in _FAST and type(y0) in _FAST and type(x1) in _FAST and type(y1) in _FAST
+            and math.isfinite(x0 + y0 + x1 + y1)):
+        return None
+    if len(p) == 2 and len(q) == 2:
+        return f'[{{"x":{x0!r},"y":{y0!r}}},{{"x":{x1!r},"y":{y1!r}}}]'
+    if len(p) == 3 and len(q) == 3 and p.get("z") == 0 and q.get("z") == 0:
+        return box_json(x0, y0, x1, y1)
+    return None
 
 
 def _object_id(object_id, index: int) -> str | None:
@@ -296,4 +334,8 @@ def _build(t, label, coords, attributes, metadata, object_id, status, creator, i
         raise InvalidInputError(f"annotation {index}: the status must be a string")
     if creator is not None and not isinstance(creator, str):
         raise InvalidInputError(f"annotation {index}: the creator must be a string")
-    return new_row(t, label, _encode(coords), attributes, meta, _object_id(object_id, index), status, creator)
+    try:
+        coords_json = _encode(coords)
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(f"annotation {index}: its coordinates must be JSON values ({e})") from None
+    return new_row(t, label, coords_json, attributes, meta, _object_id(object_id, index), status, creator, index)

@@ -109,3 +109,9 @@ def test_any_real_number_is_accepted_and_stored_plain(item):
     item.annotations.upload([dd.Box(Fraction(3, 2), 2, 3.0, 4, label="car")])
     ann = item.annotations.list()[0]
     assert (ann.left, ann.top, ann.right, ann.bottom) == (1.5, 2, 3.0, 4)
+
+
+def test_attributes_that_are_not_json_name_their_annotation(item):
+    with pytest.raises(dd.InvalidInputError, match="annotation 1: its attributes and metadata must be JSON"):
+        item.annotations.upload([dd.Box(0, 0, 1, 1, label="car"), dd.Box(0, 0, 1, 1, label="car", attributes={1, 2})])
+    assert item.annotations.list() == []
