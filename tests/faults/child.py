@@ -1,9 +1,11 @@
 """One operation of the fault suite in a process of its own: ``python -m tests.faults.child
 CATALOG FACTS OP FREEZE_AT MARKER``.
 
-It runs the operation as a job and, at its FREEZE_AT-th progress event (0: never), writes
-MARKER and sleeps inside the event, so the parent SIGKILLs it mid-operation.  Run to the
-end, it writes MARKER with ``finished <events>``.
+It runs the operation as a job and, at its FREEZE_AT-th step (0: never), writes MARKER and
+sleeps there, so the parent SIGKILLs it mid-operation.  Steps are the job's progress events
+and the named points of the versioning operations (``versioning._common.checkpoint``: start,
+each input of a merge, end - inside their one transaction).  Run to the end, it writes
+MARKER with ``finished <steps>``.
 """
 
 from __future__ import annotations
@@ -28,16 +30,21 @@ def main() -> None:
             f.write(text)
         os.replace(marker + ".tmp", marker)
 
-    def on_event(ev) -> None:
+    def step(_what) -> None:
         nonlocal seen
-        if ev.status != "running":
-            return
         seen += 1
         if seen == int(freeze_at):
             say(f"frozen {seen}")
             while True:
                 time.sleep(1)
 
+    def on_event(ev) -> None:
+        if ev.status == "running":
+            step(ev)
+
+    from dsdesk.versioning import _common
+
+    _common.checkpoint_hook = lambda op, name: step(name)
     cat.run(job, on_event=on_event)
     say(f"finished {seen}")
 

@@ -2,8 +2,9 @@
 
 Each long operation (clone, merge, snapshot, rollback, purge, upload, sync) runs in a
 process of its own on a copy of a 50,000-item catalog and is SIGKILLed, once per kill
-point: frozen inside its first and its last progress events (mid-transaction), and at 90 %
-of its full run's wall time (anywhere, commit and checkpoint included): 21 kills.  After
+point: frozen at its first step and at its last (progress events and the versioning
+operations' named points: mid-transaction for the operations that commit once), and at 90 %
+of its full run's wall time (anywhere, commit and WAL checkpoint included): 21 kills.  After
 each kill the catalog is opened as the app opens it and must show:
 
 * ``PRAGMA integrity_check`` ok, no foreign-key violation, the name index consistent;
@@ -52,7 +53,7 @@ def _copy(base_root: Path, dst: Path) -> Path:
 
 
 def _child(catalog: Path, facts: Path, op: str, freeze_at: int, marker: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DSDESK_VERSIONING_BATCH="5000")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "tests.faults.child", str(catalog), str(facts), op,
                              str(freeze_at), str(marker)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
