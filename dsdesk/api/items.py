@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from dsdesk.api.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PagedItems  # noqa: F401  (re-exported)
+from dsdesk.api.pages import item_columns as _item_columns
 from dsdesk.catalog import paths, stats, tree
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.models import Blob, TaskStatus, utcnow
@@ -22,25 +23,9 @@ if TYPE_CHECKING:
     from dsdesk.api.catalog import Catalog
     from dsdesk.api.datasets import Dataset
 
-DEFAULT_PAGE_SIZE = 1000
-MAX_PAGE_SIZE = 1000  # as Dataloop's API
-
-
-def _item_columns():
-    return (ItemRow, Blob.size, Blob.mimetype, Blob.width, Blob.height, Blob.storage_key, Blob.driver_id,
-            Blob.missing_since, Blob.etag)
-
 
 def _rows_to_items(cat: Catalog, rows) -> list[Item]:
     return [Item._from_row(cat, *r) for r in rows]
-
-
-def _load_in_order(cat: Catalog, session: Session, ids: list[int]) -> list[Item]:
-    if not ids:
-        return []
-    q = select(*_item_columns()).join(Blob, Blob.id == ItemRow.blob_id).where(ItemRow.id.in_(ids))
-    by_id = {r[0].id: r for r in session.execute(q)}
-    return [Item._from_row(cat, *by_id[i]) for i in ids if i in by_id]
 
 
 def _ids_of(items) -> list[int]:
@@ -50,100 +35,6 @@ def _ids_of(items) -> list[int]:
     return out
 
 
-_SORTED_WINDOW = 50_000  # ids of a sorted listing read per statement, at most
-
-
-class PagedItems:
-    """Pages of items, Dataloop's ``PagedEntities`` shape: iterate for pages, ``.all()`` for items.
-
-    Pages are read lazily with keyset pagination in the listing's order, so any page of a
-    million-item dataset costs the same.
-    """
-
-    def __init__(self, cat: Catalog, dataset_id: int, filters, page_size: int, page_offset: int = 0):
-        if not isinstance(page_size, int) or not 0 < page_size <= MAX_PAGE_SIZE:
-            raise InvalidInputError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size!r}")
-        self._cat, self._dataset_id, self._filters = cat, dataset_id, filters
-        self.page_size, self.page_offset = page_size, page_offset
-        self._count: int | None = None
-
-    @property
-    def items_count(self) -> int:
-        """How many items match (one COUNT, cached)."""
-        if self._count is None:
-            from dsdesk.query import count_items
-
-            with self._cat.db.session() as s:
-                self._count = count_items(s, self._dataset_id, self._filters)
-        return self._count
-
-    @property
-    def total_pages_count(self) -> int:
-        """How many pages of ``page_size`` there are."""
-        return -(-self.items_count // self.page_size)
-
-    def __len__(self) -> int:
-        return self.total_pages_count
-
-    def __iter__(self) -> Iterator[list[Item]]:
-        from dsdesk.query import to_query
-
-        if to_query(self._filters).sort:
-            yield from self._sorted_pages()
-            return
-        from dsdesk.query import page_items
-        from dsdesk.query.offsets import PAST_END, keyset_at
-
-        # The grid order: keyset pages, as cheap at the end as at the start; page_offset is
-        # one jump (dsdesk.query.offsets), not a walk through the pages before it.
-        with self._cat.db.session() as s:
-            after = keyset_at(s, self._dataset_id, self._filters, self.page_offset * self.page_size)
-        if after == PAST_END:
-            return
-        while True:
-            with self._cat.db.session() as s:
-                page = page_items(s, self._dataset_id, self._filters, self.page_size, after=after, columns=("id",))
-                items = _load_in_order(self._cat, s, [r.id for r in page.rows])
-            if not items:
-                return
-            yield items
-            after = page.after
-            if after is None:
-                return
-
-    def _sorted_pages(self) -> Iterator[list[Item]]:
-        # A DQL sort: the ordered ids are read in windows (an indexed sort field is walked
-        # in index order), then served a page at a time.  The first window is one page, so
-        # the asked page costs one OFFSET; the windows then grow fourfold up to
-        # _SORTED_WINDOW ids, so reading every page costs a few OFFSETs, not one per page
-        # (which made reading a sorted million-item listing quadratic).
-        from dsdesk.query import items_select
-        from dsdesk.query.compile import ITEM
-
-        q = items_select(self._dataset_id, self._filters).with_only_columns(ITEM.c.id)
-        start, window = self.page_offset * self.page_size, self.page_size
-        while True:
-            with self._cat.db.session() as s:
-                ids = list(s.execute(q.offset(start).limit(window + 1)).scalars())
-            more = len(ids) > window
-            ids = ids[:window]
-            for i in range(0, len(ids), self.page_size):
-                with self._cat.db.session() as s:
-                    items = _load_in_order(self._cat, s, ids[i:i + self.page_size])
-                if items:
-                    yield items
-            if not more:
-                return
-            start += window
-            # whole pages only, so every page but the last is full
-            window = min(window * 4, max(self.page_size, _SORTED_WINDOW // self.page_size * self.page_size))
-
-    def all(self) -> Iterator[Item]:
-        """Every matching item, page by page."""
-        for page in self:
-            yield from page
-
-
 class Items:
     """A dataset's items."""
 
@@ -151,8 +42,13 @@ class Items:
         self._cat, self._ds = catalog, dataset
 
     # ---- reading ------------------------------------------------------------------------
-    def list(self, filters=None, page_offset: int = 0, page_size: int = DEFAULT_PAGE_SIZE) -> PagedItems:
-        """Items matching *filters* (a ``dd.Filters``, a DQL dict, a search-bar string or None)."""
+    def list(self, filters=None, page_offset: int | None = None, page_size: int | None = None) -> PagedItems:
+        """Items matching *filters* (a ``dd.Filters``, a DQL dict, a search-bar string or None).
+
+        *page_offset* / *page_size* default to the filters' own (``Filters.page`` /
+        ``page_size``), else page 0 of 1000; ``page_size=0`` only counts (see
+        :mod:`dsdesk.api.pages`).
+        """
         with self._cat.db.session() as s:
             live_dataset(s, self._ds.id)
         return PagedItems(self._cat, self._ds.id, filters, page_size, page_offset)

@@ -82,8 +82,12 @@ def test_list_pages_get_by_id_and_path(dataset, photos):
     assert dataset.items.get(item_id=a.id).filename == "/a.jpg"
     with pytest.raises(dsdesk.NotFoundError):
         dataset.items.get(filepath="/missing.jpg")
-    with pytest.raises(dsdesk.InvalidInputError):
-        dataset.items.list(page_size=0)
+    # page_size=0 is the SDK's count-only idiom (issue 16): counted, no page read
+    count_only = dataset.items.list(page_size=0)
+    assert count_only.items_count == 4 and count_only.items == [] and count_only.total_pages_count == 0
+    for bad in (-1, 1001, "3"):
+        with pytest.raises(dsdesk.InvalidInputError):
+            dataset.items.list(page_size=bad)
 
 
 def test_make_dir_and_directory_tree_keep_empty_folders(dataset, photos):

@@ -95,7 +95,7 @@ def test_page_offset_through_the_api(catalog, dataset, tmp_path, monkeypatch):
     assert [len(p) for p in pages] == [3, 3, 3, 3, 2]
     assert [it.name for page in pages for it in page] == sorted(visible, reverse=True)[6:]
     # Read in growing windows of ids (2, then 8, then capped at 5 here): every page, in order, once.
-    from dsdesk.api import items as items_module
+    from dsdesk.api import pages as items_module
 
     monkeypatch.setattr(items_module, "_SORTED_WINDOW", 5)
     pages = list(dataset.items.list(filters=by_name, page_offset=1, page_size=2))
