@@ -1,13 +1,15 @@
-"""The upload of annotations, for one item or for many: check everything, then one write.
+"""The upload of annotations, for one item or for many: checked, and written in one transaction.
 
 ``item.annotations.upload(x)`` and ``dataset.annotations.upload(x)`` both call
 :func:`upload`.  *x* may be an ``AnnotationCollection`` (the builder), a list of them, a
 list of annotations (Dataloop JSON dicts, ``Annotation`` objects such as another item's
 ``annotations.list()``, shapes), one of those alone, ``{"annotations": [...]}`` or a path
-to a JSON file holding that.  Every annotation is read and checked before anything is
-written; the first bad one is named by its index in the call (counting across the
-collections of a list).  Then one transaction writes them all through
-:func:`dsdesk.catalog.annotation_writes.insert_annotations`.
+to a JSON file holding that.  The first bad annotation is named by its index in the
+call (counting across the collections of a list).  One transaction writes them all through
+:class:`dsdesk.catalog.annotation_writes.AnnotationWrite`: the items are checked and the
+ids allocated first, then chunks of rows are read (checked) and written in turn, the
+write of one overlapping the reading of the next; a bad annotation found late rolls the
+transaction back, so nothing of the call is written.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from dsdesk.api.annotation_collection import AnnotationCollection, WrittenAnnota
 from dsdesk.api.annotation_entity import Annotation
 from dsdesk.api.annotation_rows import Row, box_row, to_row
 from dsdesk.api.shapes import BaseAnnotationDefinition, Box
-from dsdesk.catalog.annotation_writes import ITEM_ID, insert_annotations
+from dsdesk.catalog.annotation_writes import (
+    CHUNK,
+    CREATED_AT,
+    DATASET_ID,
+    ID,
+    ITEM_ID,
+    UPDATED_AT,
+    AnnotationWrite,
+)
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Label as LabelRow
@@ -66,63 +76,62 @@ def _entries(annotations: Any) -> Iterable[tuple[Any, int | None]]:
             yield a, None
 
 
-def _rows(annotations: Any, item_id: int | None) -> tuple[list[Row], dict[int, int]]:
-    """Checked rows and ``{item id: index of its first annotation}``.
+def _own_item(a: Any, index: int) -> int | None:
+    """The item an annotation names itself (``itemId`` of a dict, an Annotation's item)."""
+    if isinstance(a, dict):
+        v = a.get("itemId", a.get("item_id"))
+    elif isinstance(a, Annotation):
+        v = a.item_id
+    else:
+        return None
+    if v is None or type(v) is int:
+        return v
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"annotation {index}: itemId {v!r} is not an item id") from None
+
+
+def _flatten(annotations: Any, item_id: int | None) -> tuple[list, list[int]]:
+    """The annotations of an upload in order, and the item each one goes to.
 
     With *item_id* (an item's own upload) every annotation goes to that item, whatever
-    item it came from; otherwise each names its item (``itemId``, or its collection's).
+    item it came from; otherwise each names its item (``itemId``, an Annotation's item, or
+    its collection's item).
     """
     if item_id is None and isinstance(annotations, list) and all(
             type(c) is AnnotationCollection and c.item is not None for c in annotations):
-        return _builder_rows(annotations)
-    rows: list[Row] = []
-    first: dict[int, int] = {}
+        # The bulk case, a list of item builders: one loop, no per-annotation generator.
+        anns: list = []
+        targets: list[int] = []
+        for coll in annotations:
+            own = coll.item.id
+            for a in coll.annotations:
+                t = a.item_id if type(a) is Annotation else _own_item(a, len(anns))
+                anns.append(a)
+                targets.append(own if t is None else t)
+        return anns, targets
+    anns, targets = [], []
     for i, (a, entry_item) in enumerate(_entries(annotations)):
-        # An Annotation (the builder's) reads itself: the common case, called directly.
-        row = a._as_row(i) if type(a) is Annotation else to_row(a, i)
-        target = item_id if item_id is not None else (row[ITEM_ID] if row[ITEM_ID] is not None else entry_item)
-        if target is None:
+        t = item_id if item_id is not None else _own_item(a, i)
+        if t is None:
+            t = entry_item
+        if t is None:
             raise InvalidInputError(f"annotation {i}: which item is it for? give 'itemId', or upload through "
                                     "item.annotations.upload or an item's builder()")
-        if type(target) is not int:
-            target = int(target)
-        row[ITEM_ID] = target
-        if target not in first:
-            first[target] = i
-        rows.append(row)
-    return rows, first
+        anns.append(a)
+        targets.append(int(t))
+    return anns, targets
 
 
-def _builder_rows(collections: list[AnnotationCollection]) -> tuple[list[Row], dict[int, int]]:
-    """:func:`_rows` for the bulk case, a list of item builders: the same rows, read in
-    one loop (the generic path's per-annotation calls were a third of a bulk upload)."""
-    rows: list[Row] = []
-    append = rows.append
-    first: dict[int, int] = {}
-    i = 0
-    for coll in collections:
-        coll_item = coll.item.id
-        for a in coll.annotations:
-            if type(a) is Annotation:
-                d, meta = a._definition, a.metadata
-                if type(d) is Box and not meta["system"] and not meta["user"] and len(meta) == 2:
-                    row = box_row(d, i, a.object_id, None, a.creator, a.status)
-                    row[ITEM_ID] = a.item_id  # as Annotation._as_row does
-                else:
-                    row = a._as_row(i)
-            else:
-                row = to_row(a, i)
-            target = row[ITEM_ID]
-            if target is None:
-                target = coll_item
-            elif type(target) is not int:
-                target = int(target)
-            row[ITEM_ID] = target
-            if target not in first:
-                first[target] = i
-            append(row)
-            i += 1
-    return rows, first
+def _read(a: Any, index: int) -> Row:
+    """The checked row of one annotation (annotation *index* of the call)."""
+    if type(a) is Annotation:
+        d, meta = a._definition, a.metadata
+        if type(d) is Box and not meta["system"] and not meta["user"] and len(meta) == 2:
+            return box_row(d, index, a.object_id, None, a.creator, a.status)  # the bulk case, directly
+        return a._as_row(index)
+    return to_row(a, index)
 
 
 def recipe_tags(session, dataset_id: int) -> frozenset[str] | None:
@@ -164,13 +173,39 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None) -> WrittenAnnotations:
-    rows, first = _rows(annotations, item_id)
+    anns, targets = _flatten(annotations, item_id)
+    n = len(anns)
+    # {item: index of its first annotation}: built backwards, so the last value a key gets
+    # is the first index of its item.
+    first = dict(zip(reversed(targets), range(n - 1, -1, -1), strict=True))
+    # Rows go in by item (a stable sort keeps each item's own order) and take their ids in
+    # that order: the table and its item index then grow at their ends.  In the caller's
+    # order, items listed by path land at random places of the item index (2.5x slower).
+    order = range(n) if targets == sorted(targets) else sorted(range(n), key=targets.__getitem__)
+    rows: list = [None] * n
+    ids: list = [0] * n
     with cat.db.session(write=True) as s:
         try:
             writable_dataset(s, dataset_id, "annotate items in")
         except ReadOnlyError as e:
-            span = "annotation 0" if len(rows) == 1 else f"annotations 0-{len(rows) - 1}"
+            span = "annotation 0" if n == 1 else f"annotations 0-{n - 1}"
             raise ReadOnlyError(f"{span}: {e}; nothing was written") from None
         tags = recipe_tags(s, dataset_id)
-        written = insert_annotations(s, dataset_id, rows, list(first), first.__getitem__)
-    return WrittenAnnotations(rows, written.ids, dataset_id, written.at, cat, tags)
+        write = AnnotationWrite(s, dataset_id, list(first), first.__getitem__, n)
+        new_ids, at = write.ids, write.at
+
+        def chunks() -> Iterator[list[tuple]]:
+            for start in range(0, n, CHUNK):
+                part = []
+                for j in range(start, min(n, start + CHUNK)):
+                    i = order[j]
+                    row = _read(anns[i], i)
+                    row[ID], row[ITEM_ID], row[DATASET_ID], row[CREATED_AT], row[UPDATED_AT] = (
+                        new_ids[j], targets[i], dataset_id, at, at)
+                    rows[i], ids[i] = row, new_ids[j]
+                    part.append(tuple(row))
+                yield part
+
+        write.insert(chunks())
+        write.finish()
+    return WrittenAnnotations(rows, ids, dataset_id, write.now, cat, tags)

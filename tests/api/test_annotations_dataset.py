@@ -135,3 +135,16 @@ def test_task_status_is_found_by_dql_and_the_search_bar(ds):
     assert bare.items.list(filters=f).items_count == 0
     merged = ds.project.datasets.merge("merged", [clone.id, bare.id], with_task_annotations_status=True)
     assert [i.filename for i in merged.items.list(filters=f).all()] == [a.filename]
+
+
+def test_a_bad_annotation_after_written_chunks_rolls_the_whole_upload_back(ds, monkeypatch):
+    import dsdesk.api.annotation_upload as upload_module
+
+    monkeypatch.setattr(upload_module, "CHUNK", 2)  # the rows before the bad one are written first
+    item = _items(ds)[0]
+    batch = [dd.Box(0, 0, k + 1, k + 1, label="car") for k in range(5)] + [dd.Polygon(geo=[[0, 0], [1, 1]])]
+    with pytest.raises(dd.InvalidInputError, match="annotation 5: a segment needs at least 3 points"):
+        item.annotations.upload(batch)
+    ds = ds.refresh()
+    assert (ds.annotations_count, ds.annotated_count) == (0, 0) and item.annotations.list() == []
+    assert len(item.annotations.upload(batch[:5])) == 5  # and the catalog takes the next upload
