@@ -73,6 +73,13 @@ class IndexDeferral:
         """
         if self._decided or incoming < max(MIN_ROWS, self._existing):
             return
+        self.drop_now()
+
+    def drop_now(self) -> None:
+        """Drop the table's secondary indexes now (SQLite only; once), whatever the sizes:
+        for callers that decided themselves (a bulk delete, :mod:`dsdesk.catalog.bulkdelete`)."""
+        if self._session.get_bind().dialect.name != "sqlite" or self._dropped:
+            return
         self._decided = True
         con = self._session.connection()
         found = con.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
@@ -83,8 +90,7 @@ class IndexDeferral:
             con.exec_driver_sql(f"DROP INDEX {_quote(name)}")
             self._dropped.append((name, sql))
         if self._dropped:
-            log.info("loading %s rows into %s: %d indexes rebuilt at the end", incoming, self._table,
-                     len(self._dropped))
+            log.info("a bulk change of %s: %d indexes rebuilt at the end", self._table, len(self._dropped))
 
     def restore(self) -> None:
         """Create the dropped indexes again (from their original SQL)."""

@@ -7,8 +7,9 @@ that nothing references any more.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
+from dsdesk.catalog.bulkdelete import bulk_item_delete
 from dsdesk.catalog.models import Annotation, Dataset, Folder, Item, Snapshot, TaskStatus
 from dsdesk.transfer.release import release_blobs
 
@@ -31,7 +32,9 @@ def purge_datasets(ctx, dataset_ids: list[int]) -> int:
             items = select(Item.id).where(Item.dataset_id.in_(targets))
             s.execute(delete(TaskStatus).where(TaskStatus.item_id.in_(items)))
             s.execute(delete(Annotation).where(Annotation.dataset_id.in_(targets)))
-            s.execute(delete(Item).where(Item.dataset_id.in_(targets)))
+            n_items = s.execute(select(func.sum(Dataset.item_count)).where(Dataset.id.in_(targets))).scalar() or 0
+            with bulk_item_delete(s, n_items):
+                s.execute(delete(Item).where(Item.dataset_id.in_(targets)))
             s.execute(delete(Folder).where(Folder.dataset_id.in_(targets)))
             s.execute(update(Dataset).where(Dataset.src_dataset_id.in_(targets)).values(src_dataset_id=None))
             s.execute(delete(Dataset).where(Dataset.id.in_(targets)))
