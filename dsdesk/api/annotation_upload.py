@@ -7,9 +7,8 @@ list of annotations (Dataloop JSON dicts, ``Annotation`` objects such as another
 to a JSON file holding that.  The first bad annotation is named by its index in the
 call (counting across the collections of a list).  One transaction writes them all through
 :class:`dsdesk.catalog.annotation_writes.AnnotationWrite`: the items are checked and the
-ids allocated first, then chunks of rows are read (checked) and written in turn, the
-write of one overlapping the reading of the next; a bad annotation found late rolls the
-transaction back, so nothing of the call is written.
+ids allocated first, then chunks of rows are read (checked) and written in turn; a bad
+annotation found late rolls the transaction back, so nothing of the call is written.
 """
 
 from __future__ import annotations

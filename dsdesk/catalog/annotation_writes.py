@@ -17,8 +17,6 @@ given or none.  :class:`AnnotationWrite`:
 from __future__ import annotations
 
 import json
-import queue
-import threading
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy import BigInteger, String, bindparam, column, func, select, update
@@ -82,8 +80,8 @@ class AnnotationWrite:
 
     Made with the upload's distinct items and its size: checks the items (InvalidInputError
     naming the annotation, before anything is written) and allocates the ids
-    (:attr:`ids`, to hand out in the order rows are given).  :meth:`insert` writes rows
-    while the caller is still reading the next ones; :meth:`finish` sets the ``annotated``
+    (:attr:`ids`, to hand out in the order rows are given).  :meth:`insert` writes the
+    rows chunk by chunk as the caller reads them; :meth:`finish` sets the ``annotated``
     flags and the dataset's counts.
     """
 
@@ -99,38 +97,14 @@ class AnnotationWrite:
         self.ids = allocate_ids(session, "annotation", n) if n else range(0)
 
     def insert(self, chunks: Iterator[list[tuple]]) -> None:
-        """Insert the rows (tuples in :data:`COLS` order) of each chunk *chunks* yields.
-
-        The inserts run on a thread of their own, one chunk behind: SQLite and psycopg
-        release the GIL while they write, so the caller reads and checks the next chunk
-        meanwhile (reading a million boxes took a third of the upload).  The thread is
-        the transaction's only user until it ends; an error on either side stops both,
-        and the caller's transaction then rolls back (nothing written).
+        """Insert the rows (tuples in :data:`COLS` order) of each chunk *chunks* yields, in
+        turn: a chunk is read and checked, then written, so a million rows are never all
+        tuples at once.  (Writing one chunk on a thread while reading the next did not
+        pay: the writer waited for the GIL at every row.)  An error in a later chunk
+        propagates and the caller's transaction rolls back: nothing is written.
         """
-        pending: queue.Queue = queue.Queue(maxsize=2)
-        failed: list[BaseException] = []
-
-        def write() -> None:
-            while (part := pending.get()) is not None:
-                if not failed:
-                    try:
-                        insert_rows(self.session, "annotation", COLS, part)
-                    except BaseException as e:  # noqa: BLE001 - handed to the caller below
-                        failed.append(e)
-
-        self.session.connection()  # bound here, before the thread uses it
-        writer = threading.Thread(target=write, name="annotation-writer", daemon=True)
-        writer.start()
-        try:
-            for part in chunks:
-                if failed:
-                    break
-                pending.put(part)
-        finally:
-            pending.put(None)
-            writer.join()
-        if failed:
-            raise failed[0]
+        for part in chunks:
+            insert_rows(self.session, "annotation", COLS, part)
 
     def finish(self) -> int:
         """Flag the items annotated and bump the dataset's counts; returns how many items
