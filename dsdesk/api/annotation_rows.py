@@ -215,8 +215,10 @@ def box_row(d: Box, index: int, object_id, metadata, creator, status) -> Row:
     meta = _meta(metadata, index, d.description) if (metadata or d.description) else _EMPTY_META
     if object_id is not None:
         object_id = _object_id(object_id, index)
-    return new_row("box", label, box_json(left, top, right, bottom, angle), d.attributes, meta, object_id, status,
-                   creator, index)
+    coords = box_json(left, top, right, bottom, angle)
+    if meta is _EMPTY_META and not d.attributes:  # nothing to encode: the row directly
+        return [None, None, None, "box", label, coords, None, EMPTY_META_JSON, object_id, status, creator, None, None]
+    return new_row("box", label, coords, d.attributes, meta, object_id, status, creator, index)
 
 
 _FAST = frozenset({int, float})
