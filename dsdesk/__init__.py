@@ -27,8 +27,21 @@ __version__ = "0.1.0"
 def open_catalog(path_or_url=None):
     """Open the catalog at *path_or_url* (default: ``$DSDESK_CATALOG`` or the user data dir)."""
     from dsdesk.api.catalog import Catalog
+    from dsdesk.api.defaults import use_catalog
 
-    return Catalog.open(path_or_url)
+    # The module-level repositories (dd.projects ...) work on the catalog opened last.
+    return use_catalog(Catalog.open(path_or_url))
+
+
+def use_catalog(catalog):
+    """Make *catalog* the one ``dd.projects``, ``dd.datasets``, ``dd.items``, ``dd.drivers`` use."""
+    from dsdesk.api.defaults import use_catalog
+
+    return use_catalog(catalog)
+
+
+#: ``dd.projects`` ... : the default catalog's repositories (see dsdesk.api.defaults).
+_REPOSITORIES = ("projects", "datasets", "items", "drivers")
 
 
 #: Names exported lazily (``dd.Box``, ``dd.Filters`` ...) -> the module that defines them.
@@ -38,6 +51,14 @@ _LAZY = {
     **dict.fromkeys(("Box", "Point", "Polygon", "Polyline", "Segmentation", "Classification", "Ellipse",
                      "BaseAnnotationDefinition"), "dsdesk.api.shapes"),
     "Annotation": "dsdesk.api.annotation_entity",
+    # The entity classes (isinstance checks, type hints, dd.Item.from_json).
+    "Item": "dsdesk.api.items",
+    "Dataset": "dsdesk.api.datasets",
+    "Project": "dsdesk.api.projects",
+    "Driver": "dsdesk.api.drivers",
+    "Recipe": "dsdesk.api.recipes",
+    "PagedItems": "dsdesk.api.pages",
+    "UrlLink": "dsdesk.api.upload_sources",
     "AnnotationCollection": "dsdesk.api.annotation_collection",
     "Label": "dsdesk.api.labels",
     **dict.fromkeys(("AnnotationType", "AnnotationStatus"), "dsdesk.api.annotation_types"),
@@ -50,6 +71,21 @@ _LAZY = {
 def __getattr__(name):
     # Lazy so that ``import dsdesk`` stays cheap for the CLI's start-up.
     module = _LAZY.get(name)
+    if module is None and name in _REPOSITORIES:
+        from dsdesk.api.defaults import repository
+
+        return repository(name)
+    if module is None and not name.startswith("_"):
+        # Dataloop's enums and constants (dd.ViewAnnotationOptions, dd.LOGGING_LEVEL_DEBUG ...).
+        from dsdesk.api import constants
+
+        if name in constants.NAMES:
+            return getattr(constants, name)
+        from dsdesk.api.unsupported import module_name
+
+        error = module_name(name)
+        if error is not None:
+            raise error
     if module is None:
         raise AttributeError(name)
     import importlib

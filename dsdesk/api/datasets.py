@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from dsdesk.api.entities_print import EntityList, PrintableEntity
 from dsdesk.api.projects import _check_name
 from dsdesk.catalog import tree
 from dsdesk.catalog.guards import live_dataset, writable_dataset
@@ -130,8 +131,8 @@ class Datasets:
                 raise NotFoundError(f"dataset {dataset_name or dataset_id!r} not found in project '{self._project.name}'")
             return Dataset._from_row(self._cat, row)
 
-    def list(self, name: str | None = None, filters=None) -> list[Dataset]:
-        """Live datasets of the project (snapshots excluded), by name.
+    def list(self, name: str | None = None, filters=None) -> EntityList:
+        """Live datasets of the project (snapshots excluded), by name (a list with ``print()``).
 
         *filters*: a datasets query (``dd.Filters(resource="datasets")``, a DQL dict or a
         search string such as ``"kind:clone items>1000"``), in its sort order.
@@ -144,16 +145,22 @@ class Datasets:
                 stmt = stmt.where(DatasetRow.name == name)
             with self._cat.db.session() as s:
                 rows = s.execute(select(DatasetRow).from_statement(stmt)).scalars()
-                return [Dataset._from_row(self._cat, r) for r in rows]
+                return EntityList(Dataset._from_row(self._cat, r) for r in rows)
         with self._cat.db.session() as s:
             q = select(DatasetRow).where(DatasetRow.project_id == self._project.id, DatasetRow.deleted_at.is_(None),
                                          DatasetRow.kind != "snapshot").order_by(DatasetRow.name)
             if name is not None:
                 q = q.where(DatasetRow.name == name)
-            return [Dataset._from_row(self._cat, r) for r in s.execute(q).scalars()]
+            return EntityList(Dataset._from_row(self._cat, r) for r in s.execute(q).scalars())
 
-    def delete(self, dataset_name: str | None = None, dataset_id: int | None = None) -> bool:
-        """Move a dataset to the trash: instant, restorable until purged."""
+    def delete(self, dataset_name: str | None = None, dataset_id: int | None = None,
+               sure: bool | None = None, really: bool | None = None) -> bool:
+        """Move a dataset to the trash: instant, restorable until purged.
+
+        The SDK's ``sure=True, really=True`` are accepted; passing either as False refuses,
+        as the SDK does (a trashed dataset is restorable, so dsdesk does not require them).
+        """
+        _check_sure(sure, really)
         ds = self.get(dataset_name, dataset_id)
         with self._cat.db.session(write=True) as s:
             s.execute(update(DatasetRow).where(DatasetRow.id == ds.id).values(deleted_at=utcnow()))
@@ -203,22 +210,39 @@ class Datasets:
                       with_metadata, with_task_annotations_status, on_event)
 
 
+def _check_sure(sure, really) -> None:
+    if sure is False or really is False:
+        raise InvalidInputError("deleting a dataset needs sure=True and really=True")
+
+
 class CatalogDatasets:
-    """Dataset operations that span projects (``cat.datasets``)."""
+    """Dataset operations that span projects (``cat.datasets``, ``dd.datasets``)."""
 
     def __init__(self, catalog: Catalog):
         self._cat = catalog
 
-    def get(self, dataset_id: int) -> Dataset:
-        """Any live dataset by id."""
-        return self._cat.dataset_by_id(dataset_id)
+    def get(self, dataset_id: int | None = None, dataset_name: str | None = None) -> Dataset:
+        """Any live dataset by id, or by a name only one project uses."""
+        if dataset_id is not None:
+            return self._cat.dataset_by_id(dataset_id)
+        if dataset_name is None:
+            raise InvalidInputError("give dataset_id or dataset_name")
+        found = self.list(name=dataset_name)
+        if not found:
+            raise NotFoundError(f"dataset {dataset_name!r} not found")
+        if len(found) > 1:
+            raise InvalidInputError(f"{len(found)} projects have a dataset named {dataset_name!r}: "
+                                    "use project.datasets.get(dataset_name=...) or dataset_id")
+        return found[0]
 
-    def list(self) -> list[Dataset]:
-        """Every live dataset of every project."""
+    def list(self, name: str | None = None) -> EntityList:
+        """Every live dataset of every project (or those named *name*)."""
         with self._cat.db.session() as s:
             q = (select(DatasetRow).where(DatasetRow.deleted_at.is_(None), DatasetRow.kind != "snapshot")
                  .order_by(DatasetRow.project_id, DatasetRow.name))
-            return [Dataset._from_row(self._cat, r) for r in s.execute(q).scalars()]
+            if name is not None:
+                q = q.where(DatasetRow.name == name)
+            return EntityList(Dataset._from_row(self._cat, r) for r in s.execute(q).scalars())
 
     def merge(self, merge_name: str, dataset_ids: list[int], project_ids: list[int] | None = None,
               with_items_annotations: bool = True, with_metadata: bool = False,
@@ -231,9 +255,10 @@ class CatalogDatasets:
 
 
 @dataclass
-class Dataset:
+class Dataset(PrintableEntity):
     """A dataset.  ``metadata`` is ``{"system": {...}, "user": {...}}``; change ``metadata["user"]``
-    and call :meth:`update`.  Counts are the cached statistics (refreshed by every operation)."""
+    (or ``name``, to rename) and call :meth:`update`.  Counts are the cached statistics
+    (refreshed by every operation)."""
 
     _cat: Catalog
     id: int
@@ -256,6 +281,7 @@ class Dataset:
     deleted_at: dt.datetime | None
     row_version: int
     _loaded_user: dict = field(default_factory=dict, repr=False)
+    _loaded_name: str = field(default="", repr=False)
 
     @classmethod
     def _from_row(cls, cat: Catalog, r: DatasetRow) -> Dataset:
@@ -265,7 +291,12 @@ class Dataset:
         return cls(cat, r.id, r.name, r.project_id, r.kind, r.driver_id, r.recipe_id, bool(r.readonly),
                    r.src_dataset_id, {"system": system, "user": user}, r.description, r.item_count,
                    r.annotated_count, r.annotation_count, r.folder_count, r.bytes_total, r.created_at,
-                   r.updated_at, r.deleted_at, r.row_version, copy.deepcopy(user))
+                   r.updated_at, r.deleted_at, r.row_version, copy.deepcopy(user), r.name)
+
+    @property
+    def driver(self) -> int:
+        """The id of the dataset's storage driver (the SDK's ``dataset.driver``)."""
+        return self.driver_id
 
     # ---- repositories -------------------------------------------------------------------
     @property
@@ -388,29 +419,45 @@ class Dataset:
         return self
 
     def update(self, system_metadata: bool = False) -> Dataset:
-        """Save ``metadata["user"]`` (and the description).  The system area is dsdesk's own.
+        """Save ``metadata["user"]``, the description and a changed ``name`` (a rename; the
+        name must be free in the project).  The system area is dsdesk's own.
 
-        Raises ConflictError when someone else changed the dataset since it was read.
+        Raises ConflictError when someone else changed the dataset since it was read, and
+        InvalidInputError, writing nothing, for metadata keys outside ``system`` / ``user``.
         """
+        from dsdesk.api.items import check_metadata_areas
+
         if system_metadata:
             raise InvalidInputError("the system area of a dataset's metadata is read-only for users")
+        check_metadata_areas(self.metadata, f"dataset '{self.name}'")
         user = self.metadata.get("user")
         if not isinstance(user, dict):
             raise InvalidInputError("metadata['user'] must be a dict")
+        values: dict[str, Any] = {"meta_user": copy.deepcopy(user), "description": self.description,
+                                  "updated_at": utcnow(), "row_version": self.row_version + 1}
+        if self.name != self._loaded_name:
+            values["name"] = _check_name(self.name, "dataset")
         with self._cat.db.session(write=True) as s:
             writable_dataset(s, self.id, "change the metadata of")
+            if "name" in values:  # (snapshots were refused above: they are read-only)
+                taken = s.execute(select(DatasetRow.id).where(
+                    DatasetRow.project_id == self.project_id, DatasetRow.name == values["name"],
+                    DatasetRow.deleted_at.is_(None), DatasetRow.id != self.id)).first()
+                if taken:
+                    raise AlreadyExistsError(f"a dataset named '{values['name']}' already exists in this project")
             try:
                 r = s.execute(update(DatasetRow).where(DatasetRow.id == self.id,
                                                        DatasetRow.row_version == self.row_version)
-                              .values(meta_user=copy.deepcopy(user), description=self.description,
-                                      updated_at=utcnow(), row_version=self.row_version + 1)
-                              .execution_options(synchronize_session=False))
+                              .values(**values).execution_options(synchronize_session=False))
             except StaleDataError as e:  # pragma: no cover - defensive, Core update does not raise it
                 raise ConflictError(str(e)) from e
+            except IntegrityError as e:
+                raise AlreadyExistsError(f"a dataset named '{self.name}' already exists in this project") from e
             if r.rowcount == 0:
                 raise ConflictError(f"dataset '{self.name}' was changed by someone else; refresh() and try again")
         self.row_version += 1
         self._loaded_user = copy.deepcopy(user)
+        self.name = self._loaded_name = values.get("name", self.name)
         return self
 
     def set_readonly(self, state: bool) -> Dataset:
@@ -423,19 +470,34 @@ class Dataset:
                       .values(readonly=bool(state), row_version=DatasetRow.row_version + 1))
         return self.refresh()
 
-    def delete(self) -> bool:
-        """Move the dataset to the trash (see ``project.datasets.restore``)."""
-        return self.project.datasets.delete(dataset_id=self.id)
+    def delete(self, sure: bool | None = None, really: bool | None = None) -> bool:
+        """Move the dataset to the trash (see ``project.datasets.restore``); the SDK's
+        ``sure`` / ``really`` as in :meth:`Datasets.delete`."""
+        return self.project.datasets.delete(dataset_id=self.id, sure=sure, really=really)
 
-    def download(self, local_path: str, filters=None, to_items_folder: bool = True,
-                 annotation_options=None, overwrite: bool = False, on_event=None) -> str:
+    def download(self, local_path: str | None = None, filters=None, to_items_folder: bool = True,
+                 annotation_options=None, overwrite: bool = False, on_event=None, file_types=None,
+                 without_relative_path=None, **sdk_extras) -> str:
         """Download the dataset's binaries keeping the folder structure; returns the folder.
 
         Binaries go to ``<local_path>/items/<dir>/<name>`` (Dataloop's layout) or straight
         under *local_path* with ``to_items_folder=False``; with ``annotation_options="json"``
-        each item's annotations go to ``<local_path>/json/<dir>/<name>.json``.
+        each item's annotations go to ``<local_path>/json/<dir>/<name>.json``.  *file_types*
+        and *without_relative_path* are those of ``dataset.items.download`` (which then
+        does the work); the SDK's mask keywords (``thickness`` ...) are accepted and ignored.
         """
         from dsdesk.api import jobs
+        from dsdesk.api.item_download import SDK_DOWNLOAD_EXTRAS, annotation_options_json, check_extras
+
+        check_extras(sdk_extras, SDK_DOWNLOAD_EXTRAS, "dataset.download")
+        annotation_options = "json" if annotation_options_json(annotation_options) else None
+        if local_path is None or file_types is not None or without_relative_path is not None:
+            from dsdesk.api.item_download import download_items
+
+            download_items(self.items, filters=filters, local_path=local_path, file_types=file_types,
+                           overwrite=overwrite, to_items_folder=to_items_folder,
+                           without_relative_path=without_relative_path, annotation_options=annotation_options)
+            return str(local_path) if local_path is not None else str(_default_download_folder(self.id))
 
         return self._cat.run(jobs.download(self.id, local_path, filters=filters, to_items_folder=to_items_folder,
                                            annotation_options=annotation_options, overwrite=overwrite),
@@ -557,6 +619,12 @@ class Dataset:
 
     def __repr__(self) -> str:
         return f"<Dataset {self.id} {self.name!r} {self.kind}{' readonly' if self.readonly else ''}>"
+
+
+def _default_download_folder(dataset_id: int):
+    from dsdesk.api.item_download import default_folder
+
+    return default_folder(dataset_id)
 
 
 def _iso(t: dt.datetime | None) -> str | None:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from dsdesk.api.entities_print import EntityList, PrintableEntity
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
@@ -97,7 +98,7 @@ def _check_endpoint(endpoint: str | None) -> str | None:
 
 
 @dataclass
-class Driver:
+class Driver(PrintableEntity):
     """A storage driver (secrets excluded: ``credentials`` is the reference only)."""
 
     _cat: Catalog
@@ -237,12 +238,12 @@ class Drivers:
         finally:
             drv.close()
 
-    def list(self) -> list[Driver]:
-        """The project's drivers (the internal store's included), by name."""
+    def list(self) -> EntityList:
+        """The project's drivers (the internal store's included), by name (a list with ``print()``)."""
         with self._cat.db.session() as s:
             rows = s.execute(select(DriverRow).where(DriverRow.project_id == self._project.id)
                              .order_by(DriverRow.name)).scalars().all()
-            return [Driver._from_row(self._cat, r) for r in rows]
+            return EntityList(Driver._from_row(self._cat, r) for r in rows)
 
     def get(self, driver_name: str | None = None, driver_id: int | None = None) -> Driver:
         """A driver by name or id; NotFoundError when the project has none such."""

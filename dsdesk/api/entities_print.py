@@ -53,7 +53,17 @@ class EntityList(list):
 
 
 class PrintableEntity:
-    """Mixin for entities that have ``to_json()``: ``print()`` and ``to_df()`` as in the SDK."""
+    """Mixin for entities that have ``to_json()``: ``print()`` and ``to_df()`` as in the SDK,
+    and a clear NotSupportedError for the SDK's attributes dsdesk lacks (see
+    :mod:`dsdesk.api.unsupported`)."""
+
+    def __getattr__(self, name: str):
+        # Only called for attributes that do not exist.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from dsdesk.api.unsupported import entity_name
+
+        raise entity_name(type(self).__name__, name)
 
     def print(self, columns: list[str] | None = None) -> None:
         """Print this entity as a one-row table."""

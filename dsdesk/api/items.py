@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from dsdesk.api.entities_print import EntityList, PrintableEntity
 from dsdesk.api.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PagedItems  # noqa: F401  (re-exported)
 from dsdesk.api.pages import item_columns as _item_columns
 from dsdesk.catalog import paths, stats, tree
@@ -69,15 +70,44 @@ class Items:
                 raise NotFoundError(f"item {filepath or item_id!r} not found in dataset '{self._ds.name}'")
             return Item._from_row(self._cat, *row)
 
-    def get_all_items(self, filters=None) -> list[Item]:
+    def get_all_items(self, filters=None) -> EntityList:
         """Every matching item as one list (for small datasets)."""
-        return list(self.list(filters=filters).all())
+        return EntityList(self.list(filters=filters).all())
+
+    def download(self, filters=None, items=None, local_path=None, file_types=None, save_locally: bool = True,
+                 to_array: bool = False, overwrite: bool = False, to_items_folder: bool = True,
+                 without_relative_path=None, annotation_options=None, **sdk_extras):
+        """Download items (by *filters*, or the given *items* / ids), as the SDK's ``items.download``.
+
+        Each binary goes to ``<local_path>/items/<path in the dataset>`` (``to_items_folder=False``:
+        no ``items/``; *without_relative_path*: just the file name), skipped when there unless
+        *overwrite*; *file_types* keeps only those extensions (``[".jpg"]``).  Returns the file
+        path for one item, else the list of paths; with ``save_locally=False`` a ``BytesIO``
+        (or with *to_array* a NumPy array) per item instead.  *annotation_options*
+        ``"json"`` (or ``dd.ViewAnnotationOptions.JSON``, alone or in a list) also writes
+        ``<local_path>/json/<path>.json`` per item; the SDK's other options (masks,
+        instance maps) are refused by name.  Other SDK keywords (``thickness``, ``alpha``,
+        ``export_version`` ...) only shape masks and are accepted and ignored.
+        """
+        from dsdesk.api.item_download import SDK_DOWNLOAD_EXTRAS, check_extras, download_items
+
+        check_extras(sdk_extras, SDK_DOWNLOAD_EXTRAS, "items.download")
+        return download_items(self, filters=filters, items=items, local_path=local_path, file_types=file_types,
+                              save_locally=save_locally, to_array=to_array, overwrite=overwrite,
+                              to_items_folder=to_items_folder, without_relative_path=without_relative_path,
+                              annotation_options=annotation_options)
 
     # ---- writing ------------------------------------------------------------------------
     def upload(self, local_path, remote_path: str = "/", remote_name: str | None = None,
                item_metadata: dict | None = None, overwrite: bool = False, file_types=None,
-               item_description: str | None = None, raise_on_error: bool = True, on_event=None):
+               item_description: str | None = None, raise_on_error: bool = True, on_event=None,
+               local_annotations_path=None, return_as_list: bool = False, export_version=None):
         """Upload a file, a folder (its sub-tree kept), ``folder/*`` or a list of paths.
+
+        *local_path* may also be bytes, a buffer, a NumPy array or a pandas DataFrame (see
+        :mod:`dsdesk.api.upload_sources`); *local_annotations_path* is a Dataloop annotations
+        JSON file for the uploaded file; *return_as_list* always returns a list;
+        *export_version* (of the annotation files) is accepted and ignored.
 
         Returns one Item for a single file, otherwise a list.  Existing paths are skipped
         unless *overwrite*.  *item_metadata* is ``{"user": {...}}`` (or a plain dict, taken
@@ -85,11 +115,37 @@ class Items:
         written; files that fail (unreadable) are reported together at the end, after the
         others were uploaded.
         """
-        from dsdesk.api import jobs
-        from dsdesk.transfer.upload import is_single_file
+        from dsdesk.api.upload_sources import needs_staging, staged
 
         with self._cat.db.session() as s:
             writable_dataset(s, self._ds.id, "upload to")
+        if needs_staging(local_path):
+            # bytes, buffers, arrays, a DataFrame: staged as files, then uploaded as paths
+            single = not isinstance(local_path, (list, tuple)) and not _is_dataframe(local_path)
+            out: list[Item] = []
+            with staged(local_path, remote_path, remote_name, item_metadata, item_description, file_types) as batches:
+                for b in batches:
+                    got = self._upload_paths(b["local_path"], b["remote_path"], b["remote_name"], b["item_metadata"],
+                                             overwrite, b["file_types"], b["item_description"], raise_on_error,
+                                             on_event)
+                    if b["local_annotations_path"] is not None and isinstance(got, Item):
+                        _upload_annotations_file(got, b["local_annotations_path"])
+                    out.extend(got if isinstance(got, list) else [got])
+            return out[0] if single and out and not return_as_list else EntityList(out)
+        got = self._upload_paths(local_path, remote_path, remote_name, item_metadata, overwrite, file_types,
+                                 item_description, raise_on_error, on_event)
+        if local_annotations_path is not None:
+            if not isinstance(got, Item):
+                raise InvalidInputError("local_annotations_path goes with the upload of one file (for many, a "
+                                        "DataFrame with a local_annotations_path per row)")
+            _upload_annotations_file(got, local_annotations_path)
+        return EntityList([got]) if return_as_list and isinstance(got, Item) else got
+
+    def _upload_paths(self, local_path, remote_path, remote_name, item_metadata, overwrite, file_types,
+                      item_description, raise_on_error, on_event):
+        from dsdesk.api import jobs
+        from dsdesk.transfer.upload import is_single_file
+
         meta = item_metadata or {}
         user = meta.get("user", {}) if set(meta) <= {"user", "system"} else meta
         # The job plans the upload before it writes: a missing path fails with nothing written.
@@ -99,7 +155,7 @@ class Items:
         items = self._get_many(ids)
         if is_single_file(local_path) and items:
             return items[0]
-        return items
+        return EntityList(items)
 
     def _get_many(self, ids: list[int]) -> list[Item]:
         out: list[Item] = []
@@ -210,8 +266,47 @@ class Items:
             return bulk_update_user_metadata(s, self._ds.id, filters, update_values)
 
 
+def _upload_annotations_file(item: Item, path) -> None:
+    """Add the annotations of a Dataloop JSON file (an item's JSON with ``annotations``, or
+    their list) to *item*."""
+    import json
+
+    try:
+        with open(os.fspath(path), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise InvalidInputError(f"cannot read the annotations file {path}: {e}") from e
+    annotations = data.get("annotations", []) if isinstance(data, dict) else data
+    if not isinstance(annotations, list):
+        raise InvalidInputError(f"{path} has no list of annotations")
+    if annotations:
+        item.annotations.upload(annotations)
+
+
+def _is_dataframe(value) -> bool:
+    from dsdesk.api.optional import is_instance_of
+
+    return is_instance_of(value, "pandas", "DataFrame")
+
+
+#: The areas of an entity's ``metadata`` that are stored; anything else would be lost.
+METADATA_AREAS = ("system", "user")
+
+
+def check_metadata_areas(metadata, what: str) -> None:
+    """Refuse (InvalidInputError) metadata keys outside ``system`` and ``user``, which dsdesk
+    does not store: saving would drop them silently."""
+    if not isinstance(metadata, dict):
+        raise InvalidInputError(f"the metadata of {what} must be a dict, not {type(metadata).__name__}")
+    extra = sorted(str(k) for k in metadata if k not in METADATA_AREAS)
+    if extra:
+        keys = ", ".join(f"metadata[{k!r}]" for k in extra)
+        raise InvalidInputError(f"{keys} of {what} would not be stored: dsdesk keeps metadata['user'] (yours) and "
+                                f"metadata['system']; move it to metadata['user'][{extra[0]!r}]")
+
+
 @dataclass
-class Item:
+class Item(PrintableEntity):
     """A file in a dataset.  ``metadata = {"system": {...}, "user": {...}}``: change the user
     area and call :meth:`update`."""
 
@@ -296,6 +391,7 @@ class Item:
         describe the binary (size, mimetype, width, height, etag), which follow the blob.
         Raises ConflictError if someone changed the item since it was read.
         """
+        check_metadata_areas(self.metadata, f"item {self.filename}")
         user = self.metadata.get("user")
         if not isinstance(user, dict):
             raise InvalidInputError("metadata['user'] must be a dict")
@@ -343,12 +439,22 @@ class Item:
         return open_blob(self._cat.db, self.blob_id)
 
     def download(self, local_path: str | os.PathLike | None = None, save_locally: bool = True,
-                 overwrite: bool = False):
+                 overwrite: bool = False, to_array: bool = False, file_types=None, **sdk_extras):
         """Save the binary to *local_path* (a folder or a file path); returns the file path.
-        With ``save_locally=False`` returns the bytes instead."""
+
+        With ``save_locally=False`` returns an ``io.BytesIO`` whose ``.name`` is the file name
+        (as the SDK), or with *to_array* the image as a NumPy array (numpy needed).  The SDK's
+        annotation and mask keywords are accepted and ignored here (``dataset.items.download``
+        writes annotation JSON).
+        """
+        from dsdesk.api.item_download import SDK_DOWNLOAD_EXTRAS, check_extras, item_array, item_buffer
+
+        check_extras(sdk_extras, SDK_DOWNLOAD_EXTRAS | {"annotation_options", "to_items_folder"}, "item.download")
+        if not save_locally:
+            return item_array(self) if to_array else item_buffer(self)
+        if to_array:
+            raise InvalidInputError("to_array=True needs save_locally=False (an array is returned, not saved)")
         with self.open() as f:
-            if not save_locally:
-                return f.read()
             target = os.fspath(local_path or ".")
             if os.path.isdir(target) or target.endswith(os.sep):
                 target = os.path.join(target, self.name)
@@ -392,6 +498,24 @@ class Item:
         with self._cat.db.session() as s:
             rows = s.execute(select(TaskStatus).where(TaskStatus.item_id == self.id).order_by(TaskStatus.task)).scalars()
             return [{"task": r.task, "status": r.status, "creator": r.creator, "at": r.at} for r in rows]
+
+    @classmethod
+    def from_json(cls, _json: dict, client_api=None, dataset=None, project=None, is_fetched: bool = True) -> Item:
+        """The catalog's item that Dataloop-shaped item JSON describes: by its ``id``, else by
+        its ``filename`` in *dataset* (an entity never exists outside the catalog, so this
+        finds the item rather than building a detached one)."""
+        if not isinstance(_json, dict):
+            raise InvalidInputError(f"Item.from_json takes an item's JSON (a dict), not {type(_json).__name__}")
+        if dataset is not None:
+            if _json.get("id") is not None:
+                return dataset.items.get(item_id=_json["id"])
+            if _json.get("filename"):
+                return dataset.items.get(filepath=_json["filename"])
+        elif _json.get("id") is not None:
+            from dsdesk.api.defaults import CatalogItems, default_catalog
+
+            return CatalogItems(default_catalog()).get(item_id=_json["id"])
+        raise InvalidInputError("Item.from_json needs the JSON's id, or its filename and dataset=...")
 
     def to_json(self) -> dict:
         """Dataloop-shaped item JSON."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from dsdesk.api.entities_print import EntityList, PrintableEntity
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.catalog.models import Project as ProjectRow
@@ -59,11 +60,11 @@ class Projects:
                 raise NotFoundError(f"project {project_name or project_id!r} not found")
             return Project(self._cat, row.id, row.name, row.description)
 
-    def list(self) -> list[Project]:
-        """All projects, by name."""
+    def list(self) -> EntityList:
+        """All projects, by name (a list with ``print()``)."""
         with self._cat.db.session() as s:
             rows = s.execute(select(ProjectRow).order_by(ProjectRow.name)).scalars().all()
-            return [Project(self._cat, r.id, r.name, r.description) for r in rows]
+            return EntityList(Project(self._cat, r.id, r.name, r.description) for r in rows)
 
     def delete(self, project_name: str | None = None, project_id: int | None = None) -> bool:
         """Delete a project and everything in it (datasets, items, drivers, recipes).
@@ -79,7 +80,7 @@ class Projects:
 
 
 @dataclass
-class Project:
+class Project(PrintableEntity):
     """A project: datasets, drivers, recipes, saved queries and the datasets table's columns."""
 
     _cat: Catalog

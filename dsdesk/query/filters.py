@@ -32,6 +32,8 @@ class FiltersResource(StrEnum):
 
 
 class FiltersOperations(StrEnum):
+    OR = "or"  # the SDK's own code passes these two as a method (FiltersMethod)
+    AND = "and"
     EQUAL = "eq"
     NOT_EQUAL = "ne"
     GREATER_THAN = "gt"
@@ -41,6 +43,7 @@ class FiltersOperations(StrEnum):
     IN = "in"
     NIN = "nin"
     EXISTS = "exists"
+    MATCH = "match"  # refused by Filters.add (see _UNSUPPORTED_OPS)
 
 
 class FiltersKnownFields(StrEnum):
@@ -71,7 +74,14 @@ ANNOTATION_TYPES = ["box", "cube", "cube_3d", "class", "comparison", "ellipse", 
                     "polyline_3d", "text", "ref_image"]
 # Re-adding these replaces the default, as in the SDK (per resource).
 _UNIQUE = {"items": ("type", "hidden"), "annotations": ("type",)}
-_OPS = {o.value for o in FiltersOperations}
+# Operators of FiltersOperations that are not comparisons, or that dsdesk's DQL lacks.
+_UNSUPPORTED_OPS = {
+    "or": "'or' is a method: add(..., method=dd.FiltersMethod.OR)",
+    "and": "'and' is a method: add(..., method=dd.FiltersMethod.AND)",
+    "match": ("$match (an element of a list of objects) is not supported; "
+              "filter on a dotted path with eq/in instead, e.g. field='metadata.user.key'"),
+}
+_OPS = {o.value for o in FiltersOperations} - set(_UNSUPPORTED_OPS)
 _JOIN_ON = {"resource": "annotations", "local": "itemId", "forigen": "id"}
 
 
@@ -149,6 +159,8 @@ class Filters:
         op = _value(operator)
         if op is not None:
             op = str(op).lstrip("$")
+            if op in _UNSUPPORTED_OPS:
+                raise QueryError(f"Filters.add: operator {op!r}: {_UNSUPPORTED_OPS[op]}")
             if op not in _OPS:
                 raise QueryError(f"Filters.add: unknown operator {operator!r}; expected one of {', '.join(sorted(_OPS))}")
         if isinstance(values, tuple):

@@ -51,11 +51,7 @@ def download_job(ctx, dataset_id: int, local_path, filters=None, to_items_folder
                 .where(Item.id.in_(ids), Item.id > last).order_by(Item.id).limit(PAGE)).all()
             for drv_id in {r.driver_id for r in rows} - drivers.keys():
                 drivers[drv_id] = driver_for_row(db, s.get(Driver, drv_id))
-            anns = {}
-            if annotation_options and rows:
-                for a in s.execute(select(Annotation).where(Annotation.item_id.in_([r.id for r in rows]))
-                                   .order_by(Annotation.id)).scalars():
-                    anns.setdefault(a.item_id, []).append(_ann_json(a))
+            anns = annotations_json(s, [r.id for r in rows]) if annotation_options and rows else {}
         if not rows:
             break
         for r in rows:
@@ -76,6 +72,15 @@ def download_job(ctx, dataset_id: int, local_path, filters=None, to_items_folder
         last = rows[-1].id
         ctx.progress(done, total, f"downloaded {done}/{total}")
     return str(root)
+
+
+def annotations_json(session, item_ids: list[int]) -> dict[int, list[dict]]:
+    """The annotations of *item_ids* as Dataloop-shaped JSON, by item id (in id order)."""
+    out: dict[int, list[dict]] = {}
+    for a in session.execute(select(Annotation).where(Annotation.item_id.in_(item_ids))
+                             .order_by(Annotation.id)).scalars():
+        out.setdefault(a.item_id, []).append(_ann_json(a))
+    return out
 
 
 def _ann_json(a: Annotation) -> dict:

@@ -178,7 +178,7 @@ def test_download_keeps_folder_structure_and_bytes(dataset, photos, tmp_path):
                    "json/a.jpg.json", "json/b.png.json", "json/sub/c.jpg.json", "json/sub/deeper/d.jpg.json"]
     assert (out / "items/sub/c.jpg").read_bytes() == (photos / "sub/c.jpg").read_bytes()
     item = dataset.items.get(filepath="/a.jpg")
-    assert item.download(save_locally=False) == (photos / "a.jpg").read_bytes()
+    assert item.download(save_locally=False).getvalue() == (photos / "a.jpg").read_bytes()  # a BytesIO, as the SDK
 
 
 def test_task_statuses(dataset, photos):

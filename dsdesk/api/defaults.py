@@ -1,0 +1,124 @@
+"""The default catalog and the module-level repositories (``dd.projects``, ``dd.datasets``,
+``dd.items``, ``dd.drivers``), as Dataloop's ``dl.projects`` ... work on the logged-in session.
+
+The default catalog is the last one :func:`dsdesk.open_catalog` opened, or the one given to
+:func:`use_catalog`; when there is none yet, the first use opens the default catalog
+(``$DSDESK_CATALOG`` or the user data dir).  A ported script replaces ``dl.login()`` by
+``dd.open_catalog(...)`` and keeps the rest::
+
+    dd.open_catalog("/data/catalog.sqlite")
+    project = dd.projects.get(project_name="demo")
+    item = dd.items.get(item_id=item_id)
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from dsdesk.api.entities_print import EntityList
+from dsdesk.errors import InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    from dsdesk.api.catalog import Catalog
+    from dsdesk.api.drivers import Driver
+    from dsdesk.api.items import Item
+
+_lock = threading.Lock()
+_default: Catalog | None = None
+
+
+def use_catalog(catalog: Catalog | None) -> Catalog | None:
+    """Make *catalog* the one the module-level repositories use (None: forget it).  Returns it."""
+    from dsdesk.api.catalog import Catalog
+
+    global _default
+    if catalog is not None and not isinstance(catalog, Catalog):
+        raise InvalidInputError(f"use_catalog takes a catalog from dd.open_catalog(), not {type(catalog).__name__}")
+    with _lock:
+        _default = catalog
+    return catalog
+
+
+def default_catalog() -> Catalog:
+    """The default catalog (opening the default location on first use)."""
+    with _lock:
+        cat = _default
+    if cat is None:
+        from dsdesk.api.catalog import Catalog
+
+        cat = use_catalog(Catalog.open(None))
+    return cat
+
+
+def repository(name: str):
+    """The default catalog's ``projects``, ``datasets``, ``items`` or ``drivers`` repository."""
+    cat = default_catalog()
+    if name == "items":
+        return CatalogItems(cat)
+    if name == "drivers":
+        return CatalogDrivers(cat)
+    return getattr(cat, name)
+
+
+class CatalogItems:
+    """``dd.items``: items by id, whatever their dataset.  Listing and uploading need a
+    dataset (``dataset.items``), as in the SDK."""
+
+    def __init__(self, catalog: Catalog):
+        self._cat = catalog
+
+    def get(self, filepath: str | None = None, item_id=None, dataset_id=None) -> Item:
+        """An item by id (any dataset), or by *filepath* in the dataset *dataset_id*."""
+        from dsdesk.catalog.models import Item as ItemRow
+
+        if item_id is None:
+            if filepath is not None and dataset_id is not None:
+                return self._cat.dataset_by_id(dataset_id).items.get(filepath=filepath)
+            raise InvalidInputError("dd.items.get needs item_id (a path belongs to a dataset: "
+                                    "dataset.items.get(filepath=...))")
+        with self._cat.db.session() as s:
+            ds = s.execute(select(ItemRow.dataset_id).where(ItemRow.id == int(item_id))).scalar()
+        if ds is None:
+            raise NotFoundError(f"item {item_id!r} not found")
+        return self._cat.dataset_by_id(ds).items.get(item_id=item_id)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise InvalidInputError(f"dd.items.{name} needs a dataset: use dataset.items.{name}(...) "
+                                "(dataset = dd.datasets.get(dataset_id=...))")
+
+
+class CatalogDrivers:
+    """``dd.drivers``: drivers of every project, by id or name."""
+
+    def __init__(self, catalog: Catalog):
+        self._cat = catalog
+
+    def list(self) -> EntityList:
+        """Every project's drivers (internal stores included), by project and name."""
+        from dsdesk.api.drivers import Driver
+        from dsdesk.catalog.models import Driver as DriverRow
+
+        with self._cat.db.session() as s:
+            rows = s.execute(select(DriverRow).order_by(DriverRow.project_id, DriverRow.name)).scalars().all()
+            return EntityList(Driver._from_row(self._cat, r) for r in rows)
+
+    def get(self, driver_name: str | None = None, driver_id=None) -> Driver:
+        """A driver by id, or by a name that only one project uses."""
+        if driver_id is None and driver_name is None:
+            raise InvalidInputError("give driver_name or driver_id")
+        found = [d for d in self.list() if (driver_id is not None and str(d.id) == str(driver_id))
+                 or (driver_id is None and d.name == driver_name)]
+        if not found:
+            raise NotFoundError(f"driver {driver_name or driver_id!r} not found")
+        if len(found) > 1:
+            raise InvalidInputError(f"{len(found)} projects have a driver named {driver_name!r}: "
+                                    "use project.drivers.get(driver_name=...) or driver_id")
+        return found[0]
+
+    def create(self, *args, **kwargs):
+        raise InvalidInputError("a driver belongs to a project: project.drivers.create(...)")
