@@ -40,7 +40,7 @@ METADATA = ["dsdesk", "fsspec", "s3fs", "gcsfs", "adlfs", "keyring", "aiobotocor
             "google-cloud-storage", "azure-storage-blob", "psycopg", "SQLAlchemy", "alembic", "Pillow"]
 # Never used by dsdesk: left out so the bundle stays small.
 EXCLUDES = ["tkinter", "pytest", "hypothesis", "moto", "IPython", "matplotlib", "PyInstaller", "setuptools",
-            "pip", "numpy.tests", "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtOpenGL"]
+            "pip", "numpy.tests", "pandas", "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtOpenGL"]
 
 
 def version() -> str:
