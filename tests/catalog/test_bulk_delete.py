@@ -79,3 +79,35 @@ def test_a_failed_bulk_delete_leaves_everything(two, tmp_path):
     assert _schema(tmp_path / "c.sqlite") == before
     _fts_ok(cat)
     assert big.refresh().items_count == 400 and len(_names(cat, big.id, "img_0000001")) == 10
+
+
+def test_purging_datasets_that_together_outweigh_the_rest_rebuilds_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(bulkload, "MIN_ROWS", 50)
+    from dsdesk.transfer import purge
+
+    calls = []
+    real = purge.bulk_item_delete
+
+    def spy(s, deleting):
+        calls.append(deleting)
+        return real(s, deleting)
+
+    monkeypatch.setattr(purge, "bulk_item_delete", spy)
+    cat = dsdesk.open_catalog(tmp_path / "c.sqlite")
+    p = cat.projects.create("p")
+    a, b, keep = p.datasets.create("a"), p.datasets.create("b"), p.datasets.create("keep")
+    a.items.bulk_import(records(200, seed=1))
+    b.items.bulk_import(records(200, seed=2, start=200))
+    keep.items.bulk_import(records(100, seed=3, start=400))
+    before = _schema(tmp_path / "c.sqlite")
+    with cat.db.session() as s:  # each alone leaves more than it takes; together they do not
+        assert not bulkdelete.worth_rebuilding(s, 200) and bulkdelete.worth_rebuilding(s, 400)
+    a.delete()
+    b.delete()
+    assert cat.run(jobs.purge([a.id, b.id])) == 2
+    assert calls == [400]  # one transaction, one rebuild
+    assert _schema(tmp_path / "c.sqlite") == before
+    _fts_ok(cat)
+    assert {d.name for d in p.datasets.list()} == {"keep"}
+    assert _names(cat, keep.id, "img_0000045") == {f"img_0000045{i}.jpg" for i in range(10)}
+    cat.close()
