@@ -343,12 +343,18 @@ class Item(PrintableEntity):
         return cls(cat, r.id, r.dataset_id, r.dir, r.name, {"system": system, "user": user}, bool(r.annotated),
                    bool(r.hidden), r.description, r.blob_id, storage_key, driver_id, r.master_item_id,
                    r.parent_item_id, missing_since is not None, r.changed_at is not None, r.created_at,
-                   r.updated_at, r.row_version, {"user": copy.deepcopy(user), "description": r.description})
+                   r.updated_at, r.row_version, {"user": copy.deepcopy(user), "description": r.description,
+                                                 "path": (r.dir, r.name)})
 
     @property
     def filename(self) -> str:
         """The item's full path in the dataset (``/train/a.jpg``)."""
         return paths.join(self.dir, self.name)
+
+    @filename.setter
+    def filename(self, value: str) -> None:
+        # As the SDK: ``item.filename = "/new/path.jpg"; item.update()`` moves the item.
+        self.dir, self.name = paths.split_filepath(value)
 
     @property
     def size(self) -> int:
@@ -385,7 +391,7 @@ class Item(PrintableEntity):
         return self
 
     def update(self, system_metadata: bool = False) -> Item:
-        """Save ``metadata["user"]`` and ``description``.
+        """Save ``metadata["user"]``, ``description`` and a changed ``filename`` (a move).
 
         With ``system_metadata=True`` the system area is saved too, except the keys that
         describe the binary (size, mimetype, width, height, etag), which follow the blob.
@@ -408,8 +414,12 @@ class Item(PrintableEntity):
                 if s.get(ItemRow, self.id) is None:
                     raise NotFoundError(f"item {self.filename} no longer exists")
                 raise ConflictError(f"item {self.filename} was changed by someone else; refresh() and try again")
-        self.row_version += 1
-        self._loaded = {"user": copy.deepcopy(user), "description": self.description}
+            moved = (self.dir, self.name) != self._loaded.get("path", (self.dir, self.name))
+            if moved:  # a changed filename: a move or a rename, in the same transaction
+                tree.rename_item(s, self.dataset_id, self.id, self.filename)
+                stats.refresh(s, self.dataset_id)
+        self.row_version += 2 if moved else 1
+        self._loaded = {"user": copy.deepcopy(user), "description": self.description, "path": (self.dir, self.name)}
         return self
 
     def set_description(self, text: str | None) -> Item:

@@ -265,6 +265,31 @@ class Filters:
         """The DQL as JSON text."""
         return json.dumps(self.prepare())
 
+    def print(self, indent: int = 2) -> None:
+        """Print the DQL, as the SDK's ``filters.print()``."""
+        print(json.dumps(self.prepare(), indent=indent))
+
+    # ---- saved filters: the SDK's names for a project's saved queries (project.queries) ----
+
+    def save(self, project, filter_name: str) -> bool:
+        """Save this query in *project* as *filter_name* (replacing one of that name)."""
+        project.queries.save(filter_name, self, overwrite=True)
+        return True
+
+    @classmethod
+    def load(cls, project, filter_name: str) -> Filters:
+        """The query *project* saved as *filter_name* (NotFoundError if none)."""
+        saved = project.queries.get(filter_name)
+        if not isinstance(saved.filters, dict):
+            raise QueryError(f"saved query {filter_name!r} is search-bar text, not DQL: "
+                             f"use project.queries.get({filter_name!r}).filters")
+        return cls(custom_filter=saved.filters, resource=saved.resource)
+
+    @staticmethod
+    def list(project) -> list[str]:  # noqa: A003 - the SDK's name
+        """The names of *project*'s saved queries."""
+        return [q.name for q in project.queries.list()]
+
     def __repr__(self) -> str:
         return f"Filters({self.prepare(query_only=True)!r})"
 
