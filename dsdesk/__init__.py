@@ -34,14 +34,14 @@ def open_catalog(path_or_url=None):
 
 
 def use_catalog(catalog):
-    """Make *catalog* the one ``dd.projects``, ``dd.datasets``, ``dd.items``, ``dd.drivers`` use."""
+    """Make *catalog* the one ``dd.projects``, ``dd.datasets``, ``dd.items`` ... use."""
     from dsdesk.api.defaults import use_catalog
 
     return use_catalog(catalog)
 
 
 #: ``dd.projects`` ... : the default catalog's repositories (see dsdesk.api.defaults).
-_REPOSITORIES = ("projects", "datasets", "items", "drivers")
+_REPOSITORIES = ("projects", "datasets", "items", "drivers", "recipes", "annotations")
 
 
 #: Names exported lazily (``dd.Box``, ``dd.Filters`` ...) -> the module that defines them.

@@ -156,7 +156,11 @@ class Catalog:
             return Dataset._from_row(self, row)
 
     def close(self) -> None:
-        """Close the catalog's connections."""
+        """Close the catalog's connections; a closed catalog stops being the default one of
+        ``dd.projects`` ... (see :mod:`dsdesk.api.defaults`)."""
+        from dsdesk.api.defaults import forget
+
+        forget(self)
         self.db.close()
 
     def __enter__(self) -> Catalog:

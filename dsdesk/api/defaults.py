@@ -1,5 +1,5 @@
 """The default catalog and the module-level repositories (``dd.projects``, ``dd.datasets``,
-``dd.items``, ``dd.drivers``), as Dataloop's ``dl.projects`` ... work on the logged-in session.
+``dd.items``, ``dd.drivers``, ``dd.recipes``, ``dd.annotations``), as Dataloop's ``dl.projects`` ... work on the logged-in session.
 
 The default catalog is the last one :func:`dsdesk.open_catalog` opened, or the one given to
 :func:`use_catalog`; when there is none yet, the first use opens the default catalog
@@ -42,6 +42,14 @@ def use_catalog(catalog: Catalog | None) -> Catalog | None:
     return catalog
 
 
+def forget(catalog: Catalog) -> None:
+    """Stop using *catalog* as the default (it is being closed)."""
+    global _default
+    with _lock:
+        if _default is catalog:
+            _default = None
+
+
 def default_catalog() -> Catalog:
     """The default catalog (opening the default location on first use)."""
     with _lock:
@@ -54,12 +62,17 @@ def default_catalog() -> Catalog:
 
 
 def repository(name: str):
-    """The default catalog's ``projects``, ``datasets``, ``items`` or ``drivers`` repository."""
+    """The default catalog's repository *name* (``projects``, ``datasets``, ``items``, ``drivers``,
+    ``recipes``, ``annotations``)."""
     cat = default_catalog()
     if name == "items":
         return CatalogItems(cat)
     if name == "drivers":
         return CatalogDrivers(cat)
+    if name == "recipes":
+        return CatalogRecipes(cat)
+    if name == "annotations":
+        return CatalogAnnotations(cat)
     return getattr(cat, name)
 
 
@@ -122,3 +135,41 @@ class CatalogDrivers:
 
     def create(self, *args, **kwargs):
         raise InvalidInputError("a driver belongs to a project: project.drivers.create(...)")
+
+
+class CatalogRecipes:
+    """``dd.recipes``: recipes by id, whatever their project (``project.recipes`` creates them)."""
+
+    def __init__(self, catalog: Catalog):
+        self._cat = catalog
+
+    def get(self, recipe_id=None):
+        """A recipe by id."""
+        from dsdesk.api.recipes import Recipe
+
+        if recipe_id is None:
+            raise InvalidInputError("dd.recipes.get needs recipe_id (by name: project.recipes.get(recipe_name=...))")
+        with self._cat.db.session() as s:
+            return Recipe._load(self._cat, s, int(recipe_id))
+
+
+class CatalogAnnotations:
+    """``dd.annotations``: annotations by id, whatever their dataset (``item.annotations`` and
+    ``dataset.annotations`` list, upload and delete them)."""
+
+    def __init__(self, catalog: Catalog):
+        self._cat = catalog
+
+    def get(self, annotation_id=None):
+        """An annotation by id."""
+        from dsdesk.catalog.models import Annotation as AnnotationRow
+
+        try:
+            ann_id = int(annotation_id)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{annotation_id!r} is not an annotation id") from None
+        with self._cat.db.session() as s:
+            ds = s.execute(select(AnnotationRow.dataset_id).where(AnnotationRow.id == ann_id)).scalar()
+        if ds is None:
+            raise NotFoundError(f"annotation {annotation_id!r} not found")
+        return self._cat.dataset_by_id(ds).annotations.get(ann_id)

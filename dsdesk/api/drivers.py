@@ -97,6 +97,19 @@ def _check_endpoint(endpoint: str | None) -> str | None:
     return endpoint.rstrip("/")
 
 
+def _integration_reference(integration_id) -> Any:
+    """The credentials reference a dtlpy ``integration_id`` stands for (InvalidInputError if it
+    is not one, e.g. a Dataloop integration's id)."""
+    ref = getattr(integration_id, "id", integration_id)
+    try:
+        creds.parse_ref(ref)
+    except InvalidInputError as e:
+        raise InvalidInputError(f"integration_id {ref!r} is not a credentials reference: dsdesk keeps no secrets, "
+                                "so pass where they are (env:NAME, profile:NAME, keyring:SERVICE/USER, file:PATH "
+                                f"or anonymous) ({e})") from None
+    return ref
+
+
 @dataclass
 class Driver(PrintableEntity):
     """A storage driver (secrets excluded: ``credentials`` is the reference only)."""
@@ -163,12 +176,26 @@ class Drivers:
     def create(self, name: str, driver_type: str = "s3", bucket_name: str = "", path: str = "",
                endpoint: str | None = None, region: str | None = None, credentials: Any = None,
                allow_external_delete: bool = False, write_generated: bool = False,
-               options: dict[str, Any] | None = None, test: bool = False) -> Driver:
+               options: dict[str, Any] | None = None, test: bool = False, *, integration_id=None,
+               integration_type=None, project_id=None, storage_class: str | None = None) -> Driver:
         """Register a driver.  *driver_type*: ``s3`` | ``gcs`` | ``azure`` | ``local``
-        (:func:`storage_kinds`); *bucket_name* is the bucket, container, or (local) folder;
-        *path* the prefix inside it; *endpoint* an S3-compatible / emulator / private
-        endpoint (``http(s)://host:port``).  With *test* the bucket is listed before the
-        driver is saved, as :meth:`test` does."""
+        (:func:`storage_kinds`, or ``dd.ExternalStorage``); *bucket_name* is the bucket,
+        container, or (local) folder; *path* the prefix inside it; *endpoint* an S3-compatible /
+        emulator / private endpoint (``http(s)://host:port``).  With *test* the bucket is
+        listed before the driver is saved, as :meth:`test` does.
+
+        The SDK's keywords: *integration_id* is taken as the credentials reference when
+        *credentials* is not given (dsdesk keeps no secrets, so an "integration" is where they
+        are: ``env:NAME``, ``profile:NAME``, ``keyring:SERVICE/USER``, ``file:PATH``,
+        ``anonymous``); *integration_type* and *storage_class* are accepted and not used (the
+        reference says the kind; reading needs no storage class); *project_id* must be this
+        project's.
+        """
+        if project_id is not None and str(getattr(project_id, "id", project_id)) != str(self._project.id):
+            raise InvalidInputError(f"project_id {project_id!r} is not project '{self._project.name}': "
+                                    "use that project's drivers")
+        if credentials is None and integration_id is not None:
+            credentials = _integration_reference(integration_id)
         row = self._row(name, driver_type, bucket_name, path, endpoint, region, credentials,
                         allow_external_delete, write_generated, options)
         if test:

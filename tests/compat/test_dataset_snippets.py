@@ -303,3 +303,73 @@ def test_entities_are_the_exported_classes_and_print(project, dataset, item, cap
     dl.projects.list().print()
     out = capsys.readouterr().out
     assert "your-image-file-path.jpg" in out and "project_name" in out
+
+
+SNIPPETS = DOCS + "examples/data_management/snippets/"
+
+
+def test_create_an_s3_driver(project):
+    # SNIPPETS + "storage_drivers/create_storage_driver_s3.py", as published: the integration id
+    # is a Dataloop one, so the error says what dsdesk takes instead
+    project = dl.projects.get('project_name')
+    with pytest.raises(dl.DsdeskError, match="not a credentials reference.*env:NAME, profile:NAME"):
+        driver = project.drivers.create(name='driver_name',
+                                        driver_type=dl.ExternalStorage.S3,
+                                        integration_id='integration_id',
+                                        bucket_name='bucket_name',
+                                        allow_external_delete=True,
+                                        region='eu-west-1',
+                                        storage_class='',
+                                        path='')
+    # ... and with the integration replaced by where the secrets are (the default AWS chain)
+    driver = project.drivers.create(name='driver_name',
+                                    driver_type=dl.ExternalStorage.S3,
+                                    integration_id='default',
+                                    bucket_name='bucket_name',
+                                    allow_external_delete=True,
+                                    region='eu-west-1',
+                                    storage_class='',
+                                    path='')
+    assert (driver.type, driver.bucket_name, driver.region, driver.allow_external_delete) == (
+        "s3", "bucket_name", "eu-west-1", True)
+    assert dl.drivers.get(driver_id=driver.id).name == "driver_name"
+
+
+def test_create_a_dataset_on_external_storage_and_sync(catalog, tmp_path):
+    bucket = tmp_path / "bucket"
+    for n in ("a.jpg", "sub/b.jpg"):
+        make_image(bucket / n)
+    dl.projects.create(project_name="my_project").drivers.create(name="my_driver", driver_type="local",
+                                                                 bucket_name=str(bucket))
+    # SNIPPETS + "datasets/create_dataset_external_storage.py" (a local-folder driver for the bucket)
+    project = dl.projects.get(project_name='my_project')
+    dataset = project.datasets.create(dataset_name='my_dataset',
+                                      driver='my_driver')
+    dataset.sync()
+    assert sorted(i.filename for i in dataset.items.list().all()) == ["/a.jpg", "/sub/b.jpg"]
+
+
+def test_create_a_dataset_on_internal_storage(catalog):
+    dl.projects.create(project_name="my_project")
+    # SNIPPETS + "datasets/create_dataset_internal_storage.py"
+    project = dl.projects.get(project_name='my_project')
+    dataset = project.datasets.create(dataset_name='my_dataset')
+    assert dl.datasets.get(dataset_name="my_dataset").id == dataset.id
+
+
+def test_module_level_recipes_and_annotations(dataset, item):
+    ann = item.annotations.upload([dl.Box(1, 1, 5, 5, label="car")])[0]
+    # SDK + "__init__.py": dl.recipes / dl.annotations, by id (the introduction tutorial's
+    # "recipe = dl.recipes.get(recipe_id=...)")
+    recipe = dl.recipes.get(recipe_id=dataset.recipe.id)
+    annotation = dl.annotations.get(annotation_id=ann.id)
+    assert recipe.id == dataset.recipe_id and annotation.label == "car"
+
+
+def test_platform_only_names_fail_with_what_to_do(dataset):
+    # INTRO (items_and_annotations) "Working with Context": tasks and assignments are Dataloop's platform
+    with pytest.raises(dl.DsdeskError, match="no tasks, assignments or pipelines"):
+        task = dl.tasks.get(task_id="your-task-id")
+    assert dl.token_expired() is False  # "if dl.token_expired(): dl.login()" skips the login
+    with pytest.raises(dl.DsdeskError, match="dd.open_catalog"):
+        dl.login()
