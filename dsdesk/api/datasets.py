@@ -71,6 +71,14 @@ class Datasets:
     def __init__(self, catalog: Catalog, project: Project):
         self._cat, self._project = catalog, project
 
+    def __getattr__(self, name: str):
+        # Only for names that do not exist: the SDK's that dsdesk lacks say what to do instead.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from dsdesk.api.unsupported import entity_name
+
+        raise entity_name("Datasets", name)
+
     def create(self, dataset_name: str, labels=None, attributes=None, driver=None, driver_id=None,
                recipe_id: int | None = None, description: str = "", metadata: dict | None = None) -> Dataset:
         """Create a master dataset on the internal store (default) or on *driver*.
@@ -294,6 +302,11 @@ class Dataset(PrintableEntity):
                    r.updated_at, r.deleted_at, r.row_version, copy.deepcopy(user), r.name)
 
     @property
+    def annotated(self) -> int:
+        """How many items have annotations (the SDK's ``dataset.annotated``)."""
+        return self.annotated_count
+
+    @property
     def driver(self) -> int:
         """The id of the dataset's storage driver (the SDK's ``dataset.driver``)."""
         return self.driver_id
@@ -502,6 +515,20 @@ class Dataset(PrintableEntity):
         return self._cat.run(jobs.download(self.id, local_path, filters=filters, to_items_folder=to_items_folder,
                                            annotation_options=annotation_options, overwrite=overwrite),
                              on_event=on_event)
+
+    def download_folder(self, folder_path: str, filters=None, local_path: str | None = None, **kwargs) -> str:
+        """Download one folder with everything under it, as :meth:`download` does the dataset
+        (*filters* narrows it further)."""
+        from dsdesk.query.filters import Filters
+
+        if filters is None:
+            filters = Filters()
+        elif not isinstance(filters, Filters):
+            raise InvalidInputError("download_folder takes a dd.Filters as filters")
+        else:
+            filters = copy.deepcopy(filters)
+        filters.add(field="filename", values=folder_path.rstrip("/") + "/**")
+        return self.download(local_path=local_path, filters=filters, **kwargs)
 
     def sync(self, dry_run: bool = False, delete_missing: bool = False, restore_deleted: bool = False,
              on_event=None):

@@ -42,6 +42,14 @@ class Items:
     def __init__(self, catalog: Catalog, dataset: Dataset):
         self._cat, self._ds = catalog, dataset
 
+    def __getattr__(self, name: str):
+        # Only for names that do not exist: the SDK's that dsdesk lacks say what to do instead.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from dsdesk.api.unsupported import entity_name
+
+        raise entity_name("Items", name)
+
     # ---- reading ------------------------------------------------------------------------
     def list(self, filters=None, page_offset: int | None = None, page_size: int | None = None) -> PagedItems:
         """Items matching *filters* (a ``dd.Filters``, a DQL dict, a search-bar string or None).
@@ -355,6 +363,11 @@ class Item(PrintableEntity):
     def filename(self, value: str) -> None:
         # As the SDK: ``item.filename = "/new/path.jpg"; item.update()`` moves the item.
         self.dir, self.name = paths.split_filepath(value)
+
+    @property
+    def system(self) -> dict:
+        """``metadata["system"]``, as the SDK's ``item.system``."""
+        return self.metadata["system"]
 
     @property
     def size(self) -> int:

@@ -141,6 +141,13 @@ class Project(PrintableEntity):
             d = row.id
         return d
 
+    def delete(self, sure: bool = False, really: bool = False) -> bool:
+        """Delete the project and everything in it, for good: as in the SDK, only with
+        ``sure=True, really=True``."""
+        if not (sure and really):
+            raise InvalidInputError("deleting a project (for good, with its datasets) needs sure=True and really=True")
+        return self._cat.projects.delete(project_id=self.id)
+
     def to_json(self) -> dict:
         """Dataloop-shaped JSON."""
         return {"id": self.id, "name": self.name, "description": self.description}

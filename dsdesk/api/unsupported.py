@@ -38,12 +38,23 @@ MODULE = {
     "AnnotationFormat": "format conversion is not part of the dtlpy API here: use dataset.download(annotation_options='json')",
     "LinkItem": "link items are not supported; " + _LINKS,
     "ModalityTypeEnum": "modalities (linked views of an item) are not supported",
+    **{n: ("video, audio, text and 3D annotation types are not supported (dsdesk curates images): use dd.Box, "
+           "dd.Point, dd.Polygon, dd.Polyline, dd.Segmentation, dd.Classification or dd.Ellipse")
+       for n in ("Subtitle", "Note", "Cube", "Cube3d", "Pose", "Text", "FreeText", "Gis", "RefImage", "Comparison")},
+    "ExpirationOptions": "items never expire in dsdesk: delete them with dataset.items.delete(filters=...)",
+    "IntegrationType": "integrations hold secrets, which dsdesk never stores: pass a credentials reference",
+    "Integration": "integrations hold secrets, which dsdesk never stores: pass a credentials reference",
 }
+
+ENTITY_CLONE = ("cloning single items is not supported: dataset.clone(filters=dd.Filters(field='id', "
+                "values=[...], operator='in'), target_directory=...) clones the ones a filter selects")
 
 #: Entity attributes: ``(class name, attribute) -> message``.
 ENTITY = {
     ("Dataset", "export"): "export is not supported: dataset.download(local_path, annotation_options='json') writes "
                            "the binaries and Dataloop-shaped annotation JSON",
+    ("Datasets", "export"): "export through the repository is not supported: dataset.download(local_path, "
+                            "annotation_options='json') writes the binaries and Dataloop-shaped annotation JSON",
     ("Dataset", "collections"): "collections are not supported: tag items in metadata['user'] "
                                 "(items.update(filters, update_values={'collection': 'name'})) and filter on it",
     ("Dataset", "schema"): "the metadata schema is not exposed: every metadata['user'] key is searchable",
@@ -52,11 +63,17 @@ ENTITY = {
     ("Dataset", "open_in_web"): "dsdesk has no web view: open the dataset in the dsdesk window (dsdesk gui)",
     ("Item", "open_in_web"): "dsdesk has no web view: open the item in the dsdesk window (dsdesk gui)",
     ("Item", "modalities"): "modalities (linked views of an item) are not supported",
-    ("Item", "clone"): "cloning one item is not supported: dataset.clone(filters=dd.Filters(field='id', values=[...], "
-                       "operator='in')) or clone into a folder with target_directory",
+    ("Item", "clone"): ENTITY_CLONE,
     ("Item", "assign_collection"): "collections are not supported: tag items in metadata['user']",
     ("Item", "resolved_stream"): "items have no URL: item.open() or item.download(save_locally=False)",
     ("Item", "stream"): "items have no URL: item.open() or item.download(save_locally=False)",
+    ("Dataset", "download_annotations"): "use dataset.download(local_path, annotation_options='json'), which "
+                                         "writes json/<path>.json beside the binaries",
+    ("Dataset", "upload_annotations"): "upload per item: item.annotations.upload(dd.AnnotationCollection"
+                                       ".from_json_file(path)), or items.upload(..., local_annotations_path=...)",
+    ("Items", "clone"): ENTITY_CLONE,
+    ("Items", "update_status"): "set statuses per item: item.update_status(status, task=...)",
+    ("Items", "open_in_web"): "dsdesk has no web view",
     ("Project", "integrations"): MODULE["integrations"],
     ("Project", "tasks"): MODULE["tasks"],
     ("Project", "open_in_web"): "dsdesk has no web view",

@@ -162,11 +162,20 @@ def test_merging_datasets(project, dataset):
 
 
 def test_exporting_is_refused_with_the_alternative(project, dataset):
-    # VERSIONING, "Exporting Datasets": no export call; the error names dataset.download
+    # VERSIONING, "Exporting Datasets" (the placeholder ids are the fixture's): no repository
+    # export; the error names what writes the same files
     filters = dl.Filters()
+    # Filer for all annotated items
     filters.add(field='annotated', values=True)
+    # Join by filtering a specific label on the annotations
+    filters.add_join(field='label', values='car')
+    project = dl.projects.get(project_id=project.id)
     with pytest.raises(dl.DsdeskError, match=r"dataset.download\(local_path, annotation_options='json'\)"):
-        dataset.export(export_type=dl.ExportType.ZIP, filters=filters)
+        # Export dataset
+        project.datasets.export(dataset_id=dataset.id,
+                                export_type='zip',
+                                export_summary=True,
+                                filters=filters)
 
 
 def test_download_annotations_json(dataset, tmp_path):
@@ -373,3 +382,36 @@ def test_platform_only_names_fail_with_what_to_do(dataset):
     assert dl.token_expired() is False  # "if dl.token_expired(): dl.login()" skips the login
     with pytest.raises(dl.DsdeskError, match="dd.open_catalog"):
         dl.login()
+
+
+def test_download_folder(dataset, tmp_path):
+    # SDK + "entities/dataset.py", Dataset.download_folder's example (JSON only: masks are not written)
+    dataset.download_folder(folder_path='/fighting',
+                            local_path=str(tmp_path / 'local_path'),
+                            annotation_options=[dl.ViewAnnotationOptions.JSON],
+                            overwrite=False,
+                            thickness=1,
+                            with_text=False,
+                            alpha=1,
+                            dataset_lock=False,
+                            lock_timeout_sec=300,
+                            export_summary=False)
+    got = sorted(p.relative_to(tmp_path / "local_path").as_posix() for p in (tmp_path / "local_path").rglob("*.jpg"))
+    assert got == ["items/fighting/a.jpg", "items/fighting/b.jpg"]
+
+
+def test_project_delete_needs_sure_and_really(project):
+    # SDK + "entities/project.py", Project.delete(sure=True, really=True)
+    with pytest.raises(dl.DsdeskError, match="sure=True and really=True"):
+        project.delete()
+    project.delete(sure=True, really=True)
+    with pytest.raises(dl.exceptions.NotFound):
+        dl.projects.get(project_name="project_name")
+
+
+def test_sdk_names_dsdesk_lacks_say_what_to_do(dataset, item):
+    with pytest.raises(dl.DsdeskError, match="dataset.clone"):
+        dataset.items.clone(item_id=item.id)
+    with pytest.raises(dl.DsdeskError, match="dd.Box"):
+        dl.Subtitle(label="speech", text="Hello world")
+    assert item.system["mimetype"] == "image/jpeg" and dataset.annotated == 0
