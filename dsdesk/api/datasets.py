@@ -516,6 +516,46 @@ class Dataset(PrintableEntity):
                                            annotation_options=annotation_options, overwrite=overwrite),
                              on_event=on_event)
 
+    def import_annotations(self, path, format: str = "coco", skip_bad: bool = False, with_images: bool = True,
+                           on_event=None):
+        """Import annotations from *path* (a file or a folder) in *format* (``coco``, ``yolo``,
+        ``json`` for Dataloop JSON ... see ``dsdesk.formats.REGISTRY``); returns the
+        ``ImportReport`` (items matched, annotations written, entries unmatched, labels
+        added to the recipe).  A folder that ships its images uploads them first.  A bad
+        file or entry raises an error naming both and writes nothing; with *skip_bad* the
+        bad entries are skipped and listed in the report instead."""
+        from dsdesk.api import jobs
+
+        report = self._cat.run(jobs.import_annotations(self.id, path, format=format, skip_bad=skip_bad,
+                                                       with_images=with_images), on_event=on_event)
+        self.refresh()
+        return report
+
+    def export(self, local_path, format: str = "coco", filters=None, with_images: bool = False, link: bool = False,
+               split_by_folder: bool = False, on_event=None):
+        """Export the items (those *filters* selects) and their annotations as *format* under
+        *local_path*; returns the ``ExportReport`` (files written, annotations the format
+        cannot carry).  *with_images* copies the binaries where the format expects them
+        (*link*: hard links when they are files on this disk)."""
+        from dsdesk.api import jobs
+
+        return self._cat.run(jobs.export(self.id, local_path, format=format, filters=filters,
+                                         with_images=with_images, link=link, split_by_folder=split_by_folder),
+                             on_event=on_event)
+
+    def download_annotations(self, local_path=None, filters=None, annotation_options=None, overwrite: bool = False,
+                             on_event=None, **sdk_extras) -> str:
+        """Write each item's annotations as Dataloop JSON, ``<local_path>/json/<folders>/<name>.json``
+        (``a/b.jpg`` -> ``json/a/b.json``, as dtlpy does); returns the folder.  The SDK's
+        other keywords (``annotation_filters``, ``thickness`` ...) are accepted and ignored."""
+        from pathlib import Path
+
+        from dsdesk.api import jobs
+
+        root = Path(local_path) if local_path is not None else _default_download_folder(self.id)
+        self._cat.run(jobs.export(self.id, root, format="json", filters=filters), on_event=on_event)
+        return str(root)
+
     def download_folder(self, folder_path: str, filters=None, local_path: str | None = None, **kwargs) -> str:
         """Download one folder with everything under it, as :meth:`download` does the dataset
         (*filters* narrows it further)."""

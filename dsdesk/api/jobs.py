@@ -196,6 +196,41 @@ def download(dataset_id, local_path, filters=None, to_items_folder: bool = True,
                    dataset_id=ds, spec={"dataset_id": ds, "local_path": str(local_path)}, in_process=True)
 
 
+# ---------------------------------------------------------------------------- formats
+def import_annotations(dataset_id, path, format: str = "coco", skip_bad: bool = False, with_images: bool = True,
+                       title: str | None = None) -> JobSpec:
+    """Import the annotations of *path* (a file, or a folder of them) in *format* into a
+    dataset; a folder that also holds images uploads them first (*with_images*).  Its
+    result is the ``ImportReport``; every file is checked before anything is written."""
+    from dsdesk.api.format_jobs import import_annotations_job
+    from dsdesk.formats import get
+
+    ds, fmt = _id(dataset_id, "the dataset"), get(format).NAME
+    return JobSpec("import", title or f"Import {fmt} annotations from {path}", import_annotations_job,
+                   (ds, str(path), fmt), {"skip_bad": bool(skip_bad), "with_images": bool(with_images)},
+                   dataset_id=ds, spec={"dataset_id": ds, "path": str(path), "format": fmt, "skip_bad": bool(skip_bad),
+                                        "with_images": bool(with_images)},
+                   changes=_ALL, in_process=True)
+
+
+def export(dataset_id, path, format: str = "coco", filters=None, with_images: bool = False, link: bool = False,
+           split_by_folder: bool = False, title: str | None = None) -> JobSpec:
+    """Export a dataset's items (those *filters* selects) and annotations as *format* under
+    *path*; *with_images* copies the binaries beside them (*link*: hard links where it
+    can); *split_by_folder* makes each top folder a split (COCO files, YOLO train/val).
+    Its result is the ``ExportReport``."""
+    from dsdesk.api.format_jobs import export_job
+    from dsdesk.formats import get
+
+    ds, fmt = _id(dataset_id, "the dataset"), get(format).NAME
+    return JobSpec("export", title or f"Export dataset {ds} as {fmt} to {path}", export_job, (ds, str(path), fmt),
+                   {"filters": filters, "with_images": bool(with_images), "link": bool(link),
+                    "split_by_folder": bool(split_by_folder)},
+                   dataset_id=ds, spec={"dataset_id": ds, "path": str(path), "format": fmt,
+                                        "with_images": bool(with_images), "filtered": filters is not None},
+                   in_process=True)
+
+
 def purge(dataset_ids, title: str | None = None) -> JobSpec:
     """Remove trashed datasets for good."""
     from dsdesk.transfer.purge import purge_datasets

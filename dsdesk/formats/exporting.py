@@ -1,0 +1,151 @@
+"""Exporting a dataset (or what a DQL filter selects) to a format, as a job body.
+
+:func:`export_dataset` reads the items, their image sizes and annotations page by page in
+item-id order (core selects, no ORM objects), hands them to the format's ``write``, and
+with ``with_images`` copies (or links, for binaries already on this disk) each item's
+binary beside the annotation files at the place the format expects.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from dsdesk.catalog.models import Annotation, Blob, Driver, Item, Label
+from dsdesk.catalog.models import Dataset as DatasetRow
+from dsdesk.errors import NotFoundError
+from dsdesk.formats.model import ExportItem, ExportReport
+
+PAGE = 5000
+Progress = Callable[[int, int | None, str], None]
+
+
+def _ann_json(t, label, coordinates, attributes, meta) -> dict:
+    return {"type": t, "label": label, "coordinates": coordinates, "attributes": attributes or {},
+            "metadata": meta or {"system": {}, "user": {}}}
+
+
+def load_items(session, dataset_id: int, filters=None, progress: Progress | None = None) -> list[ExportItem]:
+    """The items *filters* selects (all without) with sizes and annotations, in id order."""
+    from dsdesk.query import item_ids_select
+
+    ids = item_ids_select(dataset_id, filters)
+    items: dict[int, ExportItem] = {}
+    last = 0
+    while True:
+        rows = session.execute(select(Item.id, Item.dir, Item.name, Blob.width, Blob.height, Item.meta_user)
+                               .join(Blob, Blob.id == Item.blob_id)
+                               .where(Item.id.in_(ids), Item.id > last).order_by(Item.id).limit(PAGE)).all()
+        if not rows:
+            break
+        for r in rows:
+            items[r[0]] = ExportItem(r[0], r[1], r[2], r[3], r[4], [], {"user": r[5] or {}})
+        last = rows[-1][0]
+        if progress:
+            progress(len(items), None, f"read {len(items):,} items")
+    anns = session.execute(select(Annotation.item_id, Annotation.type, Annotation.label, Annotation.coordinates,
+                                  Annotation.attributes, Annotation.meta)
+                           .where(Annotation.dataset_id == dataset_id, Annotation.item_id.in_(ids))
+                           .order_by(Annotation.item_id, Annotation.id))
+    for item_id, t, label, coords, attrs, meta in anns:
+        it = items.get(item_id)
+        if it is not None:
+            it.annotations.append(_ann_json(t, label, coords, attrs, meta))
+    return list(items.values())
+
+
+def recipe_labels(session, dataset_id: int) -> list[str]:
+    """The dotted labels of the dataset's recipe, in the recipe's order."""
+    recipe_id = session.execute(select(DatasetRow.recipe_id).where(DatasetRow.id == dataset_id)).scalar()
+    if recipe_id is None:
+        return []
+    return list(session.execute(select(Label.tag).where(Label.recipe_id == recipe_id)
+                                .order_by(Label.position, Label.id)).scalars())
+
+
+def all_labels(items: list[ExportItem], recipe: list[str]) -> list[str]:
+    """The recipe's labels, then any label the annotations carry that the recipe lacks."""
+    seen = dict.fromkeys(recipe)
+    for it in items:
+        for a in it.annotations:
+            if a.get("label"):
+                seen.setdefault(a["label"])
+    return list(seen)
+
+
+def copy_images(db, dataset_id: int, targets: dict[int, Path], link: bool = False,
+                check_cancelled: Callable[[], None] | None = None, progress: Progress | None = None) -> int:
+    """Copy each item's binary to its target path (``{item id: path}``); with *link*, hard
+    link binaries that are files on this machine (else copy).  Returns how many."""
+    from dsdesk.storage.drivers import open_driver
+
+    with db.session() as s:
+        rows = s.execute(select(Item.id, Blob.storage_key, Blob.driver_id).join(Blob, Blob.id == Item.blob_id)
+                         .where(Item.dataset_id == dataset_id)).all()
+        wanted = [r for r in rows if r[0] in targets]
+        drivers = {d: open_driver(db, s.get(Driver, d)) for d in {r[2] for r in wanted}}
+    if missing := set(targets) - {r[0] for r in wanted}:
+        raise NotFoundError(f"item {min(missing)} is not an item of dataset {dataset_id}")
+    for n, (item_id, key, drv_id) in enumerate(wanted, start=1):
+        if check_cancelled:
+            check_cancelled()
+        dst = targets[item_id]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        drv = drivers[drv_id]
+        local = _local_file(drv, key)
+        if link and local is not None:
+            if dst.exists():
+                dst.unlink()
+            try:
+                os.link(local, dst)
+                continue
+            except OSError:
+                pass  # another file system: copy instead
+        with drv.open(key) as src, open(dst, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+        if progress and n % 100 == 0:
+            progress(n, len(wanted), f"copied {n:,} images")
+    return len(wanted)
+
+
+def _local_file(driver, key: str) -> Path | None:
+    """The file of *key* on this machine when the driver keeps binaries as local files."""
+    store = getattr(driver, "store", None)
+    path_of = getattr(store, "path_of", None)
+    if path_of is None:
+        return None
+    p = Path(path_of(key))
+    return p if p.is_file() else None
+
+
+def export_dataset(db, dataset_id: int, path: str | os.PathLike, fmt: str, filters=None, with_images: bool = False,
+                   link: bool = False, split_by_folder: bool = False, progress: Progress | None = None,
+                   check_cancelled: Callable[[], None] | None = None) -> ExportReport:
+    """Write dataset *dataset_id* (the items *filters* selects) as format *fmt* under *path*;
+    returns the :class:`ExportReport`.  *with_images* copies (*link*: hard-links where it
+    can) the binaries where the format expects them."""
+    from dsdesk.formats import get
+
+    module = get(fmt)
+    out = Path(path).expanduser()
+    report = ExportReport(module.NAME, str(out))
+    with db.session() as s:
+        items = load_items(s, dataset_id, filters, progress)
+        labels = all_labels(items, recipe_labels(s, dataset_id))
+    report.items = len(items)
+    if check_cancelled:
+        check_cancelled()
+    if progress:
+        progress(0, len(items), f"writing {len(items):,} items as {module.NAME}")
+    module.write(out, items, labels, report, split_by_folder=split_by_folder)
+    if with_images:
+        root = out.parent if out.suffix else out
+        targets = {it.id: root / module.image_path(it, split_by_folder) for it in items}
+        report.images_copied = copy_images(db, dataset_id, targets, link, check_cancelled, progress)
+    if progress:
+        progress(len(items), len(items), "exported")
+    return report

@@ -1,0 +1,29 @@
+"""Paths inside annotation files: checked before anything is matched or written."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from dsdesk.formats.model import FormatError
+
+
+def check_relative(name: str, file, where: str) -> str:
+    """*name* (an image path an annotation file gives) as a clean relative POSIX path.
+
+    Backslashes are folder separators (files written on Windows), a leading ``/`` or
+    ``./`` is dropped; a ``..`` part is a FormatError naming the file and the entry, since
+    it would reach outside the dataset (or the export folder).
+    """
+    p = name.replace("\\", "/").strip()
+    parts = [s for s in p.split("/") if s not in ("", ".")]
+    if not parts:
+        raise FormatError(file, where, f"the file name {name!r} is empty")
+    if ".." in parts:
+        raise FormatError(file, where, f"the file name {name!r} reaches outside the dataset ('..')")
+    return "/".join(parts)
+
+
+def stem(path: str) -> str:
+    """*path* without its last extension (``a/b.jpg`` -> ``a/b``)."""
+    p = PurePosixPath(path)
+    return str(p.with_suffix("")) if p.suffix else path
