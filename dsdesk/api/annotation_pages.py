@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from dsdesk.api.annotation_entity import Annotation
+from dsdesk.api.entities_print import EntityList
+from dsdesk.api.pages import MAX_PAGE_SIZE, page_request
 from dsdesk.catalog.models import Annotation as AnnotationRow
 from dsdesk.errors import InvalidInputError
 from dsdesk.query import annotations_select, ast, to_query
 
 if TYPE_CHECKING:
     from dsdesk.api.catalog import Catalog
-
-MAX_PAGE_SIZE = 1000  # as Dataloop's API
-
 
 def annotation_query(filters: Any) -> ast.Query:
     """The annotations query for *filters*; None means every annotation (notes included)."""
@@ -41,22 +40,25 @@ def select_annotations(dataset_id: int, filters: Any, item_id: int | None = None
 
 
 class PagedAnnotations:
-    """Pages of a dataset's annotations matching a query (see the module docstring)."""
+    """Pages of a dataset's annotations matching a query (see the module docstring).
+
+    The same surface as the items' pages (:class:`dsdesk.api.pages.PagedItems`): iterate for
+    pages, ``all()``, ``items_count`` (also ``len()``), ``total_pages_count``,
+    ``items`` (the current page), ``next_page()`` / ``prev_page()`` / ``go_to_page(n)`` /
+    ``pages[n]``, ``has_next_page``; ``page_size=0`` counts only.
+    """
 
     def __init__(self, cat: Catalog, dataset_id: int, filters: Any, page_size: int | None = None,
                  page_offset: int | None = None, item_id: int | None = None):
-        page_size = MAX_PAGE_SIZE if page_size is None else page_size
-        if not isinstance(page_size, int) or isinstance(page_size, bool) or not 0 < page_size <= MAX_PAGE_SIZE:
-            raise InvalidInputError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size!r}")
-        page_offset = page_offset or 0
-        if not isinstance(page_offset, int) or page_offset < 0:
-            raise InvalidInputError(f"page_offset must be a page number >= 0, not {page_offset!r}")
+        page_offset, page_size = page_request(filters, page_offset, page_size)
         self._cat, self._dataset_id, self._item_id = cat, dataset_id, item_id
         self._query = annotation_query(filters)
         self.page_size, self.page_offset = page_size, page_offset
         self._count: int | None = None
+        self._items: EntityList | None = None
         self._stmt = select_annotations(dataset_id, self._query, item_id)  # checks the query now
 
+    # ---- counts -----------------------------------------------------------------------
     @property
     def items_count(self) -> int:
         """How many annotations match (one COUNT, cached)."""
@@ -67,37 +69,87 @@ class PagedAnnotations:
 
     @property
     def total_pages_count(self) -> int:
-        """How many pages of ``page_size`` there are."""
-        return -(-self.items_count // self.page_size)
+        """How many pages of ``page_size`` there are (0 for the count-only ``page_size=0``)."""
+        return -(-self.items_count // self.page_size) if self.page_size else 0
+
+    @property
+    def has_next_page(self) -> bool:
+        """True when a page follows the current one."""
+        return bool(self.page_size) and (self.page_offset + 1) * self.page_size < self.items_count
 
     def __len__(self) -> int:
-        return self.total_pages_count
+        """The number of matching annotations, as the SDK's ``len(pages)``."""
+        return self.items_count
 
-    def __iter__(self) -> Iterator[list[Annotation]]:
+    # ---- the current page -------------------------------------------------------------
+    @property
+    def items(self) -> EntityList:
+        """The annotations of the current page (``page_offset``)."""
+        if self._items is None:
+            self.go_to_page(self.page_offset)
+        return self._items
+
+    def go_to_page(self, page: int = 0) -> None:
+        """Make *page* (0-based) the current page."""
+        if not isinstance(page, int) or isinstance(page, bool) or page < 0:
+            raise InvalidInputError(f"a page number is a whole number >= 0, not {page!r}")
+        self.page_offset = page
+        size = self.page_size
+        self._items = EntityList(self._read(self._ordered().offset(page * size).limit(size)) if size else [])
+
+    def next_page(self) -> None:
+        """Move to the next page."""
+        self.go_to_page(self.page_offset + 1)
+
+    def prev_page(self) -> None:
+        """Move to the previous page."""
+        if self.page_offset == 0:
+            raise InvalidInputError("already on the first page")
+        self.go_to_page(self.page_offset - 1)
+
+    def __getitem__(self, page: int) -> EntityList:
+        """Page number *page*, which becomes the current page (as the SDK's ``pages[n]``)."""
+        self.go_to_page(page)
+        return self._items
+
+    # ---- iterating --------------------------------------------------------------------
+    def _keyset(self) -> bool:
+        return not self._query.sort
+
+    def _ordered(self):
+        t = AnnotationRow.__table__
+        return self._stmt.order_by(None).order_by(t.c.id) if self._keyset() else self._stmt
+
+    def _read(self, q) -> list[Annotation]:
         from dsdesk.api.annotation_upload import recipe_tags
 
+        with self._cat.db.session() as s:
+            ids = [r.id for r in s.execute(q)]
+            if not ids:
+                return []
+            rows = {r.id: r for r in s.execute(select(AnnotationRow).where(AnnotationRow.id.in_(ids))).scalars()}
+            tags = recipe_tags(s, self._dataset_id)
+            return [Annotation._from_row(rows[i], self._cat, tags) for i in ids if i in rows]
+
+    def __iter__(self) -> Iterator[EntityList]:
+        """Pages from ``page_offset`` on; without a sort each page continues after the last
+        id of the previous one (keyset), so late pages cost what the first does."""
         t = AnnotationRow.__table__
-        keyset = not self._query.sort
-        base = self._stmt.order_by(None).order_by(t.c.id) if keyset else self._stmt
+        size = self.page_size or MAX_PAGE_SIZE  # count-only: iterate in full pages, as the SDK
+        base = self._ordered()
         page_no, last_id = self.page_offset, None
         while True:
-            with self._cat.db.session() as s:
-                if keyset:
-                    q = base if last_id is not None else base.offset(page_no * self.page_size)
-                    if last_id is not None:
-                        q = q.where(t.c.id > last_id)
-                else:
-                    q = base.offset(page_no * self.page_size)
-                ids = [r.id for r in s.execute(q.limit(self.page_size))]
-                if not ids:
-                    return
-                rows = {r.id: r for r in s.execute(select(AnnotationRow).where(AnnotationRow.id.in_(ids))).scalars()}
-                tags = recipe_tags(s, self._dataset_id)
-                page = [Annotation._from_row(rows[i], self._cat, tags) for i in ids if i in rows]
-            yield page
-            if len(ids) < self.page_size:
+            if self._keyset() and last_id is not None:
+                q = base.where(t.c.id > last_id)
+            else:
+                q = base.offset(page_no * size)
+            page = self._read(q.limit(size))
+            if not page:
                 return
-            page_no, last_id = page_no + 1, ids[-1]
+            yield EntityList(page)
+            if len(page) < size:
+                return
+            page_no, last_id = page_no + 1, page[-1].id
 
     def all(self) -> Iterator[Annotation]:
         """Every matching annotation, page by page."""

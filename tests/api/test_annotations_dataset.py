@@ -148,3 +148,17 @@ def test_a_bad_annotation_after_written_chunks_rolls_the_whole_upload_back(ds, m
     ds = ds.refresh()
     assert (ds.annotations_count, ds.annotated_count) == (0, 0) and item.annotations.list() == []
     assert len(item.annotations.upload(batch[:5])) == 5  # and the catalog takes the next upload
+
+
+def test_annotation_pages_have_the_items_pages_surface(ds):
+    _items(ds)[0].annotations.upload([dd.Box(k, 0, k + 1, 1, label="car") for k in range(5)])
+    pages = ds.annotations.list(page_size=2)
+    assert len(pages) == 5 and pages.has_next_page
+    assert [a.left for a in pages.items] == [0, 1]
+    pages.next_page()
+    assert [a.left for a in pages.items] == [2, 3]
+    assert [a.left for a in pages[2]] == [4] and not pages.has_next_page
+    pages.prev_page()
+    assert pages.page_offset == 1
+    counted = ds.annotations.list(page_size=0)
+    assert counted.items_count == 5 and counted.items == [] and counted.total_pages_count == 0
