@@ -15,6 +15,13 @@ from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.formats.model import ExportReport, ImportReport
 
 
+def formats() -> list[tuple[str, str]]:
+    """``(name, label)`` of every annotation format, for the CLI's choices and the dialog."""
+    from dsdesk.formats import REGISTRY
+
+    return [(m.NAME, m.LABEL) for m in REGISTRY.values()]
+
+
 def import_annotations_job(ctx, dataset_id: int, path: str, fmt: str, skip_bad: bool = False,
                            with_images: bool = True) -> ImportReport:
     """Job: import the annotations at *path* (a file or a folder) in format *fmt* into

@@ -328,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     from dsdesk.cli import versioning_cmds  # clone, merge, snapshot, rollback, diff, gc
 
     versioning_cmds.register(command)
+    from dsdesk.cli import format_cmds  # import, export
+
+    format_cmds.register(command)
+    from dsdesk.cli import catalog_cmds  # catalog copy
+
+    catalog_cmds.register(command)
     return p
 
 
