@@ -132,6 +132,8 @@ class Items:
             single = not isinstance(local_path, (list, tuple)) and not _is_dataframe(local_path)
             out: list[Item] = []
             with staged(local_path, remote_path, remote_name, item_metadata, item_description, file_types) as batches:
+                for b in batches:  # every batch checked before the first is uploaded
+                    _user_area(b["item_metadata"])
                 for b in batches:
                     got = self._upload_paths(b["local_path"], b["remote_path"], b["remote_name"], b["item_metadata"],
                                              overwrite, b["file_types"], b["item_description"], raise_on_error,
@@ -154,8 +156,7 @@ class Items:
         from dsdesk.api import jobs
         from dsdesk.transfer.upload import is_single_file
 
-        meta = item_metadata or {}
-        user = meta.get("user", {}) if set(meta) <= {"user", "system"} else meta
+        user = _user_area(item_metadata)
         # The job plans the upload before it writes: a missing path fails with nothing written.
         ids = self._cat.run(jobs.upload(self._ds.id, local_path, remote_path, remote_name, file_types,
                                         user_metadata=user, overwrite=overwrite, description=item_description,
@@ -272,6 +273,19 @@ class Items:
         with self._cat.db.session(write=True) as s:
             writable_dataset(s, self._ds.id, "change metadata in")
             return bulk_update_user_metadata(s, self._ds.id, filters, update_values)
+
+
+def _user_area(item_metadata) -> dict:
+    """The user metadata an upload's *item_metadata* gives: its ``user`` area in Dataloop's
+    shape (``{"user": {...}}``), or a plain dict as the user area itself."""
+    meta = item_metadata or {}
+    if not isinstance(meta, dict):
+        raise InvalidInputError(f"item_metadata must be a dict, not {type(meta).__name__}")
+    if "user" in meta or "system" in meta:
+        # Dataloop's shape: a key beside the two areas would be lost - refused.
+        check_metadata_areas(meta, "the uploaded items")
+        return meta.get("user") or {}
+    return meta
 
 
 def _upload_annotations_file(item: Item, path) -> None:

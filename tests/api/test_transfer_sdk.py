@@ -143,3 +143,29 @@ def test_download_annotation_options_json_only(three, tmp_path):
 def test_dataset_download_takes_file_types(three, tmp_path):
     three.download(local_path=str(tmp_path / "d"), file_types=[".png"])
     assert sorted(p.name for p in (tmp_path / "d").rglob("*") if p.is_file()) == ["y.png"]
+
+
+def test_item_metadata_beside_the_user_area_is_refused_with_nothing_written(dataset):
+    # It was stored whole as the user area ({"user": {...}, "origin": ...} under metadata['user']).
+    with pytest.raises(dsdesk.InvalidInputError, match=r"metadata\['origin'\]"):
+        dataset.items.upload(local_path=_jpeg(), remote_name="a.jpg",
+                             item_metadata={"user": {"k": 1}, "origin": "cam"})
+    assert _paths(dataset) == []
+    plain = dataset.items.upload(local_path=_jpeg(), remote_name="b.jpg", item_metadata={"k": 2})
+    assert plain.metadata["user"] == {"k": 2}  # a plain dict is the user area, as before
+
+
+def test_dataset_metadata_beside_the_user_area_is_refused(dataset):
+    dataset.metadata["origin"] = "import"
+    with pytest.raises(dsdesk.InvalidInputError, match=r"metadata\['origin'\]"):
+        dataset.update()
+    assert "origin" not in dataset.refresh().metadata
+
+
+def test_a_bad_dataframe_row_writes_nothing(dataset, tmp_path):
+    src = str(make_image(tmp_path / "f.jpg"))
+    df = pd.DataFrame([{"local_path": src, "remote_name": "ok.jpg", "item_metadata": {"user": {"k": 1}}},
+                       {"local_path": src, "remote_name": "bad.jpg", "item_metadata": {"user": {}, "x": 1}}])
+    with pytest.raises(dsdesk.InvalidInputError, match=r"metadata\['x'\]"):
+        dataset.items.upload(local_path=df)
+    assert _paths(dataset) == []
