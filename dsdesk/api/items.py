@@ -124,32 +124,48 @@ class Items:
         others were uploaded.
         """
         from dsdesk.api.upload_sources import needs_staging, staged
+        from dsdesk.transfer.upload import is_single_file
 
         with self._cat.db.session() as s:
             writable_dataset(s, self._ds.id, "upload to")
-        if needs_staging(local_path):
-            # bytes, buffers, arrays, a DataFrame: staged as files, then uploaded as paths
-            single = not isinstance(local_path, (list, tuple)) and not _is_dataframe(local_path)
-            out: list[Item] = []
-            with staged(local_path, remote_path, remote_name, item_metadata, item_description, file_types) as batches:
-                for b in batches:  # every batch checked before the first is uploaded
-                    _user_area(b["item_metadata"])
-                for b in batches:
-                    got = self._upload_paths(b["local_path"], b["remote_path"], b["remote_name"], b["item_metadata"],
-                                             overwrite, b["file_types"], b["item_description"], raise_on_error,
-                                             on_event)
-                    if b["local_annotations_path"] is not None and isinstance(got, Item):
-                        _upload_annotations_file(got, b["local_annotations_path"])
-                    out.extend(got if isinstance(got, list) else [got])
-            return out[0] if single and out and not return_as_list else EntityList(out)
+        staging = needs_staging(local_path)
+        single = not isinstance(local_path, (list, tuple)) and not _is_dataframe(local_path)
+        if local_annotations_path is not None and not (single if staging else is_single_file(local_path)):
+            raise InvalidInputError("local_annotations_path goes with the upload of one file (for many, a "
+                                    "DataFrame with a local_annotations_path per row)")
+        if staging:
+            # bytes, buffers, arrays, a DataFrame: staged as files, then uploaded in one job
+            with staged(local_path, remote_path, remote_name, item_metadata, item_description, file_types) as rows:
+                if local_annotations_path is not None:
+                    rows[0]["local_annotations_path"] = local_annotations_path
+                out = self._upload_rows(rows, overwrite, raise_on_error, on_event)
+            return out[0] if single and out and not return_as_list else out
         got = self._upload_paths(local_path, remote_path, remote_name, item_metadata, overwrite, file_types,
                                  item_description, raise_on_error, on_event)
         if local_annotations_path is not None:
-            if not isinstance(got, Item):
-                raise InvalidInputError("local_annotations_path goes with the upload of one file (for many, a "
-                                        "DataFrame with a local_annotations_path per row)")
             _upload_annotations_file(got, local_annotations_path)
         return EntityList([got]) if return_as_list and isinstance(got, Item) else got
+
+    def _upload_rows(self, rows, overwrite, raise_on_error, on_event) -> EntityList:
+        """Upload staged rows (see :func:`dsdesk.api.upload_sources.staged`) as one job, then
+        each row's ``local_annotations_path`` onto its item.  Every row is checked first."""
+        from dsdesk.api import jobs
+
+        entries = []
+        for r in rows:
+            if r["local_annotations_path"] is not None and not os.path.isfile(os.fspath(r["local_path"])):
+                raise InvalidInputError(f"local_annotations_path goes with a file, not {r['local_path']}")
+            entries.append({"local_path": r["local_path"], "remote_path": r["remote_path"] or "/",
+                            "remote_name": r["remote_name"], "file_types": r["file_types"],
+                            "user_metadata": _user_area(r["item_metadata"]), "description": r["item_description"]})
+        ids = self._cat.run(jobs.upload_entries(self._ds.id, entries, overwrite=overwrite,
+                                                raise_on_error=raise_on_error), on_event=on_event)
+        for r, e in zip(rows, entries, strict=True):
+            if r["local_annotations_path"] is not None:
+                name = e["remote_name"] or os.path.basename(os.fspath(e["local_path"]))
+                _upload_annotations_file(self.get(filepath=paths.join(paths.normalize_dir(e["remote_path"]), name)),
+                                         r["local_annotations_path"])
+        return EntityList(self._get_many(ids))
 
     def _upload_paths(self, local_path, remote_path, remote_name, item_metadata, overwrite, file_types,
                       item_description, raise_on_error, on_event):

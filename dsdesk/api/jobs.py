@@ -184,6 +184,25 @@ def upload(dataset_id, local_path, remote_path: str = "/", remote_name: str | No
                    changes={"datasets", "folders", "items"}, in_process=True)
 
 
+def upload_entries(dataset_id, entries, overwrite: bool = False, raise_on_error: bool = True,
+                   title: str | None = None) -> JobSpec:
+    """Upload many files that each have their own target folder, name, user metadata and
+    description (the rows of a DataFrame upload) as one job; *entries* are dicts with
+    ``local_path``, ``remote_path``, ``remote_name``, ``file_types``, ``user_metadata``,
+    ``description``.  Its result is the items' ids."""
+    from dsdesk.transfer.upload import upload_entries_job
+
+    ds = _id(dataset_id, "the dataset")
+    rows = [{k: e.get(k) for k in ("local_path", "remote_path", "remote_name", "file_types", "user_metadata",
+                                   "description")} for e in entries]
+    for r in rows:
+        r["local_path"] = str(r["local_path"])
+    return JobSpec("upload", title or f"Upload {len(rows)} row(s)", upload_entries_job, (ds, rows),
+                   {"overwrite": overwrite, "raise_on_error": raise_on_error}, dataset_id=ds,
+                   spec={"dataset_id": ds, "entries": rows, "overwrite": overwrite},
+                   changes={"datasets", "folders", "items"}, in_process=True)
+
+
 def download(dataset_id, local_path, filters=None, to_items_folder: bool = True, annotation_options=None,
              overwrite: bool = False, title: str | None = None) -> JobSpec:
     """Download a dataset's binaries (those *filters* selects) under *local_path*."""
@@ -323,6 +342,9 @@ def resume(kind: str, spec: dict) -> JobSpec:
         if kind == "sync":
             return sync(ds, dry_run=bool(spec.get("dry_run")), delete_missing=bool(spec.get("delete_missing")),
                         restore_deleted=bool(spec.get("restore_deleted")), title=f"Resume sync of dataset {ds}")
+        if "entries" in spec:
+            return upload_entries(ds, spec["entries"], overwrite=bool(spec.get("overwrite")),
+                                  title=f"Resume upload of {len(spec['entries'])} row(s)")
         return upload(ds, spec["local_path"], spec.get("remote_path") or "/", remote_name=spec.get("remote_name"),
                       file_types=spec.get("file_types"), user_metadata=spec.get("user_metadata"),
                       overwrite=bool(spec.get("overwrite")), description=spec.get("description"),

@@ -10,7 +10,7 @@
 
 Each buffer or array is written to a temporary file named as the item will be, and the
 files go through the ordinary upload job (so probing, storage and the catalog write are
-the same as for paths); the temporary files are removed afterwards.  What cannot be
+the same as for paths), all of them in one job; the temporary files are removed afterwards.  What cannot be
 uploaded - links (``dd.UrlLink``, ``http(s)://`` addresses) and ``external://`` keys - is
 refused with an error that names the alternative, before anything is written.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
 import os
 import posixpath
@@ -146,10 +145,10 @@ def _row_batches(df) -> list[dict[str, Any]]:
 @contextlib.contextmanager
 def staged(local_path, remote_path: str, remote_name, item_metadata, item_description,
            file_types) -> Iterator[list[dict[str, Any]]]:
-    """The uploads *local_path* stands for, as keyword sets of path uploads
-    (``local_path`` a path, ``remote_path``, ``remote_name``, ``item_metadata``,
-    ``item_description``, ``file_types``), with buffers and arrays written to temporary
-    files that live until the block ends."""
+    """The uploads *local_path* stands for, one per element or row (``local_path`` a path,
+    ``remote_path``, ``remote_name``, ``item_metadata``, ``item_description``, ``file_types``,
+    ``local_annotations_path``), with buffers and arrays written to temporary files that
+    live until the block ends."""
     if is_instance_of(local_path, "pandas", "DataFrame"):
         wanted = _row_batches(local_path)
     else:
@@ -171,20 +170,6 @@ def staged(local_path, remote_path: str, remote_name, item_metadata, item_descri
             w["local_path"], w["remote_name"], sub = _stage_one(folder, n, w["local_path"], w["remote_name"])
             if sub:
                 w["remote_path"] = posixpath.join(w["remote_path"] or "/", sub)
-        yield _grouped(wanted)
+        yield wanted
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _grouped(wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # Uploads that differ only by their file go as one job (one list of paths).
-    groups: dict[str, dict[str, Any]] = {}
-    for w in wanted:
-        if w["remote_name"] is not None or w["local_annotations_path"] is not None:
-            groups[f"single-{len(groups)}"] = w
-            continue
-        key = json.dumps([w["remote_path"], w["item_metadata"], w["item_description"], w["file_types"]],
-                         sort_keys=True, default=str)
-        g = groups.setdefault(key, {**w, "local_path": []})
-        g["local_path"].append(w["local_path"])
-    return list(groups.values())

@@ -30,6 +30,8 @@ class UploadPlan:
 
     files: list[tuple[str, str, str]] = field(default_factory=list)
     single: bool = False
+    #: Per file (index-aligned with *files*), when each has its own: (user metadata, description).
+    per_file: list[tuple[dict | None, str | None]] = field(default_factory=list)
 
 
 def _wanted(name: str, file_types) -> bool:
@@ -72,6 +74,31 @@ def plan_upload(local_path, remote_path: str = "/", remote_name: str | None = No
             raise InvalidPathError(f"two files would be uploaded to {paths.join(d, n)}")
         seen.add((d, n))
     return plan
+
+
+def plan_entries(entries) -> UploadPlan:
+    """One plan for many uploads that each have their own target and metadata (the rows of a
+    DataFrame upload): *entries* are dicts with ``local_path``, ``remote_path``,
+    ``remote_name``, ``file_types``, ``user_metadata`` and ``description``.  Checked whole
+    before anything is written, as :func:`plan_upload`."""
+    plan = UploadPlan()
+    seen: set[tuple[str, str]] = set()
+    for e in entries:
+        part = plan_upload(e["local_path"], e.get("remote_path") or "/", e.get("remote_name"), e.get("file_types"))
+        for f in part.files:
+            if f[1:] in seen:
+                raise InvalidPathError(f"two files would be uploaded to {paths.join(f[1], f[2])}")
+            seen.add(f[1:])
+            plan.per_file.append((e.get("user_metadata"), e.get("description")))
+        plan.files.extend(part.files)
+    if not plan.files and not entries:
+        raise InvalidInputError("nothing to upload: no rows")
+    return plan
+
+
+def upload_entries_job(ctx, dataset_id: int, entries, overwrite: bool = False, raise_on_error: bool = True) -> list[int]:
+    """Job: :func:`plan_entries` then :func:`upload_job`; returns the item ids."""
+    return upload_job(ctx, dataset_id, plan_entries(entries), overwrite=overwrite, raise_on_error=raise_on_error)
 
 
 def _add(plan: UploadPlan, src: str, base: str, name: str | None, file_types) -> None:
@@ -141,7 +168,8 @@ def upload_job(ctx, dataset_id: int, plan: UploadPlan, user_metadata: dict | Non
     for start in range(0, total, COMMIT_EVERY):
         ctx.check_cancelled()
         records = []
-        for local, d, n in plan.files[start:start + COMMIT_EVERY]:
+        for i, (local, d, n) in enumerate(plan.files[start:start + COMMIT_EVERY], start):
+            meta_user, desc = plan.per_file[i] if plan.per_file else (user_metadata, description)
             try:
                 key = None if row.kind == "internal" else "/".join(p for p in (prefix, paths.join(d, n).lstrip("/")) if p)
                 stored = driver.put_file(local, key)
@@ -153,8 +181,8 @@ def upload_job(ctx, dataset_id: int, plan: UploadPlan, user_metadata: dict | Non
             records.append(Record(dir=d, name=n, storage_key=stored.storage_key, size=stored.size,
                                   etag=stored.etag, content_hash=stored.content_hash, mimetype=info["mimetype"],
                                   width=info["width"], height=info["height"],
-                                  meta_user=dict(user_metadata or {}),
-                                  meta_system={"originalname": os.path.basename(local)}, description=description))
+                                  meta_user=dict(meta_user or {}),
+                                  meta_system={"originalname": os.path.basename(local)}, description=desc))
         with db.session(write=True) as s:
             ingest(s, dataset_id, driver_id, records, mode="overwrite" if overwrite else "skip", collect_ids=False)
             stats.refresh(s, dataset_id)

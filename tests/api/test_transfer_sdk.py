@@ -169,3 +169,29 @@ def test_a_bad_dataframe_row_writes_nothing(dataset, tmp_path):
     with pytest.raises(dsdesk.InvalidInputError, match=r"metadata\['x'\]"):
         dataset.items.upload(local_path=df)
     assert _paths(dataset) == []
+
+
+def test_dataframe_rows_go_as_one_resumable_job(dataset, tmp_path, catalog):
+    from dsdesk.api import jobs
+
+    src = str(make_image(tmp_path / "f.jpg"))
+    df = pd.DataFrame([{"local_path": src, "remote_path": f"/r{i % 2}", "remote_name": f"i{i}.jpg",
+                        "item_metadata": {"user": {"i": i}}} for i in range(6)])
+    before = len(catalog.jobs())
+    got = dataset.items.upload(local_path=df)
+    assert len(catalog.jobs()) == before + 1
+    assert sorted((i.filename, i.metadata["user"]["i"]) for i in got)[:2] == [("/r0/i0.jpg", 0), ("/r0/i2.jpg", 2)]
+    spec = jobs.upload_entries(dataset.id, [{"local_path": src, "remote_path": "/again", "remote_name": "x.jpg",
+                                             "user_metadata": {"k": 1}}]).spec
+    resumed = jobs.resume("upload", spec)
+    assert catalog.run(resumed) and dataset.items.get(filepath="/again/x.jpg").metadata["user"] == {"k": 1}
+
+
+def test_annotations_file_with_many_files_is_refused_before_writing(dataset, tmp_path):
+    files = [str(make_image(tmp_path / n)) for n in ("a.jpg", "b.jpg")]
+    (tmp_path / "a.json").write_text('{"annotations": []}')
+    with pytest.raises(dsdesk.InvalidInputError, match="one file"):
+        dataset.items.upload(local_path=files, local_annotations_path=str(tmp_path / "a.json"))
+    assert _paths(dataset) == []
+    one = dataset.items.upload(local_path=_jpeg(), remote_name="c.jpg", local_annotations_path=str(tmp_path / "a.json"))
+    assert one.filename == "/c.jpg"
