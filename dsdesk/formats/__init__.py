@@ -12,10 +12,10 @@ from __future__ import annotations
 from types import ModuleType
 
 from dsdesk.errors import InvalidInputError
-from dsdesk.formats import coco, dataloop_json, voc, yolo
+from dsdesk.formats import coco, cvat, dataloop_json, voc, yolo
 
 #: Format name -> module.
-REGISTRY: dict[str, ModuleType] = {m.NAME: m for m in (dataloop_json, coco, yolo, voc)}
+REGISTRY: dict[str, ModuleType] = {m.NAME: m for m in (dataloop_json, coco, yolo, voc, cvat)}
 #: Other names users type for a format.
 ALIASES = {"dataloop": "json", "ultralytics": "yolo", "pascal_voc": "voc", "pascal-voc": "voc"}
 

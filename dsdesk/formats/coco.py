@@ -19,6 +19,7 @@ one on a million boxes: /work/shared/FORMATS-FIGURES.md).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -33,6 +34,7 @@ LABEL = "COCO instances (JSON)"
 #: Pixels a box may stick out of its image before it is refused (rounding in real files).
 EDGE_TOLERANCE = 1.0
 _SPLIT_PREFIXES = ("instances_", "person_keypoints_", "captions_")
+_NUM = frozenset({int, float})
 _GENERIC_STEMS = {"_annotations", "annotations", "instances", "instances_default", "labels", "coco"}
 
 
@@ -109,7 +111,25 @@ def read_file(file: Path, root: Path, skip_bad: bool, out: Parsed, doc: Any) -> 
         name = check_relative(im["file_name"], file, where)
         entries[im["id"]] = Entry(name, [], int(w) if w else None, int(h) if h else None, folder,
                                   source=f"{file.name}: image {im['id']} ({name})")
+    t = EDGE_TOLERANCE
     for i, a in enumerate(anns):
+        # The bulk case, a plain box inside its image, read inline (a million of them are
+        # most of an import); anything else takes the checked path, which names what is wrong.
+        if type(a) is dict and not a.get("segmentation") and not a.get("keypoints"):
+            entry, cat, bbox = entries.get(a.get("image_id")), cats.get(a.get("category_id")), a.get("bbox")
+            if entry is not None and cat is not None and type(bbox) is list and len(bbox) == 4:
+                x, y, bw, bh = bbox
+                if type(x) in _NUM and type(y) in _NUM and type(bw) in _NUM and type(bh) in _NUM and bw >= 0 \
+                        and bh >= 0 and math.isfinite(x + y + bw + bh):
+                    r, b, w, h = x + bw, y + bh, entry.width, entry.height
+                    if x >= -t and y >= -t and (w is None or r <= w + t) and (h is None or b <= h + t):
+                        box = {"type": "box", "label": cat["label"],
+                               "coordinates": [{"x": x, "y": y, "z": 0}, {"x": r, "y": b, "z": 0}]}
+                        attrs = a.get("attributes")
+                        if attrs and type(attrs) is dict:
+                            box["attributes"] = attrs
+                        entry.annotations.append(box)
+                        continue
         where = f"annotations[{i}]" + (f" (id {a.get('id')})" if isinstance(a, dict) and "id" in a else "")
         try:
             entry = _annotation(a, entries, cats, file, where)

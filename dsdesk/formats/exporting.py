@@ -13,7 +13,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import Text, select, type_coerce
 
 from dsdesk.catalog.models import Annotation, Blob, Driver, Item, Label
 from dsdesk.catalog.models import Dataset as DatasetRow
@@ -24,9 +25,20 @@ PAGE = 5000
 Progress = Callable[[int, int | None, str], None]
 
 
+def _raw(col):
+    """*col* read as the database's text, not through SQLAlchemy's per-row ``json.loads``:
+    the export decodes it with orjson (a million annotations' JSON took 2 s the other way)."""
+    return type_coerce(col, Text)
+
+
+def _decoded(v):
+    """A JSON column's value: text from SQLite (decoded here), already a value from PostgreSQL."""
+    return orjson.loads(v) if isinstance(v, str) else v
+
+
 def _ann_json(t, label, coordinates, attributes, meta) -> dict:
-    return {"type": t, "label": label, "coordinates": coordinates, "attributes": attributes or {},
-            "metadata": meta or {"system": {}, "user": {}}}
+    return {"type": t, "label": label, "coordinates": _decoded(coordinates),
+            "attributes": _decoded(attributes) or {}, "metadata": _decoded(meta) or {"system": {}, "user": {}}}
 
 
 def load_items(session, dataset_id: int, filters=None, progress: Progress | None = None) -> list[ExportItem]:
@@ -37,18 +49,18 @@ def load_items(session, dataset_id: int, filters=None, progress: Progress | None
     items: dict[int, ExportItem] = {}
     last = 0
     while True:
-        rows = session.execute(select(Item.id, Item.dir, Item.name, Blob.width, Blob.height, Item.meta_user)
+        rows = session.execute(select(Item.id, Item.dir, Item.name, Blob.width, Blob.height, _raw(Item.meta_user))
                                .join(Blob, Blob.id == Item.blob_id)
                                .where(Item.id.in_(ids), Item.id > last).order_by(Item.id).limit(PAGE)).all()
         if not rows:
             break
         for r in rows:
-            items[r[0]] = ExportItem(r[0], r[1], r[2], r[3], r[4], [], {"user": r[5] or {}})
+            items[r[0]] = ExportItem(r[0], r[1], r[2], r[3], r[4], [], {"user": _decoded(r[5]) or {}})
         last = rows[-1][0]
         if progress:
             progress(len(items), None, f"read {len(items):,} items")
-    anns = session.execute(select(Annotation.item_id, Annotation.type, Annotation.label, Annotation.coordinates,
-                                  Annotation.attributes, Annotation.meta)
+    anns = session.execute(select(Annotation.item_id, Annotation.type, Annotation.label, _raw(Annotation.coordinates),
+                                  _raw(Annotation.attributes), _raw(Annotation.meta))
                            .where(Annotation.dataset_id == dataset_id, Annotation.item_id.in_(ids))
                            .order_by(Annotation.item_id, Annotation.id))
     for item_id, t, label, coords, attrs, meta in anns:

@@ -50,6 +50,10 @@ def _ann(t: str, label: str, coordinates: Any, attributes, metadata) -> dict:
 
 def box_corners(coordinates: Any) -> tuple[float, float, float, float]:
     """``(left, top, right, bottom)`` of a stored box's coordinates."""
+    if len(coordinates) == 2:  # two corners, the common case
+        p, q = coordinates
+        x0, y0, x1, y1 = p["x"], p["y"], q["x"], q["y"]
+        return (x0 if x0 < x1 else x1), (y0 if y0 < y1 else y1), (x1 if x0 < x1 else x0), (y1 if y0 < y1 else y0)
     pts = [c for c in coordinates if isinstance(c, dict)]
     xs, ys = [p["x"] for p in pts], [p["y"] for p in pts]
     return min(xs), min(ys), max(xs), max(ys)

@@ -47,18 +47,27 @@ class ItemIndex:
     def __init__(self, session: Session, dataset_id: int):
         self.size: dict[int, tuple[int | None, int | None]] = {}
         self.by_path: dict[str, int] = {}
-        self.by_stem: dict[str, int] = {}
         self.by_name: dict[str, int] = {}
-        self.by_name_stem: dict[str, int] = {}
+        self._stems: tuple[dict[str, int], dict[str, int]] | None = None
         rows = session.execute(select(Item.id, Item.dir, Item.name, Blob.width, Blob.height)
                                .join(Blob, Blob.id == Item.blob_id).where(Item.dataset_id == dataset_id))
+        by_name, size, by_path = self.by_name, self.size, self.by_path
         for item_id, dir_, name, w, h in rows:
-            full = dir_.rstrip("/") + "/" + name
-            self.size[item_id] = (w, h)
-            self.by_path[full] = item_id
-            _add(self.by_stem, stem(full), item_id)
-            _add(self.by_name, name, item_id)
-            _add(self.by_name_stem, stem(name), item_id)
+            size[item_id] = (w, h)
+            by_path[(dir_ if dir_ == "/" else dir_ + "/") + name] = item_id
+            by_name[name] = item_id if name not in by_name else _AMBIGUOUS
+
+    def stems(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The items by path and by name without extension (built when first needed:
+        only YOLO label files and Dataloop JSON without ``filename`` name items so)."""
+        if self._stems is None:
+            by_stem: dict[str, int] = {}
+            by_name_stem: dict[str, int] = {}
+            for full, item_id in self.by_path.items():
+                _add(by_stem, stem(full), item_id)
+                _add(by_name_stem, stem(full.rpartition("/")[2]), item_id)
+            self._stems = by_stem, by_name_stem
+        return self._stems
 
     def find(self, entry: Entry) -> int | None:
         """The id of the item *entry* is for, or None."""
@@ -73,11 +82,12 @@ class ItemIndex:
         if by_name is not None and by_name != _AMBIGUOUS:
             return by_name
         if "." not in basename(rel):  # a path without extension: YOLO label files, Dataloop JSON names
+            by_stem, by_name_stem = self.stems()
             for p in tries:
-                hit = self.by_stem.get(p)
+                hit = by_stem.get(p)
                 if hit is not None and hit != _AMBIGUOUS:
                     return hit
-            hit = self.by_name_stem.get(basename(rel))
+            hit = by_name_stem.get(basename(rel))
             if hit is not None and hit != _AMBIGUOUS:
                 return hit
         return None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from dsdesk.formats.model import FormatError
 
 
@@ -24,6 +22,7 @@ def check_relative(name: str, file, where: str) -> str:
 
 
 def stem(path: str) -> str:
-    """*path* without its last extension (``a/b.jpg`` -> ``a/b``)."""
-    p = PurePosixPath(path)
-    return str(p.with_suffix("")) if p.suffix else path
+    """*path* without its last extension (``a/b.jpg`` -> ``a/b``; ``a/.hidden`` stays)."""
+    head, slash, name = path.rpartition("/")
+    base, dot, _ = name.rpartition(".")
+    return head + slash + base if dot and base else path
