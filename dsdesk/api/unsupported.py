@@ -17,6 +17,8 @@ class NotSupportedError(DsdeskError, AttributeError):
 
 _NO_SERVER = "dsdesk has no server or account: open a catalog with dd.open_catalog(path) instead"
 _NO_PLATFORM = "dsdesk curates datasets; it has no {what} (Dataloop's platform services)"
+_FORMATS = ("conversion is dataset.export(local_path, format=...) and dataset.import_annotations(path, format=...) "
+            "with format 'json' (Dataloop), 'coco', 'yolo', 'voc' or 'cvat'")
 _LINKS = ("dsdesk stores the binaries it catalogs: download the file and upload it, or register a driver on "
           "the bucket and dataset.sync()")
 
@@ -34,8 +36,8 @@ MODULE = {
     "integrations": ("integrations hold secrets, which dsdesk never stores: give a driver a credentials reference "
                      "(project.drivers.create(..., credentials='env:NAME' / 'profile:NAME' / 'keyring:...'))"),
     "ontologies": "labels live in the dataset's recipe: dataset.recipe, dataset.add_label(...), dd.recipes",
-    "Converter": "format conversion is not part of the dtlpy API here: use dataset.download(annotation_options='json')",
-    "AnnotationFormat": "format conversion is not part of the dtlpy API here: use dataset.download(annotation_options='json')",
+    "Converter": _FORMATS,
+    "AnnotationFormat": _FORMATS,
     "LinkItem": "link items are not supported; " + _LINKS,
     "ModalityTypeEnum": "modalities (linked views of an item) are not supported",
     **{n: ("video, audio, text and 3D annotation types are not supported (dsdesk curates images): use dd.Box, "
@@ -51,9 +53,8 @@ ENTITY_CLONE = ("cloning single items is not supported: dataset.clone(filters=dd
 
 #: Entity attributes: ``(class name, attribute) -> message``.
 ENTITY = {
-    ("Dataset", "export"): "export is not supported: dataset.download(local_path, annotation_options='json') writes "
-                           "the binaries and Dataloop-shaped annotation JSON",
-    ("Datasets", "export"): "export through the repository is not supported: dataset.download(local_path, "
+    ("Datasets", "export"): "export through the repository is not supported: dataset.export(local_path, format=...) "
+                            "writes a format (json, coco, yolo, voc, cvat); dataset.download(local_path, "
                             "annotation_options='json') writes the binaries and Dataloop-shaped annotation JSON",
     ("Dataset", "collections"): "collections are not supported: tag items in metadata['user'] "
                                 "(items.update(filters, update_values={'collection': 'name'})) and filter on it",
@@ -67,10 +68,8 @@ ENTITY = {
     ("Item", "assign_collection"): "collections are not supported: tag items in metadata['user']",
     ("Item", "resolved_stream"): "items have no URL: item.open() or item.download(save_locally=False)",
     ("Item", "stream"): "items have no URL: item.open() or item.download(save_locally=False)",
-    ("Dataset", "download_annotations"): "use dataset.download(local_path, annotation_options='json'), which "
-                                         "writes json/<path>.json beside the binaries",
-    ("Dataset", "upload_annotations"): "upload per item: item.annotations.upload(dd.AnnotationCollection"
-                                       ".from_json_file(path)), or items.upload(..., local_annotations_path=...)",
+    ("Dataset", "upload_annotations"): "dataset.import_annotations(path, format='json') reads Dataloop JSON (and "
+                                       "coco, yolo, voc, cvat)",
     ("Items", "clone"): ENTITY_CLONE,
     ("Items", "update_status"): "set statuses per item: item.update_status(status, task=...)",
     ("Items", "open_in_web"): "dsdesk has no web view",
