@@ -50,6 +50,11 @@ DATASET_ACTIONS: tuple[ActionDef, ...] = (
     ActionDef("snapshot", "Snapshot", "snapshot", "Ctrl+Shift+S"),
     ActionDef("rollback", "Rollback to…", "rollback", "Ctrl+Shift+R", maximum=1),
     ActionDef("diff", "Diff with…", "diff", "Ctrl+Shift+D", maximum=1, separator_after=True),
+    ActionDef("import_annotations", "Import annotations…", "upload", "Ctrl+Shift+I", maximum=1,
+              status_tip="Import COCO, YOLO, Dataloop JSON, Pascal VOC or CVAT annotations (with their images) "
+                         "into the selected dataset"),
+    ActionDef("export", "Export…", "download", "Ctrl+Shift+X", maximum=1, separator_after=True,
+              status_tip="Export the selected dataset's annotations as COCO, YOLO, Dataloop JSON, VOC or CVAT"),
     ActionDef("edit_recipe", "Edit labels…", "recipe", "Ctrl+Shift+E", maximum=1,
               status_tip="Edit the labels of the selected dataset's recipe: names, colours, children"),
     ActionDef("switch_recipe", "Switch recipe…", "recipe", separator_after=True),

@@ -68,6 +68,7 @@ class DatasetActionHandlers:
         self.host = host
         self.autosync = AutoSync(host.cat)
         self.last_diff_dialog = None  # the newest diff report (tests read it)
+        self.last_format_report = None  # the newest import/export report (tests read it)
 
     def run(self, name: str, dataset_ids, **kw) -> None:
         """Run the dataset action *name* on *dataset_ids* (every route ends here)."""
@@ -186,6 +187,47 @@ class DatasetActionHandlers:
                              on_success=show)
 
         self._with_snapshots(ds, ask)
+
+    # ---- formats ---------------------------------------------------------------------
+    def import_annotations(self, ids: list[int]) -> None:
+        """Import annotations (and a shipped folder's images) into the first dataset."""
+        from dsdesk.api.format_jobs import formats
+        from dsdesk.ui.dialogs.formats import FormatReportDialog, ImportDialog
+
+        h, ds = self.host, ids[0]
+        p = ImportDialog.ask(h.widget(), h.dataset_name(ds), formats())
+        if p is None:
+            return
+        title = f"Import {p.format} into {h.dataset_name(ds)}"
+
+        def show(report) -> None:
+            self.last_format_report = dlg = FormatReportDialog(h.widget(), title, report)
+            dlg.show()
+            h.reload_folders()
+
+        self._submit(api_jobs.import_annotations(ds, p.path, format=p.format, skip_bad=p.skip_bad,
+                                                 with_images=p.with_images, title=title), on_success=show)
+
+    def export(self, ids: list[int]) -> None:
+        """Export the first dataset (or its current search) in a format."""
+        from dsdesk.api.format_jobs import formats
+        from dsdesk.ui.dialogs.formats import ExportDialog, FormatReportDialog
+
+        h, ds = self.host, ids[0]
+        search = h.search_text().strip() if ds == h.current_dataset_id else ""
+        p = ExportDialog.ask(h.widget(), h.dataset_name(ds), formats(), search)
+        if p is None:
+            return
+        title = f"Export {h.dataset_name(ds)} as {p.format}"
+
+        def show(report) -> None:
+            self.last_format_report = dlg = FormatReportDialog(h.widget(), title, report)
+            dlg.show()
+
+        self._submit(api_jobs.export(ds, p.path, format=p.format, with_images=p.with_images, link=p.link,
+                                     split_by_folder=p.split_by_folder,
+                                     filters=h.current_filter() if p.scope == "search" else None, title=title),
+                     on_success=show)
 
     def switch_recipe(self, ids: list[int]) -> None:
         """Give the datasets another recipe of their project (e.g. before a merge)."""

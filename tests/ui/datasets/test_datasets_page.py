@@ -347,8 +347,8 @@ def test_row_menu_emits_dataset_actions(qtbot, page):
     ids = [page.model.dataset_id(0), page.model.dataset_id(1)]
     menu = page.row_menu(ids)
     acts = {a.data(): a for a in menu.actions() if a.data()}
-    assert set(acts) == {"clone", "merge", "snapshot", "rollback", "diff", "edit_recipe", "switch_recipe", "sync",
-                         "sync_restore", "readonly", "delete", "properties"}
+    assert set(acts) == {"clone", "merge", "snapshot", "rollback", "diff", "import_annotations", "export",
+                         "edit_recipe", "switch_recipe", "sync", "sync_restore", "readonly", "delete", "properties"}
     assert acts["merge"].isEnabled() and not acts["clone"].isEnabled()  # two selected
     assert acts["readonly"].text() == "Set read-only" and not acts["readonly"].isChecked()
     with qtbot.waitSignal(page.dataset_action_requested) as sig:
