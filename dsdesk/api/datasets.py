@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from dsdesk.api.entities_print import EntityList, PrintableEntity
+from dsdesk.api.ids import as_id
 from dsdesk.api.projects import _check_name
 from dsdesk.catalog import tree
 from dsdesk.catalog.guards import live_dataset, writable_dataset
@@ -80,11 +81,20 @@ class Datasets:
         raise entity_name("Datasets", name)
 
     def create(self, dataset_name: str, labels=None, attributes=None, driver=None, driver_id=None,
-               recipe_id: int | None = None, description: str = "", metadata: dict | None = None) -> Dataset:
+               recipe_id: int | None = None, description: str = "", metadata: dict | None = None,
+               ontology_ids=None, checkout: bool = False, expiration_options=None, index_driver=None) -> Dataset:
         """Create a master dataset on the internal store (default) or on *driver*.
 
-        A recipe is created from *labels* unless *recipe_id* names an existing one.
+        A recipe is created from *labels* unless *recipe_id* names an existing one.  The SDK's
+        *checkout* and *index_driver* are accepted and not used; *ontology_ids* and
+        *expiration_options* are refused with what to do instead.
         """
+        if ontology_ids:
+            raise InvalidInputError("ontology_ids: create the recipe with project.recipes.create(ontology_ids=...) "
+                                    "and pass its recipe_id")
+        if expiration_options is not None:
+            raise InvalidInputError("expiration_options: items never expire in dsdesk; delete them with "
+                                    "dataset.items.delete(filters=...)")
         from dsdesk.api.recipes import create_recipe
 
         name = _check_name(dataset_name, "dataset")
@@ -122,11 +132,12 @@ class Datasets:
             raise NotFoundError(f"driver {driver!r} not found in project '{self._project.name}'")
         return row.id
 
-    def get(self, dataset_name: str | None = None, dataset_id: int | None = None) -> Dataset:
-        """A live dataset by name or id."""
+    def get(self, dataset_name: str | None = None, dataset_id: int | None = None, checkout: bool = False,
+            fetch=None) -> Dataset:
+        """A live dataset by name or id (the SDK's *checkout* / *fetch* are accepted and not used)."""
         with self._cat.db.session() as s:
             if dataset_id is not None:
-                row = s.get(DatasetRow, int(dataset_id))
+                row = s.get(DatasetRow, as_id(dataset_id, "a dataset"))
                 if row is not None and row.project_id != self._project.id:
                     row = None
             elif dataset_name is not None:

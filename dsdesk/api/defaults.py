@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from dsdesk.api.entities_print import EntityList
+from dsdesk.api.ids import as_id
 from dsdesk.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class CatalogItems:
             raise InvalidInputError("dd.items.get needs item_id (a path belongs to a dataset: "
                                     "dataset.items.get(filepath=...))")
         with self._cat.db.session() as s:
-            ds = s.execute(select(ItemRow.dataset_id).where(ItemRow.id == int(item_id))).scalar()
+            ds = s.execute(select(ItemRow.dataset_id).where(ItemRow.id == as_id(item_id, "an item"))).scalar()
         if ds is None:
             raise NotFoundError(f"item {item_id!r} not found")
         return self._cat.dataset_by_id(ds).items.get(item_id=item_id)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dsdesk.api.entities_print import EntityList, PrintableEntity
+from dsdesk.api.ids import as_id
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
@@ -276,7 +277,7 @@ class Drivers:
         """A driver by name or id; NotFoundError when the project has none such."""
         with self._cat.db.session() as s:
             if driver_id is not None:
-                row = s.get(DriverRow, int(driver_id))
+                row = s.get(DriverRow, as_id(driver_id, "a driver"))
                 if row is not None and row.project_id != self._project.id:
                     row = None
             elif driver_name is not None:

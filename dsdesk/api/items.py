@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from dsdesk.api.entities_print import EntityList, PrintableEntity
+from dsdesk.api.ids import as_id
 from dsdesk.api.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PagedItems  # noqa: F401  (re-exported)
 from dsdesk.api.pages import item_columns as _item_columns
 from dsdesk.catalog import paths, stats, tree
@@ -62,12 +63,16 @@ class Items:
             live_dataset(s, self._ds.id)
         return PagedItems(self._cat, self._ds.id, filters, page_size, page_offset)
 
-    def get(self, filepath: str | None = None, item_id: int | None = None) -> Item:
-        """One item by its path (``/train/a.jpg``) or its id."""
+    def get(self, filepath: str | None = None, item_id: int | None = None, fetch=None, is_dir: bool = False) -> Item:
+        """One item by its path (``/train/a.jpg``) or its id (the SDK's *fetch* is accepted and
+        not used; folders are not items here: ``is_dir=True`` is refused, see ``folder_exists``)."""
+        if is_dir:
+            raise InvalidInputError("folders are not items in dsdesk: items.folder_exists(path), "
+                                    "dataset.directory_tree")
         with self._cat.db.session() as s:
             q = select(*_item_columns()).join(Blob, Blob.id == ItemRow.blob_id).where(ItemRow.dataset_id == self._ds.id)
             if item_id is not None:
-                q = q.where(ItemRow.id == int(item_id))
+                q = q.where(ItemRow.id == as_id(item_id, "an item"))
             elif filepath is not None:
                 d, n = paths.split_filepath(filepath)
                 q = q.where(ItemRow.dir == d, ItemRow.name == n)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from dsdesk.api.entities_print import EntityList, PrintableEntity
+from dsdesk.api.ids import as_id
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
 from dsdesk.catalog.models import Project as ProjectRow
@@ -32,7 +33,7 @@ class Projects:
     def __init__(self, catalog: Catalog):
         self._cat = catalog
 
-    def create(self, project_name: str, description: str = "") -> Project:
+    def create(self, project_name: str, description: str = "", checkout: bool = False) -> Project:
         """Create a project with its internal storage driver.  The name must be unused."""
         name = _check_name(project_name, "project")
         with self._cat.db.session(write=True) as s:
@@ -47,11 +48,12 @@ class Projects:
             s.add(DriverRow(project_id=row.id, name="internal", kind="internal"))
             return Project(self._cat, row.id, row.name, row.description)
 
-    def get(self, project_name: str | None = None, project_id: int | None = None) -> Project:
+    def get(self, project_name: str | None = None, project_id: int | None = None, checkout: bool = False,
+            fetch=None, log_error: bool = True) -> Project:
         """A project by name or id; NotFoundError when there is none."""
         with self._cat.db.session() as s:
             if project_id is not None:
-                row = s.get(ProjectRow, int(project_id))
+                row = s.get(ProjectRow, as_id(project_id, "a project"))
             elif project_name is not None:
                 row = s.execute(select(ProjectRow).where(ProjectRow.name == project_name)).scalar()
             else:

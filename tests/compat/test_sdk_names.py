@@ -76,3 +76,17 @@ def test_items_and_drivers_outside_a_dataset_say_where_to_go(catalog):
         dl.drivers.create(name="x")
     with pytest.raises(dl.exceptions.NotFound):
         dl.items.get(item_id=12345)
+
+
+def test_sdk_ids_and_keywords_are_taken_or_refused_by_name(project, dataset, item):
+    # dtlpy's ids are strings; its get/create take checkout/fetch (no effect here)
+    assert dl.projects.get(project_id=str(project.id), checkout=True, fetch=None).id == project.id
+    assert project.datasets.get(dataset_id=str(dataset.id), fetch=None).id == dataset.id
+    assert dataset.items.get(item_id=str(item.id), fetch=None).id == item.id
+    with pytest.raises(dl.DsdeskError, match="not an item id"):
+        dataset.items.get(item_id="your-item-id")
+    with pytest.raises(dl.DsdeskError, match="folders are not items"):
+        dataset.items.get(filepath="/fighting", is_dir=True)
+    with pytest.raises(dl.DsdeskError, match="items never expire"):
+        project.datasets.create(dataset_name="x", expiration_options=object())
+    assert project.datasets.create(dataset_name="y", checkout=True, index_driver="v2").name == "y"
