@@ -8,9 +8,9 @@
   ``local_annotations_path`` (a Dataloop annotations JSON file for that row's item);
 * a list of any of these (and of paths), *remote_name* then a list of the same length.
 
-Each buffer or array is written to a temporary file named as the item will be, and the
-files go through the ordinary upload job (so probing, storage and the catalog write are
-the same as for paths), all of them in one job; the temporary files are removed afterwards.  What cannot be
+Each buffer or array is written to a temporary file named as the item will be, and all the
+files go through one upload job (``jobs.upload_entries``: probing, storage and the catalog
+write are those of paths); the temporary files are removed afterwards.  What cannot be
 uploaded - links (``dd.UrlLink``, ``http(s)://`` addresses) and ``external://`` keys - is
 refused with an error that names the alternative, before anything is written.
 """
