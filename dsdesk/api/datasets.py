@@ -449,7 +449,7 @@ class Dataset(PrintableEntity):
         Raises ConflictError when someone else changed the dataset since it was read, and
         InvalidInputError, writing nothing, for metadata keys outside ``system`` / ``user``.
         """
-        from dsdesk.api.items import check_metadata_areas
+        from dsdesk.api.metadata_areas import check_metadata_areas
 
         if system_metadata:
             raise InvalidInputError("the system area of a dataset's metadata is read-only for users")

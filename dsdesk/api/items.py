@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dsdesk.api.entities_print import EntityList, PrintableEntity
 from dsdesk.api.ids import as_id
+from dsdesk.api.metadata_areas import check_metadata_areas, user_area
 from dsdesk.api.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PagedItems  # noqa: F401  (re-exported)
 from dsdesk.api.pages import item_columns as _item_columns
 from dsdesk.catalog import paths, stats, tree
@@ -128,13 +129,13 @@ class Items:
         written; files that fail (unreadable) are reported together at the end, after the
         others were uploaded.
         """
-        from dsdesk.api.upload_sources import needs_staging, staged
+        from dsdesk.api.upload_sources import is_dataframe, needs_staging, staged, upload_annotations_file
         from dsdesk.transfer.upload import is_single_file
 
         with self._cat.db.session() as s:
             writable_dataset(s, self._ds.id, "upload to")
         staging = needs_staging(local_path)
-        single = not isinstance(local_path, (list, tuple)) and not _is_dataframe(local_path)
+        single = not isinstance(local_path, (list, tuple)) and not is_dataframe(local_path)
         if local_annotations_path is not None and not (single if staging else is_single_file(local_path)):
             raise InvalidInputError("local_annotations_path goes with the upload of one file (for many, a "
                                     "DataFrame with a local_annotations_path per row)")
@@ -148,13 +149,14 @@ class Items:
         got = self._upload_paths(local_path, remote_path, remote_name, item_metadata, overwrite, file_types,
                                  item_description, raise_on_error, on_event)
         if local_annotations_path is not None:
-            _upload_annotations_file(got, local_annotations_path)
+            upload_annotations_file(got, local_annotations_path)
         return EntityList([got]) if return_as_list and isinstance(got, Item) else got
 
     def _upload_rows(self, rows, overwrite, raise_on_error, on_event) -> EntityList:
         """Upload staged rows (see :func:`dsdesk.api.upload_sources.staged`) as one job, then
         each row's ``local_annotations_path`` onto its item.  Every row is checked first."""
         from dsdesk.api import jobs
+        from dsdesk.api.upload_sources import upload_annotations_file
 
         entries = []
         for r in rows:
@@ -162,13 +164,13 @@ class Items:
                 raise InvalidInputError(f"local_annotations_path goes with a file, not {r['local_path']}")
             entries.append({"local_path": r["local_path"], "remote_path": r["remote_path"] or "/",
                             "remote_name": r["remote_name"], "file_types": r["file_types"],
-                            "user_metadata": _user_area(r["item_metadata"]), "description": r["item_description"]})
+                            "user_metadata": user_area(r["item_metadata"]), "description": r["item_description"]})
         ids = self._cat.run(jobs.upload_entries(self._ds.id, entries, overwrite=overwrite,
                                                 raise_on_error=raise_on_error), on_event=on_event)
         for r, e in zip(rows, entries, strict=True):
             if r["local_annotations_path"] is not None:
                 name = e["remote_name"] or os.path.basename(os.fspath(e["local_path"]))
-                _upload_annotations_file(self.get(filepath=paths.join(paths.normalize_dir(e["remote_path"]), name)),
+                upload_annotations_file(self.get(filepath=paths.join(paths.normalize_dir(e["remote_path"]), name)),
                                          r["local_annotations_path"])
         return EntityList(self._get_many(ids))
 
@@ -177,7 +179,7 @@ class Items:
         from dsdesk.api import jobs
         from dsdesk.transfer.upload import is_single_file
 
-        user = _user_area(item_metadata)
+        user = user_area(item_metadata)
         # The job plans the upload before it writes: a missing path fails with nothing written.
         ids = self._cat.run(jobs.upload(self._ds.id, local_path, remote_path, remote_name, file_types,
                                         user_metadata=user, overwrite=overwrite, description=item_description,
@@ -294,58 +296,6 @@ class Items:
         with self._cat.db.session(write=True) as s:
             writable_dataset(s, self._ds.id, "change metadata in")
             return bulk_update_user_metadata(s, self._ds.id, filters, update_values)
-
-
-def _user_area(item_metadata) -> dict:
-    """The user metadata an upload's *item_metadata* gives: its ``user`` area in Dataloop's
-    shape (``{"user": {...}}``), or a plain dict as the user area itself."""
-    meta = item_metadata or {}
-    if not isinstance(meta, dict):
-        raise InvalidInputError(f"item_metadata must be a dict, not {type(meta).__name__}")
-    if "user" in meta or "system" in meta:
-        # Dataloop's shape: a key beside the two areas would be lost - refused.
-        check_metadata_areas(meta, "the uploaded items")
-        return meta.get("user") or {}
-    return meta
-
-
-def _upload_annotations_file(item: Item, path) -> None:
-    """Add the annotations of a Dataloop JSON file (an item's JSON with ``annotations``, or
-    their list) to *item*."""
-    import json
-
-    try:
-        with open(os.fspath(path), encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError) as e:
-        raise InvalidInputError(f"cannot read the annotations file {path}: {e}") from e
-    annotations = data.get("annotations", []) if isinstance(data, dict) else data
-    if not isinstance(annotations, list):
-        raise InvalidInputError(f"{path} has no list of annotations")
-    if annotations:
-        item.annotations.upload(annotations)
-
-
-def _is_dataframe(value) -> bool:
-    from dsdesk.api.optional import is_instance_of
-
-    return is_instance_of(value, "pandas", "DataFrame")
-
-
-#: The areas of an entity's ``metadata`` that are stored; anything else would be lost.
-METADATA_AREAS = ("system", "user")
-
-
-def check_metadata_areas(metadata, what: str) -> None:
-    """Refuse (InvalidInputError) metadata keys outside ``system`` and ``user``, which dsdesk
-    does not store: saving would drop them silently."""
-    if not isinstance(metadata, dict):
-        raise InvalidInputError(f"the metadata of {what} must be a dict, not {type(metadata).__name__}")
-    extra = sorted(str(k) for k in metadata if k not in METADATA_AREAS)
-    if extra:
-        keys = ", ".join(f"metadata[{k!r}]" for k in extra)
-        raise InvalidInputError(f"{keys} of {what} would not be stored: dsdesk keeps metadata['user'] (yours) and "
-                                f"metadata['system']; move it to metadata['user'][{extra[0]!r}]")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import os
 import posixpath
@@ -48,7 +49,7 @@ def _is_path(value) -> bool:
 
 def needs_staging(local_path) -> bool:
     """True when *local_path* holds something other than file and folder paths."""
-    if is_instance_of(local_path, "pandas", "DataFrame"):
+    if is_dataframe(local_path):
         return True
     values = local_path if isinstance(local_path, (list, tuple)) else [local_path]
     return any(not _is_path(v) or _is_link(v) for v in values)
@@ -173,3 +174,23 @@ def staged(local_path, remote_path: str, remote_name, item_metadata, item_descri
         yield wanted
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def is_dataframe(value) -> bool:
+    """True when *value* is a pandas DataFrame (without importing pandas)."""
+    return is_instance_of(value, "pandas", "DataFrame")
+
+
+def upload_annotations_file(item, path) -> None:
+    """Add the annotations of a Dataloop JSON file (an item's JSON with ``annotations``, or
+    their list) to *item*."""
+    try:
+        with open(os.fspath(path), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise InvalidInputError(f"cannot read the annotations file {path}: {e}") from e
+    annotations = data.get("annotations", []) if isinstance(data, dict) else data
+    if not isinstance(annotations, list):
+        raise InvalidInputError(f"{path} has no list of annotations")
+    if annotations:
+        item.annotations.upload(annotations)
