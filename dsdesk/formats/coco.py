@@ -259,6 +259,18 @@ def _ann_dicts(it: ExportItem, image_id: int, cat_ids: dict[str, int], next_id: 
     for a in it.annotations:
         t, coords = a["type"], a.get("coordinates")
         cid = cat_ids.get(a.get("label"))
+        if t == "box" and cid is not None and len(coords) == 2 and not a.get("attributes"):
+            # The bulk case, a plain two-corner box, written inline.
+            p, q = coords
+            x0, y0, x1, y1 = p["x"], p["y"], q["x"], q["y"]
+            if x1 < x0:
+                x0, x1 = x1, x0
+            if y1 < y0:
+                y0, y1 = y1, y0
+            w, h = x1 - x0, y1 - y0
+            out.append({"id": next_id + len(out), "image_id": image_id, "category_id": cid, "iscrowd": 0,
+                        "bbox": [x0, y0, w, h], "area": w * h, "segmentation": []})
+            continue
         if cid is None or t not in ("box", "segment", "binary"):
             report.not_carried.append(f"{it.path}: a {t} annotation" + (
                 "" if cid is not None else f" labelled {a.get('label')!r}") + " (COCO carries boxes, polygons, masks)")

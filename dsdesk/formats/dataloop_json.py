@@ -21,6 +21,8 @@ from dsdesk.formats.paths import check_relative, stem
 
 NAME = "json"
 LABEL = "Dataloop JSON (one file per item)"
+#: The export reads the annotations' and items' metadata (the other formats write none).
+WITH_METADATA = True
 #: The fields of an annotation an import keeps; the rest (id, itemId, datasetId,
 #: createdAt, creator ...) describe where it was, not what it is.
 KEPT = ("type", "label", "coordinates", "attributes", "metadata", "description")

@@ -19,9 +19,9 @@ from sqlalchemy import Text, select, type_coerce
 from dsdesk.catalog.models import Annotation, Blob, Driver, Item, Label
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.errors import NotFoundError
+from dsdesk.formats.gcpause import no_cyclic_gc
 from dsdesk.formats.model import ExportItem, ExportReport
 
-PAGE = 5000
 Progress = Callable[[int, int | None, str], None]
 
 
@@ -36,37 +36,51 @@ def _decoded(v):
     return orjson.loads(v) if isinstance(v, str) else v
 
 
-def _ann_json(t, label, coordinates, attributes, meta) -> dict:
-    return {"type": t, "label": label, "coordinates": _decoded(coordinates),
-            "attributes": _decoded(attributes) or {}, "metadata": _decoded(meta) or {"system": {}, "user": {}}}
+_EMPTY = (None, "{}", "[]", "null")
 
 
-def load_items(session, dataset_id: int, filters=None, progress: Progress | None = None) -> list[ExportItem]:
-    """The items *filters* selects (all without) with sizes and annotations, in id order."""
+def load_items(session, dataset_id: int, filters=None, progress: Progress | None = None,
+               with_metadata: bool = True) -> list[ExportItem]:
+    """The items *filters* selects (all without) with sizes and annotations, in id order.
+
+    Annotations are dicts of ``type``, ``label``, ``coordinates``, ``attributes`` (``{}``
+    when empty) and, *with_metadata*, ``metadata`` (a format that writes none skips
+    decoding a million of them).  Rows are read through the connection (Core, no ORM
+    row objects) and JSON decoded by orjson only where there is something to decode.
+    """
     from dsdesk.query import item_ids_select
 
     ids = item_ids_select(dataset_id, filters)
+    conn = session.connection()
     items: dict[int, ExportItem] = {}
-    last = 0
-    while True:
-        rows = session.execute(select(Item.id, Item.dir, Item.name, Blob.width, Blob.height, _raw(Item.meta_user))
-                               .join(Blob, Blob.id == Item.blob_id)
-                               .where(Item.id.in_(ids), Item.id > last).order_by(Item.id).limit(PAGE)).all()
-        if not rows:
-            break
-        for r in rows:
-            items[r[0]] = ExportItem(r[0], r[1], r[2], r[3], r[4], [], {"user": _decoded(r[5]) or {}})
-        last = rows[-1][0]
-        if progress:
-            progress(len(items), None, f"read {len(items):,} items")
-    anns = session.execute(select(Annotation.item_id, Annotation.type, Annotation.label, _raw(Annotation.coordinates),
-                                  _raw(Annotation.attributes), _raw(Annotation.meta))
-                           .where(Annotation.dataset_id == dataset_id, Annotation.item_id.in_(ids))
-                           .order_by(Annotation.item_id, Annotation.id))
-    for item_id, t, label, coords, attrs, meta in anns:
-        it = items.get(item_id)
-        if it is not None:
-            it.annotations.append(_ann_json(t, label, coords, attrs, meta))
+    for item_id, d, name, w, h, user in conn.execute(
+            select(Item.id, Item.dir, Item.name, Blob.width, Blob.height, _raw(Item.meta_user))
+            .join(Blob, Blob.id == Item.blob_id).where(Item.id.in_(ids)).order_by(Item.id)):
+        items[item_id] = ExportItem(item_id, d, name, w, h, [],
+                                    {"user": _decoded(user) or {}} if with_metadata and user not in _EMPTY else {})
+    if progress:
+        progress(0, None, f"read {len(items):,} items")
+    cols = [Annotation.item_id, Annotation.type, Annotation.label, _raw(Annotation.coordinates),
+            _raw(Annotation.attributes)] + ([_raw(Annotation.meta)] if with_metadata else [])
+    loads = orjson.loads
+    # Through the items (their index, then each one's annotations by the item index): the
+    # rows come in item order and only each item's few need sorting, where reading by the
+    # dataset's annotation index sorted a million rows in a temporary B-tree (2x slower).
+    result = conn.execute(select(*cols).select_from(Item).join(Annotation, Annotation.item_id == Item.id)
+                          .where(Item.dataset_id == dataset_id, Item.id.in_(ids)).order_by(Item.id, Annotation.id))
+    current, anns = None, []
+    for part in result.partitions(20_000):
+        for row in part:
+            item_id = row[0]
+            if item_id != current:
+                it = items.get(item_id)
+                current, anns = item_id, (it.annotations if it is not None else [])
+            coords, attrs = row[3], row[4]
+            a = {"type": row[1], "label": row[2], "coordinates": loads(coords) if type(coords) is str else coords,
+                 "attributes": {} if attrs in _EMPTY else _decoded(attrs)}
+            if with_metadata:
+                a["metadata"] = _decoded(row[5]) or {"system": {}, "user": {}}
+            anns.append(a)
     return list(items.values())
 
 
@@ -142,11 +156,16 @@ def export_dataset(db, dataset_id: int, path: str | os.PathLike, fmt: str, filte
     can) the binaries where the format expects them."""
     from dsdesk.formats import get
 
-    module = get(fmt)
-    out = Path(path).expanduser()
+    with no_cyclic_gc():
+        return _export(db, dataset_id, get(fmt), Path(path).expanduser(), filters, with_images, link,
+                       split_by_folder, progress, check_cancelled)
+
+
+def _export(db, dataset_id: int, module, out: Path, filters, with_images: bool, link: bool, split_by_folder: bool,
+            progress: Progress | None, check_cancelled) -> ExportReport:
     report = ExportReport(module.NAME, str(out))
     with db.session() as s:
-        items = load_items(s, dataset_id, filters, progress)
+        items = load_items(s, dataset_id, filters, progress, with_metadata=getattr(module, "WITH_METADATA", False))
         labels = all_labels(items, recipe_labels(s, dataset_id))
     report.items = len(items)
     if check_cancelled:

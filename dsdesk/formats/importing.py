@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dsdesk.formats.gcpause import no_cyclic_gc
 from dsdesk.formats.matching import match
 from dsdesk.formats.model import Entry, FormatError, ImportReport, Parsed
 
@@ -35,7 +36,8 @@ def read(path: str | os.PathLike, fmt: str, skip_bad: bool = False) -> Parsed:
     """Read *path* with format *fmt*'s reader."""
     from dsdesk.formats import get
 
-    return get(fmt).read(Path(path).expanduser(), skip_bad=skip_bad)
+    with no_cyclic_gc():
+        return get(fmt).read(Path(path).expanduser(), skip_bad=skip_bad)
 
 
 def image_root(path: str | os.PathLike, fmt: str) -> Path | None:

@@ -15,12 +15,14 @@ Boxes and polygons are carried; other types are listed in the report.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 
 import yaml
 
 from dsdesk.formats import geometry as g
 from dsdesk.formats.model import Entry, ExportItem, ExportReport, FormatError, Parsed
+from dsdesk.formats.paths import stem
 
 NAME = "yolo"
 LABEL = "YOLO (Ultralytics: data.yaml, images/, labels/)"
@@ -174,10 +176,11 @@ def _lines(it: ExportItem, ids: dict[str, int], report: ExportReport) -> list[st
             continue
         if t == "box":
             left, top, right, bottom = g.box_corners(a["coordinates"])
-            vals = [(left + right) / 2 / w, (top + bottom) / 2 / h, (right - left) / w, (bottom - top) / h]
+            out.append(f"{cid} {(left + right) / 2 / w:.6f} {(top + bottom) / 2 / h:.6f} {(right - left) / w:.6f} "
+                       f"{(bottom - top) / h:.6f}")
         else:
             vals = [v for x, y in g.ring(a["coordinates"]) for v in (x / w, y / h)]
-        out.append(" ".join([str(cid)] + [f"{v:.6f}" for v in vals]))
+            out.append(" ".join([str(cid)] + [f"{v:.6f}" for v in vals]))
     return out
 
 
@@ -186,14 +189,19 @@ def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportR
     """Write *items* as a YOLO folder *out* (``data.yaml``, ``labels/<split>/``)."""
     ids = {lab: i for i, lab in enumerate(labels)}
     splits = set()
+    made: set[str] = set()  # folders created (a mkdir per file cost a fifth of the export)
+    labels_root = str(out / "labels")
     for it in items:
         split, rel = split_of(it, split_by_folder)
         splits.add(split)
         lines = _lines(it, ids, report)
         report.annotations += len(lines)
-        f = out / "labels" / split / PurePosixPath(rel).with_suffix(".txt")
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text("".join(line + "\n" for line in lines))
+        folder, _, name = f"{labels_root}/{split}/{rel}".rpartition("/")
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        with open(f"{folder}/{stem(name)}.txt", "w") as f:
+            f.write("".join(line + "\n" for line in lines))
     out.mkdir(parents=True, exist_ok=True)
     doc: dict = {"path": str(out.resolve())}
     for split in sorted(splits) or ["train"]:
