@@ -92,6 +92,23 @@ class Catalog:
             return [{**_job_dict(j), "dataset_name": name, "resumable": j.kind in RESUMABLE and name is not None}
                     for j, name in rows]
 
+    def jobs_elsewhere(self, exclude: set[int] | frozenset[int] = frozenset()) -> list[dict]:
+        """The jobs other processes are running on this catalog now (another window, a CLI
+        sync, another machine on a team catalog), as :meth:`jobs` gives them, with
+        ``owner`` (``host:pid``); jobs in *exclude* (the caller's own) and jobs whose
+        process is gone are left out."""
+        from dsdesk.catalog.models import utcnow
+        from dsdesk.jobs import owner
+
+        me, now = owner.this_process(), utcnow()
+        with self.db.session() as s:
+            rows = s.execute(select(Job, DatasetRow.name).outerjoin(DatasetRow, DatasetRow.id == Job.dataset_id)
+                             .where(Job.status.in_([runner.QUEUED, runner.RUNNING])).order_by(Job.id)).all()
+            return [{**_job_dict(j), "dataset_name": name, "owner": ":".join((j.owner or "?").split(":")[:2])}
+                    for j, name in rows
+                    if j.id not in exclude and j.owner != me
+                    and not owner.is_gone(j.owner, j.heartbeat_at, now, self.db.dialect != "sqlite")]
+
     def resume_job(self, job_id: int) -> JobSpec:
         """The job that continues interrupted job *job_id* (run it with :meth:`run` or the
         GUI's job manager); the old row is marked resumed so it is offered once."""

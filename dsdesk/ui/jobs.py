@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -297,6 +297,9 @@ def _fmt_rate(rate: float | None) -> str:
     return f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
 
 
+ELSEWHERE_POLL_MS = 2000  # how often the panel looks for other processes' jobs
+
+
 class JobsPanel(QWidget):
     """The jobs dock's content: one row per job with progress, rate, time left, Cancel and errors."""
 
@@ -333,6 +336,13 @@ class JobsPanel(QWidget):
         self._bars: dict[int, QProgressBar] = {}
         self._cancel: dict[int, QToolButton] = {}
         self._interrupted: dict[int, QTreeWidgetItem] = {}  # catalog job id -> its row
+        self._elsewhere: dict[int, QTreeWidgetItem] = {}  # catalog job id -> row of another process's job
+        # Jobs other processes run on this catalog (another window, a CLI sync, a teammate
+        # on a shared catalog): polled, since they send this window no events.
+        self._elsewhere_timer = QTimer(self)
+        self._elsewhere_timer.setInterval(ELSEWHERE_POLL_MS)
+        self._elsewhere_timer.timeout.connect(self.refresh_elsewhere)
+        self._elsewhere_timer.start()
         manager.job_added.connect(self._on_manager_job_added)
         manager.job_updated.connect(self._on_manager_job_updated)
         manager.running_count_changed.connect(self._on_manager_running_count_changed)
@@ -373,6 +383,39 @@ class JobsPanel(QWidget):
             self.tree.setItemWidget(item, 5, button)
             self._interrupted[j["id"]] = item
         return len(jobs)
+
+    def refresh_elsewhere(self) -> None:
+        """Show the jobs other processes are running on the catalog, drop the ones that
+        ended (and tell the window the catalog changed: their results are someone else's
+        edits)."""
+        own = {h.job_id for h in self.manager.handles.values() if h.job_id}
+        try:
+            jobs = {j["id"]: j for j in self.manager.cat.jobs_elsewhere(exclude=own)}
+        except DsdeskError:
+            return
+        ended = [jid for jid in self._elsewhere if jid not in jobs]
+        for jid in ended:
+            item = self._elsewhere.pop(jid)
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        if any(jid not in own for jid in ended):  # not a job of ours seen before its first event
+            self.manager.catalog_changed.emit({"datasets", "folders", "items"})
+        for jid, j in jobs.items():
+            item = self._elsewhere.get(jid)
+            if item is None:
+                where = f" of {j['dataset_name']}" if j.get("dataset_name") else ""
+                item = QTreeWidgetItem([f"{j['kind'].capitalize()}{where}", "", "", "", "", ""])
+                item.setIcon(0, icon("jobs"))
+                item.setToolTip(0, f"Job {jid}, run by another process ({j['owner']}) on this catalog")
+                item.setForeground(1, Qt.GlobalColor.darkCyan)
+                self.tree.addTopLevelItem(item)
+                self._elsewhere[jid] = item
+            progress = f"{j['done']:,} / {j['total']:,}" if j["total"] else (f"{j['done']:,}" if j["done"] else "")
+            item.setText(1, f"{j['status']} in another process ({j['owner']})")
+            item.setText(2, progress)
+
+    def elsewhere_row(self, job_id: int) -> QTreeWidgetItem | None:
+        """The row of catalog job *job_id* run by another process, while it runs."""
+        return self._elsewhere.get(job_id)
 
     def interrupted_row(self, job_id: int) -> QTreeWidgetItem | None:
         """The row of interrupted catalog job *job_id*, while it is offered."""

@@ -54,3 +54,40 @@ def test_resume_and_dismiss_from_the_jobs_panel(qtbot, make_window, demo_catalog
     assert cat.interrupted_jobs() == []
     statuses = {j["id"]: j["status"] for j in cat.jobs()}
     assert statuses[up_id] == "resumed" and statuses[merge_id] == "dismissed"
+
+
+LIVE_JOB = r"""
+import sys, time
+import dsdesk
+from dsdesk.jobs.runner import create_job
+cat = dsdesk.open_catalog(sys.argv[1])
+ds = cat.projects.list()[0].datasets.get("cars")
+print(create_job(cat.db, "sync", {"dataset_id": ds.id}, dataset_id=ds.id), flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_panel_shows_jobs_other_processes_run(qtbot, make_window, demo_catalog, tmp_path):
+    import os
+    import sys
+    from pathlib import Path
+
+    win = make_window(demo_catalog)
+    changed = []
+    win.jobs.catalog_changed.connect(changed.append)
+    child = subprocess.Popen([sys.executable, "-c", LIVE_JOB, str(tmp_path / "catalog.sqlite")],
+                             env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])),
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        job_id = int(child.stdout.readline())
+        qtbot.waitUntil(lambda: win.jobs_panel.elsewhere_row(job_id) is not None, timeout=10000)
+        row = win.jobs_panel.elsewhere_row(job_id)
+        assert row.text(0) == "Sync of cars" and row.text(1).startswith("queued in another process")
+        assert f":{child.pid}" in row.text(1)
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    # its process is gone: the row goes, and the window is told the catalog may have changed
+    qtbot.waitUntil(lambda: win.jobs_panel.elsewhere_row(job_id) is None, timeout=10000)
+    assert changed and "items" in changed[-1]
