@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 
 PNG_PREFIX = "data:image/png;base64,"
 #: The colour of an imported mask's pixels (the window paints masks in their label's colour).
@@ -36,7 +37,10 @@ def rle_to_mask(segmentation: dict, height: int, width: int):
         rle = {"size": [h, w], "counts": raw}
     else:
         raise ValueError("an RLE needs 'counts' (a string or a list of run lengths)")
-    m = mask_utils.decode(rle)
+    with warnings.catch_warnings():
+        # pycocotools 2.0.x under NumPy 2 warns about np.array(copy=False) inside its decoder.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        m = mask_utils.decode(rle)
     if m.ndim == 3:
         m = m[..., 0]
     return np.ascontiguousarray(m, dtype=np.uint8)

@@ -188,3 +188,15 @@ def test_train_and_val_files_match_their_folders(project, tmp_path):
 def test_unknown_format_is_named(shot_dataset, tmp_path):
     with pytest.raises(DsdeskError, match="unknown annotation format 'kitti'"):
         shot_dataset.import_annotations(tmp_path, format="kitti")
+
+
+def test_keypoints_become_points_named_by_the_category(shot_dataset, tmp_path):
+    doc = {"images": [{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}],
+           "categories": [{"id": 1, "name": "person", "supercategory": "person", "keypoints": ["nose", "left_eye"]}],
+           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 30, 40], "num_keypoints": 1,
+                            "keypoints": [10, 12, 2, 0, 0, 0]}]}
+    report = shot_dataset.import_annotations(write(tmp_path, doc), format="coco")
+    assert report.annotations_written == 2
+    a = shot_dataset.items.get("/a.jpg").annotations.list()
+    assert [(x.type, x.label) for x in a] == [("box", "person"), ("point", "person.nose")]
+    assert a[1].coordinates == {"x": 10, "y": 12, "z": 0}

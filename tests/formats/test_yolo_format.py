@@ -87,3 +87,11 @@ def test_labels_alone_match_uploaded_items_by_path_without_extension(project, sh
     assert report.images_uploaded == 0 and report.items_matched == 3 and report.annotations_written == 3
     box = ds.items.get("/train/a.jpg").annotations.list()[0]
     assert (box.left, box.right) == pytest.approx((40, 60))
+
+
+def test_skip_bad_writes_the_good_lines_and_names_the_bad(project, shipped):
+    (shipped / "labels" / "train" / "a.txt").write_text("0 0.5 0.5 0.2 0.4\n0 0.5 0.5 0.2\n")
+    ds = project.datasets.create("y")
+    report = ds.import_annotations(shipped, format="yolo", skip_bad=True)
+    assert report.annotations_written == 2
+    assert len(report.skipped) == 1 and "a.txt: line 2: 4 columns" in report.skipped[0]
