@@ -113,6 +113,9 @@ def read_file(file: Path, root: Path, skip_bad: bool, out: Parsed, doc: Any) -> 
                                   source=f"{file.name}: image {im['id']} ({name})")
     t = EDGE_TOLERANCE
     for i, a in enumerate(anns):
+        # Each source annotation is dropped from the parsed document once read, so the
+        # document and what it becomes are never both whole in memory (a million boxes).
+        anns[i] = None
         # The bulk case, a plain box inside its image, read inline (a million of them are
         # most of an import); anything else takes the checked path, which names what is wrong.
         if type(a) is dict and not a.get("segmentation") and not a.get("keypoints"):
@@ -300,7 +303,10 @@ def _ann_dicts(it: ExportItem, image_id: int, cat_ids: dict[str, int], next_id: 
 
 
 def document(items: list[ExportItem], labels: list[str], report: ExportReport, strip: str = "") -> dict:
-    """The COCO document of *items* (``file_name`` their path without the *strip* prefix)."""
+    """The COCO document of *items* (``file_name`` their path without the *strip* prefix).
+
+    Consumes the items' annotations (each item's list is emptied once written), so the
+    export never holds a million annotations both as read and as written."""
     cats = categories(labels)
     cat_ids = {lab: c["id"] for lab, c in zip(labels, cats, strict=True)}
     images, anns = [], []
@@ -311,6 +317,7 @@ def document(items: list[ExportItem], labels: list[str], report: ExportReport, s
             im["width"], im["height"] = it.width, it.height
         images.append(im)
         anns.extend(_ann_dicts(it, image_id, cat_ids, len(anns) + 1, report))
+        it.annotations = []  # consumed: a million of them are not held twice
     report.annotations += len(anns)
     return {"info": {"description": "exported by dsdesk"}, "licenses": [], "images": images,
             "annotations": anns, "categories": cats}

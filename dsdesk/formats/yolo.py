@@ -195,6 +195,7 @@ def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportR
         split, rel = split_of(it, split_by_folder)
         splits.add(split)
         lines = _lines(it, ids, report)
+        it.annotations = []  # consumed, as by the COCO writer
         report.annotations += len(lines)
         folder, _, name = f"{labels_root}/{split}/{rel}".rpartition("/")
         if folder not in made:
