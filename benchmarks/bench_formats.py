@@ -37,6 +37,12 @@ N_CATEGORIES = 20
 
 
 def _rss_mb() -> float:
+    """This process's peak RSS: VmHWM of its own memory map (``ru_maxrss`` carries the
+    parent's peak across fork and exec, so a spawned step would report the parent's)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -88,7 +88,8 @@ def read(path: str | Path, skip_bad: bool = False) -> Parsed:
                 if not skip_bad:
                     raise
                 out.skipped.append(str(e))
-        out.files.append(str(f))
+        out.files.append(str(f) if root.is_file() else str(f.parent))
+    out.files = list(dict.fromkeys(out.files))
     out.labels = list(dict.fromkeys(a["label"] for e in out.entries for a in e.annotations
                                     if isinstance(a.get("label"), str) and a["label"]))
     return out

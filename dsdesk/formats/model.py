@@ -49,7 +49,9 @@ class Entry:
 @dataclass
 class Parsed:
     """What a reader found: the entries, the labels the files declare (dotted names, in
-    their order), the files read, and entries skipped with ``skip_bad`` (with why)."""
+    their order), the files read (for the formats of one file per image, the folders
+    holding them: a hundred thousand paths would only bloat the report), and entries
+    skipped with ``skip_bad`` (with why)."""
 
     entries: list[Entry]
     labels: list[str] = field(default_factory=list)

@@ -95,7 +95,8 @@ def read(path: str | Path, skip_bad: bool = False) -> Parsed:
     out = Parsed([])
     for f in files:
         out.entries.append(read_file(f, base, skip_bad, out))
-        out.files.append(str(f))
+        out.files.append(str(f) if root.is_file() else str(f.parent))
+    out.files = list(dict.fromkeys(out.files))
     out.labels = list(dict.fromkeys(a["label"] for e in out.entries for a in e.annotations))
     return out
 

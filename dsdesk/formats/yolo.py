@@ -98,8 +98,9 @@ def read(path: str | Path, skip_bad: bool = False) -> Parsed:
                 entry.width, entry.height = im.size
         _read_lines(f, names, entry, skip_bad, out)
         out.entries.append(entry)
-        out.files.append(str(f))
-    if not out.files:
+        out.files.append(str(labels))
+    out.files = list(dict.fromkeys(out.files))
+    if not out.entries:
         raise FormatError(root, "", "no label files (labels/**/*.txt) in this folder")
     return out
 
