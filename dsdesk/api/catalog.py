@@ -31,7 +31,7 @@ class Catalog:
 
     def __init__(self, db: Database):
         self.db = db
-        from dsdesk.api.datasets import CatalogDatasets
+        from dsdesk.api.dataset_repos import CatalogDatasets
         from dsdesk.api.projects import Projects
 
         self.projects = Projects(self)

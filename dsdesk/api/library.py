@@ -12,7 +12,7 @@ from dsdesk.catalog.models import Driver as DriverRow
 
 if TYPE_CHECKING:
     from dsdesk.api.catalog import Catalog
-    from dsdesk.api.datasets import DirectoryTree
+    from dsdesk.api.directory_tree import DirectoryTree
 
 
 @dataclass

@@ -93,7 +93,7 @@ class Project(PrintableEntity):
     @property
     def datasets(self):
         """This project's datasets repository."""
-        from dsdesk.api.datasets import Datasets
+        from dsdesk.api.dataset_repos import Datasets
 
         return Datasets(self._cat, self)
 
