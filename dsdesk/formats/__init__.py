@@ -2,7 +2,8 @@
 
 A format module has ``NAME``, ``LABEL`` (what the dialog shows), ``read(path, skip_bad)``
 -> :class:`~dsdesk.formats.model.Parsed`, ``write(out, items, labels, report,
-split_by_folder)`` (which may consume the items' annotation lists) and
+split_by_folder)`` (*items* is an iterator, read once: each item's annotations are
+there only until the next one is asked for) and
 ``image_path(item, split_by_folder)`` (where an exported binary goes).  The API's import and export jobs (:mod:`dsdesk.api.format_jobs`), the CLI and the
 window find formats here, as drivers are found in ``storage.kinds.REGISTRY``.
 """

@@ -20,7 +20,8 @@ one on a million boxes: /work/shared/FORMATS-FIGURES.md).
 from __future__ import annotations
 
 import math
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -302,25 +303,34 @@ def _ann_dicts(it: ExportItem, image_id: int, cat_ids: dict[str, int], next_id: 
     return out
 
 
-def document(items: list[ExportItem], labels: list[str], report: ExportReport, strip: str = "") -> dict:
-    """The COCO document of *items* (``file_name`` their path without the *strip* prefix).
-
-    Consumes the items' annotations (each item's list is emptied once written), so the
-    export never holds a million annotations both as read and as written."""
+def documents(items: Iterable[ExportItem], labels: list[str], report: ExportReport,
+              split_by_folder: bool = False) -> dict[str, dict]:
+    """The COCO documents of *items*, by split (``""`` for one document; with
+    *split_by_folder* one per top folder, ``file_name`` relative to it, items at the root
+    in ``default``), in one pass over *items* (they may stream)."""
     cats = categories(labels)
     cat_ids = {lab: c["id"] for lab, c in zip(labels, cats, strict=True)}
-    images, anns = [], []
-    for image_id, it in enumerate(items, start=1):
-        path = it.path[len(strip):] if strip and it.path.startswith(strip) else it.path
+    docs: dict[str, dict] = {}
+    for it in items:
+        top, path = "", it.path
+        if split_by_folder:
+            top, _, rest = it.path.partition("/")
+            top, path = (top, rest) if rest else ("default", it.path)
+        doc = docs.get(top)
+        if doc is None:
+            doc = docs[top] = {"info": {"description": "exported by dsdesk"}, "licenses": [], "images": [],
+                               "annotations": [], "categories": cats}
+        images, anns = doc["images"], doc["annotations"]
+        image_id = len(images) + 1
         im: dict = {"id": image_id, "file_name": path}
         if it.width is not None and it.height is not None:
             im["width"], im["height"] = it.width, it.height
         images.append(im)
-        anns.extend(_ann_dicts(it, image_id, cat_ids, len(anns) + 1, report))
-        it.annotations = []  # consumed: a million of them are not held twice
-    report.annotations += len(anns)
-    return {"info": {"description": "exported by dsdesk"}, "licenses": [], "images": images,
-            "annotations": anns, "categories": cats}
+        written = _ann_dicts(it, image_id, cat_ids, len(anns) + 1, report)
+        anns.extend(written)
+        report.annotations += len(written)
+    return docs or {"": {"info": {"description": "exported by dsdesk"}, "licenses": [], "images": [],
+                         "annotations": [], "categories": cats}}
 
 
 def image_path(it: ExportItem, split_by_folder: bool = False) -> str:
@@ -329,24 +339,14 @@ def image_path(it: ExportItem, split_by_folder: bool = False) -> str:
     return f"images/{it.path}"
 
 
-def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportReport,
+def write(out: Path, items: Iterable[ExportItem], labels: list[str], report: ExportReport,
           split_by_folder: bool = False) -> None:
     """Write *items* as COCO under *out*: the file *out* itself when it ends in ``.json``,
     else ``annotations/instances_default.json`` (or one ``instances_<folder>.json`` per top
     folder with *split_by_folder*)."""
-    if out.suffix == ".json":
-        groups = {"": (out, items)}
-    elif split_by_folder:
-        by: dict[str, list[ExportItem]] = {}
-        for it in items:
-            top = PurePosixPath(it.path).parts[0] if "/" in it.path else "default"
-            by.setdefault(top, []).append(it)
-        groups = {top: (out / "annotations" / f"instances_{top}.json", its) for top, its in by.items()}
-    else:
-        groups = {"": (out / "annotations" / "instances_default.json", items)}
-    for top, (file, its) in groups.items():
-        strip = f"{top}/" if top and top != "default" else ""
-        doc = document(its, labels, report, strip)
+    single = out.suffix == ".json"
+    for top, doc in documents(items, labels, report, split_by_folder and not single).items():
+        file = out if single else out / "annotations" / f"instances_{top or 'default'}.json"
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_bytes(orjson.dumps(doc))
         report.files.append(str(file))

@@ -11,6 +11,7 @@ own mask RLE is not COCO's); they are listed when exporting.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 
 from dsdesk.formats import geometry as g
@@ -143,13 +144,13 @@ def _put_attributes(el, attrs) -> None:
         a.text = str(v)
 
 
-def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportReport,
+def write(out: Path, items: Iterable[ExportItem], labels: list[str], report: ExportReport,
           split_by_folder: bool = False) -> None:
     """Write ``annotations.xml`` under *out* (or the file *out* when it ends in ``.xml``)."""
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
     task = ET.SubElement(ET.SubElement(root, "meta"), "task")
-    ET.SubElement(task, "size").text = str(len(items))
+    size = ET.SubElement(task, "size")
     labs = ET.SubElement(task, "labels")
     for lab in labels:
         ET.SubElement(ET.SubElement(labs, "label"), "name").text = lab
@@ -181,6 +182,7 @@ def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportR
                 continue
             _put_attributes(el, attrs)
             report.annotations += 1
+    size.text = str(len(root.findall("image")))
     file = out if out.suffix == ".xml" else out / "annotations.xml"
     file.parent.mkdir(parents=True, exist_ok=True)
     tree = ET.ElementTree(root)

@@ -11,6 +11,7 @@ reads them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -116,7 +117,7 @@ def item_json(it: ExportItem) -> dict:
             "annotations": it.annotations, "metadata": {"system": system, "user": it.metadata.get("user", {})}}
 
 
-def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportReport,
+def write(out: Path, items: Iterable[ExportItem], labels: list[str], report: ExportReport,
           split_by_folder: bool = False) -> None:
     """Write one ``json/<dir>/<stem>.json`` per item under *out* (a second item of the same
     stem in a folder, ``a.png`` beside ``a.jpg``, gets V2's ``a.png.json``)."""

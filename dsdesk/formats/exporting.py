@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -39,49 +39,67 @@ def _decoded(v):
 _EMPTY = (None, "{}", "[]", "null")
 
 
-def load_items(session, dataset_id: int, filters=None, progress: Progress | None = None,
-               with_metadata: bool = True) -> list[ExportItem]:
-    """The items *filters* selects (all without) with sizes and annotations, in id order.
+def load_items(session, dataset_id: int, filters=None, with_metadata: bool = True) -> list[ExportItem]:
+    """The items *filters* selects (all without), with their sizes, in id order, their
+    annotation lists still empty (:func:`with_annotations` fills them as it goes)."""
+    from dsdesk.query import item_ids_select
+
+    ids = item_ids_select(dataset_id, filters)
+    rows = session.connection().execute(
+        select(Item.id, Item.dir, Item.name, Blob.width, Blob.height, _raw(Item.meta_user))
+        .join(Blob, Blob.id == Item.blob_id).where(Item.id.in_(ids)).order_by(Item.id))
+    return [ExportItem(item_id, d, name, w, h, [],
+                       {"user": _decoded(user) or {}} if with_metadata and user not in _EMPTY else {})
+            for item_id, d, name, w, h, user in rows]
+
+
+def with_annotations(session, dataset_id: int, items: list[ExportItem], filters=None,
+                     with_metadata: bool = True) -> Iterator[ExportItem]:
+    """Yield *items* (as :func:`load_items` gives them) in order, each with its annotations
+    filled in, and empty it again once the consumer asks for the next one: a writer never
+    holds more than one item's annotations as read (a million boxes were 1 GB).
 
     Annotations are dicts of ``type``, ``label``, ``coordinates``, ``attributes`` (``{}``
     when empty) and, *with_metadata*, ``metadata`` (a format that writes none skips
-    decoding a million of them).  Rows are read through the connection (Core, no ORM
-    row objects) and JSON decoded by orjson only where there is something to decode.
+    decoding a million of them).  Rows are read through the connection (Core, no ORM row
+    objects), JSON decoded by orjson only where there is something to decode.
     """
     from dsdesk.query import item_ids_select
 
     ids = item_ids_select(dataset_id, filters)
-    conn = session.connection()
-    items: dict[int, ExportItem] = {}
-    for item_id, d, name, w, h, user in conn.execute(
-            select(Item.id, Item.dir, Item.name, Blob.width, Blob.height, _raw(Item.meta_user))
-            .join(Blob, Blob.id == Item.blob_id).where(Item.id.in_(ids)).order_by(Item.id)):
-        items[item_id] = ExportItem(item_id, d, name, w, h, [],
-                                    {"user": _decoded(user) or {}} if with_metadata and user not in _EMPTY else {})
-    if progress:
-        progress(0, None, f"read {len(items):,} items")
     cols = [Annotation.item_id, Annotation.type, Annotation.label, _raw(Annotation.coordinates),
             _raw(Annotation.attributes)] + ([_raw(Annotation.meta)] if with_metadata else [])
     loads = orjson.loads
     # Through the items (their index, then each one's annotations by the item index): the
     # rows come in item order and only each item's few need sorting, where reading by the
     # dataset's annotation index sorted a million rows in a temporary B-tree (2x slower).
-    result = conn.execute(select(*cols).select_from(Item).join(Annotation, Annotation.item_id == Item.id)
-                          .where(Item.dataset_id == dataset_id, Item.id.in_(ids)).order_by(Item.id, Annotation.id))
-    current, anns = None, []
-    for part in result.partitions(20_000):
-        for row in part:
-            item_id = row[0]
-            if item_id != current:
-                it = items.get(item_id)
-                current, anns = item_id, (it.annotations if it is not None else [])
+    result = session.connection().execute(
+        select(*cols).select_from(Item).join(Annotation, Annotation.item_id == Item.id)
+        .where(Item.dataset_id == dataset_id, Item.id.in_(ids)).order_by(Item.id, Annotation.id))
+    rows = (row for part in result.partitions(20_000) for row in part)
+    row = next(rows, None)
+    for it in items:
+        anns = it.annotations
+        # Rows of an item the first read did not see (added meanwhile, under PostgreSQL's
+        # read committed) are not this export's: step over them.
+        while row is not None and row[0] < it.id:
+            row = next(rows, None)
+        while row is not None and row[0] == it.id:
             coords, attrs = row[3], row[4]
             a = {"type": row[1], "label": row[2], "coordinates": loads(coords) if type(coords) is str else coords,
                  "attributes": {} if attrs in _EMPTY else _decoded(attrs)}
             if with_metadata:
                 a["metadata"] = _decoded(row[5]) or {"system": {}, "user": {}}
             anns.append(a)
-    return list(items.values())
+            row = next(rows, None)
+        yield it
+        it.annotations = []
+
+
+def dataset_labels(session, dataset_id: int) -> list[str]:
+    """The labels the dataset's annotations carry (one indexed query)."""
+    return [lab for lab in session.execute(select(Annotation.label).where(Annotation.dataset_id == dataset_id)
+                                           .distinct()).scalars() if lab]
 
 
 def recipe_labels(session, dataset_id: int) -> list[str]:
@@ -93,14 +111,9 @@ def recipe_labels(session, dataset_id: int) -> list[str]:
                                 .order_by(Label.position, Label.id)).scalars())
 
 
-def all_labels(items: list[ExportItem], recipe: list[str]) -> list[str]:
-    """The recipe's labels, then any label the annotations carry that the recipe lacks."""
-    seen = dict.fromkeys(recipe)
-    for it in items:
-        for a in it.annotations:
-            if a.get("label"):
-                seen.setdefault(a["label"])
-    return list(seen)
+def all_labels(recipe: list[str], used: list[str]) -> list[str]:
+    """The recipe's labels, then the labels the annotations carry that the recipe lacks."""
+    return list(dict.fromkeys([*recipe, *sorted(used)]))
 
 
 def copy_images(db, dataset_id: int, targets: dict[int, Path], link: bool = False,
@@ -148,6 +161,18 @@ def _local_file(driver, key: str) -> Path | None:
     return p if p.is_file() else None
 
 
+def _cancellable(items: Iterator[ExportItem], check_cancelled, progress: Progress | None,
+                 total: int) -> Iterator[ExportItem]:
+    """*items*, checking for a cancellation and reporting progress every thousand."""
+    for n, it in enumerate(items, start=1):
+        if n % 1000 == 0:
+            if check_cancelled:
+                check_cancelled()
+            if progress:
+                progress(n, total, f"wrote {n:,} of {total:,} items")
+        yield it
+
+
 def export_dataset(db, dataset_id: int, path: str | os.PathLike, fmt: str, filters=None, with_images: bool = False,
                    link: bool = False, split_by_folder: bool = False, progress: Progress | None = None,
                    check_cancelled: Callable[[], None] | None = None) -> ExportReport:
@@ -164,15 +189,18 @@ def export_dataset(db, dataset_id: int, path: str | os.PathLike, fmt: str, filte
 def _export(db, dataset_id: int, module, out: Path, filters, with_images: bool, link: bool, split_by_folder: bool,
             progress: Progress | None, check_cancelled) -> ExportReport:
     report = ExportReport(module.NAME, str(out))
+    with_metadata = getattr(module, "WITH_METADATA", False)
     with db.session() as s:
-        items = load_items(s, dataset_id, filters, progress, with_metadata=getattr(module, "WITH_METADATA", False))
-        labels = all_labels(items, recipe_labels(s, dataset_id))
-    report.items = len(items)
-    if check_cancelled:
-        check_cancelled()
-    if progress:
-        progress(0, len(items), f"writing {len(items):,} items as {module.NAME}")
-    module.write(out, items, labels, report, split_by_folder=split_by_folder)
+        items = load_items(s, dataset_id, filters, with_metadata)
+        labels = all_labels(recipe_labels(s, dataset_id), dataset_labels(s, dataset_id))
+        report.items = len(items)
+        if check_cancelled:
+            check_cancelled()
+        if progress:
+            progress(0, len(items), f"writing {len(items):,} items as {module.NAME}")
+        module.write(out, _cancellable(with_annotations(s, dataset_id, items, filters, with_metadata),
+                                       check_cancelled, progress, len(items)),
+                     labels, report, split_by_folder=split_by_folder)
     if with_images:
         root = out.parent if out.suffix else out
         targets = {it.id: root / module.image_path(it, split_by_folder) for it in items}

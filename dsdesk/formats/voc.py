@@ -9,6 +9,7 @@ listed in the export report.  Images go to ``JPEGImages/<path>`` when exported w
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from dsdesk.formats import geometry as g
@@ -151,7 +152,7 @@ def document(it: ExportItem, report: ExportReport) -> ET.Element:
     return root
 
 
-def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportReport,
+def write(out: Path, items: Iterable[ExportItem], labels: list[str], report: ExportReport,
           split_by_folder: bool = False) -> None:
     """Write ``Annotations/<path without extension>.xml`` per item under *out*."""
     for it in items:

@@ -16,6 +16,7 @@ Boxes and polygons are carried; other types are listed in the report.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -185,7 +186,7 @@ def _lines(it: ExportItem, ids: dict[str, int], report: ExportReport) -> list[st
     return out
 
 
-def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportReport,
+def write(out: Path, items: Iterable[ExportItem], labels: list[str], report: ExportReport,
           split_by_folder: bool = False) -> None:
     """Write *items* as a YOLO folder *out* (``data.yaml``, ``labels/<split>/``)."""
     ids = {lab: i for i, lab in enumerate(labels)}
@@ -196,7 +197,6 @@ def write(out: Path, items: list[ExportItem], labels: list[str], report: ExportR
         split, rel = split_of(it, split_by_folder)
         splits.add(split)
         lines = _lines(it, ids, report)
-        it.annotations = []  # consumed, as by the COCO writer
         report.annotations += len(lines)
         folder, _, name = f"{labels_root}/{split}/{rel}".rpartition("/")
         if folder not in made:
