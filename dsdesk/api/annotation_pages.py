@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from dsdesk.api.annotation_entity import Annotation
 from dsdesk.api.entities_print import EntityList
 from dsdesk.api.pages import MAX_PAGE_SIZE, page_request
+from dsdesk.api.paging import PagedEntities
 from dsdesk.catalog.models import Annotation as AnnotationRow
-from dsdesk.errors import InvalidInputError
 from dsdesk.query import annotations_select, ast, to_query
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def select_annotations(dataset_id: int, filters: Any, item_id: int | None = None
     return stmt
 
 
-class PagedAnnotations:
+class PagedAnnotations(PagedEntities):
     """Pages of a dataset's annotations matching a query (see the module docstring).
 
     The same surface as the items' pages (:class:`dsdesk.api.pages.PagedItems`): iterate for
@@ -67,52 +67,12 @@ class PagedAnnotations:
                 self._count = s.execute(select(func.count()).select_from(self._stmt.subquery())).scalar_one()
         return self._count
 
-    @property
-    def total_pages_count(self) -> int:
-        """How many pages of ``page_size`` there are (0 for the count-only ``page_size=0``)."""
-        return -(-self.items_count // self.page_size) if self.page_size else 0
-
-    @property
-    def has_next_page(self) -> bool:
-        """True when a page follows the current one."""
-        return bool(self.page_size) and (self.page_offset + 1) * self.page_size < self.items_count
-
-    def __len__(self) -> int:
-        """The number of matching annotations, as the SDK's ``len(pages)``."""
-        return self.items_count
-
-    # ---- the current page -------------------------------------------------------------
-    @property
-    def items(self) -> EntityList:
-        """The annotations of the current page (``page_offset``)."""
-        if self._items is None:
-            self.go_to_page(self.page_offset)
-        return self._items
-
-    def go_to_page(self, page: int = 0) -> None:
-        """Make *page* (0-based) the current page."""
-        if not isinstance(page, int) or isinstance(page, bool) or page < 0:
-            raise InvalidInputError(f"a page number is a whole number >= 0, not {page!r}")
-        self.page_offset = page
+    def _set_page(self, n: int) -> None:
+        self.page_offset = n
         size = self.page_size
-        self._items = EntityList(self._read(self._ordered().offset(page * size).limit(size)) if size else [])
+        self._items = EntityList(self._read(self._ordered().offset(n * size).limit(size)) if size else [])
 
-    def next_page(self) -> None:
-        """Move to the next page."""
-        self.go_to_page(self.page_offset + 1)
-
-    def prev_page(self) -> None:
-        """Move to the previous page."""
-        if self.page_offset == 0:
-            raise InvalidInputError("already on the first page")
-        self.go_to_page(self.page_offset - 1)
-
-    def __getitem__(self, page: int) -> EntityList:
-        """Page number *page*, which becomes the current page (as the SDK's ``pages[n]``)."""
-        self.go_to_page(page)
-        return self._items
-
-    # ---- iterating --------------------------------------------------------------------
+    # ---- iterating (navigation: dsdesk.api.paging) ------------------------------------
     def _keyset(self) -> bool:
         return not self._query.sort
 
@@ -150,8 +110,3 @@ class PagedAnnotations:
             if len(page) < size:
                 return
             page_no, last_id = page_no + 1, page[-1].id
-
-    def all(self) -> Iterator[Annotation]:
-        """Every matching annotation, page by page."""
-        for page in self:
-            yield from page

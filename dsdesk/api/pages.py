@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from dsdesk.api.entities_print import EntityList
+from dsdesk.api.paging import PagedEntities
 from dsdesk.catalog.models import Blob
 from dsdesk.catalog.models import Item as ItemRow
 from dsdesk.errors import InvalidInputError
@@ -73,7 +74,7 @@ def page_request(filters: Any, page_offset: int | None, page_size: int | None) -
     return offset, size
 
 
-class PagedItems:
+class PagedItems(PagedEntities):
     """Pages of a dataset's items matching a query (see the module docstring)."""
 
     def __init__(self, cat: Catalog, dataset_id: int, filters, page_size: int = DEFAULT_PAGE_SIZE,
@@ -98,34 +99,7 @@ class PagedItems:
                 self._count = count_items(s, self._dataset_id, self._filters)
         return self._count
 
-    @property
-    def total_pages_count(self) -> int:
-        """How many pages of ``page_size`` there are (0 for the count-only ``page_size=0``)."""
-        return -(-self.items_count // self.page_size) if self.page_size else 0
-
-    @property
-    def has_next_page(self) -> bool:
-        """True when a page follows the current one."""
-        return bool(self.page_size) and (self.page_offset + 1) * self.page_size < self.items_count
-
-    def __len__(self) -> int:
-        """The number of matching items, as the SDK's ``len(pages)``."""
-        return self.items_count
-
-    # ---- the current page -------------------------------------------------------------
-    @property
-    def items(self) -> EntityList:
-        """The items of the current page (``page_offset``), with ``print()`` and ``to_df()``."""
-        if self._items is None:
-            self._set_page(self.page_offset)
-        return self._items
-
-    def go_to_page(self, page: int = 0) -> None:
-        """Make *page* (0-based) the current page."""
-        if not isinstance(page, int) or isinstance(page, bool) or page < 0:
-            raise InvalidInputError(f"a page number is a whole number >= 0, not {page!r}")
-        self._set_page(page)
-
+    # ---- the current page (the rest: dsdesk.api.paging) ------------------------------
     def next_page(self) -> None:
         """Move to the next page (continuing from the current page's keyset cursor)."""
         if self._items is None:
@@ -141,25 +115,6 @@ class PagedItems:
                 self._after = PAST_END
             return
         self._set_page(self.page_offset + 1)
-
-    def prev_page(self) -> None:
-        """Move to the previous page."""
-        if self.page_offset == 0:
-            raise InvalidInputError("already on the first page")
-        self._set_page(self.page_offset - 1)
-
-    def __getitem__(self, page: int) -> EntityList:
-        """Page number *page*, which becomes the current page (as the SDK's ``pages[n]``)."""
-        self.go_to_page(page)
-        return self._items
-
-    def print(self, columns: list[str] | None = None) -> None:
-        """Print the current page as a table."""
-        self.items.print(columns)
-
-    def to_df(self, columns: list[str] | None = None):
-        """The current page as a pandas DataFrame."""
-        return self.items.to_df(columns)
 
     # ---- walking ----------------------------------------------------------------------
     def __iter__(self) -> Iterator[EntityList]:
@@ -191,11 +146,6 @@ class PagedItems:
             page = self._read_page(n, size)[0]
             if page:
                 yield EntityList(page)
-
-    def all(self) -> Iterator[Item]:
-        """Every matching item, page by page."""
-        for page in self:
-            yield from page
 
     # ---- reading ----------------------------------------------------------------------
     def _is_sorted(self) -> bool:
