@@ -66,3 +66,14 @@ def test_bad_annotation_is_named(shot_dataset, tmp_path):
     with pytest.raises(FormatError, match=r"c\.json: annotations\[0\]: an annotation must be an object with a 'type'"):
         shot_dataset.import_annotations(tmp_path / "c.json", format="json")
     assert shot_dataset.refresh().annotations_count == 0
+
+
+def test_a_download_with_its_items_imports_in_one_job(shot_dataset, project, tmp_path):
+    (tmp_path / "in.json").write_text(json.dumps(FROM_DATALOOP))
+    shot_dataset.import_annotations(tmp_path / "in.json", format="json")
+    shot_dataset.export(tmp_path / "dl", format="json", with_images=True)
+    assert (tmp_path / "dl" / "items" / "sub" / "c.jpg").is_file()
+    fresh = project.datasets.create("fresh")
+    report = fresh.import_annotations(tmp_path / "dl", format="json")
+    assert report.images_uploaded == 4 and report.items_matched == 4 and report.annotations_written == 3
+    assert [a.label for a in fresh.items.get("/sub/c.jpg").annotations.list()] == ["car", "person", "person"]
