@@ -13,10 +13,8 @@ annotation found late rolls the transaction back, so nothing of the call is writ
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -34,6 +32,7 @@ from dsdesk.catalog.annotation_writes import (
     UPDATED_AT,
     AnnotationWrite,
 )
+from dsdesk.catalog.gcpause import no_cyclic_gc
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Label as LabelRow
@@ -147,26 +146,8 @@ def upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None 
     dataset or a snapshot; in either case nothing is written.  An annotation whose label is
     not in the recipe is written and flagged (``label_not_in_recipe``).
     """
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _upload(cat, dataset_id, annotations, item_id)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Hold Python's cyclic garbage collector while an upload builds its rows.
-
-    A bulk upload makes millions of small objects that hold no cycles; each batch of them
-    would start a collection that walks every object alive (the caller's builders too),
-    which doubled the time of reading a million boxes.  Reference counting still frees
-    everything; the collector's state is restored afterwards.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None) -> WrittenAnnotations:

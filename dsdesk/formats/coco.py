@@ -28,7 +28,7 @@ import orjson
 
 from dsdesk.formats import geometry as g
 from dsdesk.formats.model import Entry, ExportItem, ExportReport, FormatError, Parsed
-from dsdesk.formats.paths import check_relative
+from dsdesk.formats.paths import check_relative, existing, found
 
 NAME = "coco"
 LABEL = "COCO instances (JSON)"
@@ -216,12 +216,8 @@ def read(path: str | Path, skip_bad: bool = False) -> Parsed:
     """Read a COCO file, or every COCO file under a folder; FormatError naming the file and
     the entry for anything malformed (with *skip_bad*, bad annotations are listed in
     ``skipped`` instead)."""
-    root = Path(path)
-    if not root.exists():
-        raise FormatError(root, "", "no such file or folder")
-    files = annotation_files(root)
-    if not files:
-        raise FormatError(root, "", "no COCO .json file in this folder")
+    root = existing(path)
+    files = found(root, annotation_files(root), "COCO .json file")
     out = Parsed([])
     for f in files:
         try:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from dsdesk.formats.model import Entry, ExportItem, ExportReport, FormatError, Parsed
-from dsdesk.formats.paths import check_relative, stem
+from dsdesk.formats.paths import check_relative, existing, found, stem
 
 NAME = "json"
 LABEL = "Dataloop JSON (one file per item)"
@@ -67,12 +67,8 @@ def _entry(doc: Any, file: Path, base: Path, where: str) -> Entry:
 def read(path: str | Path, skip_bad: bool = False) -> Parsed:
     """Read per-item Dataloop JSON files (a folder, its ``json/`` folder) or a whole-dataset
     export (one file holding a list); FormatError naming the file and the annotation."""
-    root = Path(path)
-    if not root.exists():
-        raise FormatError(root, "", "no such file or folder")
-    files = _files(root)
-    if not files:
-        raise FormatError(root, "", "no .json files here")
+    root = existing(path)
+    files = found(root, _files(root), ".json files")
     base = root / "json" if root.is_dir() and (root / "json").is_dir() else root
     out = Parsed([])
     for f in files:

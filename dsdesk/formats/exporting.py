@@ -16,10 +16,10 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Text, select, type_coerce
 
+from dsdesk.catalog.gcpause import no_cyclic_gc
 from dsdesk.catalog.models import Annotation, Blob, Driver, Item, Label
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.errors import NotFoundError
-from dsdesk.formats.gcpause import no_cyclic_gc
 from dsdesk.formats.model import ExportItem, ExportReport
 
 Progress = Callable[[int, int | None, str], None]

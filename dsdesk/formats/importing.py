@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dsdesk.formats.gcpause import no_cyclic_gc
+from dsdesk.catalog.gcpause import no_cyclic_gc
 from dsdesk.formats.matching import match
 from dsdesk.formats.model import Entry, FormatError, ImportReport, Parsed
 

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dsdesk.formats.model import FormatError
+
+
+def existing(path) -> Path:
+    """*path* as a Path; FormatError when there is nothing there."""
+    root = Path(path)
+    if not root.exists():
+        raise FormatError(root, "", "no such file or folder")
+    return root
+
+
+def found(root: Path, files, what: str):
+    """*files* when some were found under *root*; FormatError saying none of *what* were."""
+    if not files:
+        raise FormatError(root, "", f"no {what} here")
+    return files
 
 
 def check_relative(name: str, file, where: str) -> str:

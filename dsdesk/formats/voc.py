@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from dsdesk.formats import geometry as g
 from dsdesk.formats.model import Entry, ExportItem, ExportReport, FormatError, Parsed
-from dsdesk.formats.paths import check_relative
+from dsdesk.formats.paths import check_relative, existing, found
 
 NAME = "voc"
 LABEL = "Pascal VOC (XML per image)"
@@ -87,12 +87,9 @@ def _object(obj, w, h, file: Path, where: str) -> dict:
 
 def read(path: str | Path, skip_bad: bool = False) -> Parsed:
     """Read a VOC file, or every ``.xml`` under a folder (its ``Annotations/`` if it has one)."""
-    root = Path(path)
-    if not root.exists():
-        raise FormatError(root, "", "no such file or folder")
+    root = existing(path)
     base, files = _files(root)
-    if not files:
-        raise FormatError(root, "", "no VOC .xml files here")
+    found(root, files, "VOC .xml files")
     out = Parsed([])
     for f in files:
         out.entries.append(read_file(f, base, skip_bad, out))

@@ -1,4 +1,5 @@
-"""Holding Python's cyclic garbage collector while a format builds millions of objects."""
+"""Holding Python's cyclic garbage collector while a bulk path builds millions of objects
+(annotation uploads, format imports and exports)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def no_cyclic_gc() -> Iterator[None]:
 
     Reading or writing a million annotations makes millions of small dicts and lists
     that hold no cycles; every 700 allocations the collector would walk the young ones and
-    every few thousand all of them, which took more time than building them.  Reference
+    every few thousand all of them (the caller's objects too), which took more time than
+    building them: it doubled the time of reading a million boxes for an upload.  Reference
     counting still frees everything.
     """
     was = gc.isenabled()
