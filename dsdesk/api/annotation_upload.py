@@ -138,20 +138,31 @@ def recipe_tags(session, dataset_id: int) -> frozenset[str]:
                                      .where(DatasetRow.id == dataset_id)).scalars())
 
 
-def upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None = None) -> WrittenAnnotations:
+def upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None = None, *,
+           consume: bool = False) -> WrittenAnnotations | list[int]:
     """Check and write *annotations* into dataset *dataset_id* (to item *item_id* if given) in
     one transaction; returns the written annotations.
 
     Raises InvalidInputError naming the first bad annotation, ReadOnlyError for a read-only
     dataset or a snapshot; in either case nothing is written.  An annotation whose label is
     not in the recipe is written and flagged (``label_not_in_recipe``).
+
+    With *consume* (an importer's million annotations, a list the caller gives up) the list
+    is emptied, each annotation is let go once read and the rows are not kept: the new ids
+    come back instead of the annotations, and the peak memory is one copy of the input, not
+    the input plus every row.
     """
     with no_cyclic_gc():
-        return _upload(cat, dataset_id, annotations, item_id)
+        return _upload(cat, dataset_id, annotations, item_id, consume)
 
 
-def _upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None) -> WrittenAnnotations:
+def _upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None,
+            consume: bool = False) -> WrittenAnnotations | list[int]:
     anns, targets = _flatten(annotations, item_id)
+    if consume:
+        if not isinstance(annotations, list):
+            raise InvalidInputError("upload(consume=True) takes a list of annotations")
+        annotations.clear()  # anns now holds the only references
     n = len(anns)
     # {item: index of its first annotation}: built backwards, so the last value a key gets
     # is the first index of its item.
@@ -160,7 +171,7 @@ def _upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None
     # that order: the table and its item index then grow at their ends.  In the caller's
     # order, items listed by path land at random places of the item index (2.5x slower).
     order = range(n) if targets == sorted(targets) else sorted(range(n), key=targets.__getitem__)
-    rows: list = [None] * n
+    rows: list | None = None if consume else [None] * n
     ids: list = [0] * n
     with cat.db.session(write=True) as s:
         try:
@@ -180,10 +191,16 @@ def _upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None
                     row = _read(anns[i], i)
                     row[ID], row[ITEM_ID], row[DATASET_ID], row[CREATED_AT], row[UPDATED_AT] = (
                         new_ids[j], targets[i], dataset_id, at, at)
-                    rows[i], ids[i] = row, new_ids[j]
+                    ids[i] = new_ids[j]
+                    if rows is None:
+                        anns[i] = None  # read: let it go
+                    else:
+                        rows[i] = row
                     part.append(tuple(row))
                 yield part
 
         write.insert(chunks())
         write.finish()
+    if rows is None:
+        return ids
     return WrittenAnnotations(rows, ids, dataset_id, write.now, cat, tags)

@@ -50,7 +50,9 @@ def import_annotations_job(ctx, dataset_id: int, path: str, fmt: str, skip_bad: 
     n = len(plan.annotations)
     ctx.progress(0, n, f"writing {n:,} annotations")
     if n:
-        upload(Catalog(db), dataset_id, plan.annotations)
+        annotations, plan.annotations = plan.annotations, []
+        upload(Catalog(db), dataset_id, annotations, consume=True)  # one copy of a million, not two
+        del annotations
     if plan.new_labels:
         with db.session(write=True) as s:
             recipe_id = s.execute(select(DatasetRow.recipe_id).where(DatasetRow.id == dataset_id)).scalar()

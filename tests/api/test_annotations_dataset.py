@@ -162,3 +162,30 @@ def test_annotation_pages_have_the_items_pages_surface(ds):
     assert pages.page_offset == 1
     counted = ds.annotations.list(page_size=0)
     assert counted.items_count == 5 and counted.items == [] and counted.total_pages_count == 0
+
+
+def test_a_consumed_upload_lets_the_input_go_and_returns_the_ids(cat, ds):
+    """An importer gives its list up (upload(consume=True)): emptied, ids back, rows written;
+    a bad annotation still writes nothing."""
+    import gc
+    import weakref
+
+    from dsdesk.api.annotation_upload import upload
+
+    items = _items(ds)
+
+    class Box(dict):  # a dict a weak reference can follow, to see it let go
+        pass
+
+    anns = [Box(type="box", label="car", itemId=it.id, coordinates=[{"x": 1, "y": 2}, {"x": 30, "y": 40}])
+            for it in items for _ in range(3)]
+    watch = weakref.ref(anns[0])
+    ids = upload(cat, ds.id, anns, consume=True)
+    gc.collect()
+    assert anns == [] and watch() is None
+    assert isinstance(ids, list) and len(ids) == 3 * len(items) and len(set(ids)) == len(ids)
+    assert sum(len(it.annotations.list()) for it in items) == 3 * len(items)
+    bad = [{"type": "box", "label": "car", "itemId": items[0].id, "coordinates": [{"x": 1, "y": 2}]}]
+    with pytest.raises(dd.InvalidInputError, match="annotation 0"):
+        upload(cat, ds.id, bad, consume=True)
+    assert len(items[0].annotations.list()) == 3
