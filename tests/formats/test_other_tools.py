@@ -74,9 +74,17 @@ def _written_by_globox(fmt: str, root: Path) -> Path:
     return root
 
 
+CHECKED_IN = Path(__file__).resolve().parents[1] / "data" / "formats" / "globox"  # written by globox 2.9
+_ENTRY = {"coco": "instances.json", "voc": "", "cvat": "annotations.xml", "yolo": ""}
+
+
+@pytest.mark.parametrize("source", ["checked-in", "written-now"])
 @pytest.mark.parametrize("fmt,tol", [("coco", 0.01), ("voc", 0.01), ("cvat", 0.01), ("yolo", 0.05)])
-def test_files_written_by_globox_import(shot_dataset, tmp_path, fmt, tol):
-    path = _written_by_globox(fmt, tmp_path / "in")
+def test_files_written_by_globox_import(shot_dataset, tmp_path, fmt, tol, source):
+    if source == "checked-in":
+        path = CHECKED_IN / fmt / _ENTRY[fmt] if _ENTRY[fmt] else CHECKED_IN / fmt
+    else:
+        path = _written_by_globox(fmt, tmp_path / "in")
     report = shot_dataset.import_annotations(str(path), format=fmt, with_images=False)
     assert report.annotations_written == 3 and not report.unmatched
     _close(_dsdesk_boxes(shot_dataset), tol)
