@@ -28,7 +28,7 @@ import orjson
 
 from dsdesk.formats import geometry as g
 from dsdesk.formats.model import Entry, ExportItem, ExportReport, FormatError, Parsed
-from dsdesk.formats.paths import check_relative, existing, found
+from dsdesk.formats.paths import check_relative, existing, found, load_json
 
 NAME = "coco"
 LABEL = "COCO instances (JSON)"
@@ -220,10 +220,7 @@ def read(path: str | Path, skip_bad: bool = False) -> Parsed:
     files = found(root, annotation_files(root), "COCO .json file")
     out = Parsed([])
     for f in files:
-        try:
-            doc = orjson.loads(f.read_bytes())
-        except orjson.JSONDecodeError as e:
-            raise FormatError(f, "", f"not valid JSON ({e})") from None
+        doc = load_json(f)
         if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
             if root.is_file():
                 raise FormatError(f, "", "not a COCO file: it needs an 'images' list")

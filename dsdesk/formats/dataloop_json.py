@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from dsdesk.formats.model import Entry, ExportItem, ExportReport, FormatError, Parsed
-from dsdesk.formats.paths import check_relative, existing, found, stem
+from dsdesk.formats.paths import check_relative, existing, found, load_json, stem
 
 NAME = "json"
 LABEL = "Dataloop JSON (one file per item)"
@@ -72,10 +72,7 @@ def read(path: str | Path, skip_bad: bool = False) -> Parsed:
     base = root / "json" if root.is_dir() and (root / "json").is_dir() else root
     out = Parsed([])
     for f in files:
-        try:
-            doc = orjson.loads(f.read_bytes())
-        except orjson.JSONDecodeError as e:
-            raise FormatError(f, "", f"not valid JSON ({e})") from None
+        doc = load_json(f)
         docs = doc if isinstance(doc, list) else [doc]
         for i, d in enumerate(docs):
             where = f"item {i}: " if isinstance(doc, list) else ""

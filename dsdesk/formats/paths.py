@@ -15,6 +15,16 @@ def existing(path) -> Path:
     return root
 
 
+def load_json(f: Path):
+    """The JSON document in file *f*; FormatError naming the file when it is not JSON."""
+    import orjson
+
+    try:
+        return orjson.loads(f.read_bytes())
+    except orjson.JSONDecodeError as e:
+        raise FormatError(f, "", f"not valid JSON ({e})") from None
+
+
 def found(root: Path, files, what: str):
     """*files* when some were found under *root*; FormatError saying none of *what* were."""
     if not files:
