@@ -138,9 +138,7 @@ def read_file(file: Path, root: Path, skip_bad: bool, out: Parsed, doc: Any) -> 
         try:
             entry = _annotation(a, entries, cats, file, where)
         except FormatError as e:
-            if not skip_bad:
-                raise
-            out.skipped.append(str(e))
+            out.skip(e, skip_bad)
             continue
         entry[0].annotations.extend(entry[1])
     out.labels.extend(c["label"] for c in cats.values() if not c["root"])

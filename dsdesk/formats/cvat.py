@@ -111,9 +111,7 @@ def read(path: str | Path, skip_bad: bool = False) -> Parsed:
             try:
                 entry.annotations.extend(_shape(el, w, h, file, f"{where}, <{el.tag}> {j + 1}"))
             except FormatError as e:
-                if not skip_bad:
-                    raise
-                out.skipped.append(str(e))
+                out.skip(e, skip_bad)
         out.entries.append(entry)
     out.labels = list(dict.fromkeys(out.labels + [a["label"] for e in out.entries for a in e.annotations]))
     return out

@@ -79,9 +79,7 @@ def read(path: str | Path, skip_bad: bool = False) -> Parsed:
             try:
                 out.entries.append(_entry(d, f, base, where))
             except FormatError as e:
-                if not skip_bad:
-                    raise
-                out.skipped.append(str(e))
+                out.skip(e, skip_bad)
         out.files.append(str(f) if root.is_file() else str(f.parent))
     out.files = list(dict.fromkeys(out.files))
     out.labels = list(dict.fromkeys(a["label"] for e in out.entries for a in e.annotations

@@ -58,6 +58,12 @@ class Parsed:
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    def skip(self, error: FormatError, skip_bad: bool) -> None:
+        """List *error* as a skipped entry when *skip_bad*; raise it otherwise."""
+        if not skip_bad:
+            raise error
+        self.skipped.append(str(error))
+
 
 @dataclass
 class ExportItem:

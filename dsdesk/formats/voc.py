@@ -61,9 +61,7 @@ def read_file(file: Path, base: Path, skip_bad: bool, out: Parsed) -> Entry:
         try:
             entry.annotations.append(_object(obj, w, h, file, where))
         except FormatError as e:
-            if not skip_bad:
-                raise
-            out.skipped.append(str(e))
+            out.skip(e, skip_bad)
     return entry
 
 

@@ -117,9 +117,7 @@ def _read_lines(f: Path, names: list[str], entry: Entry, skip_bad: bool, out: Pa
         try:
             entry.annotations.append(parse_line(line, names, f, n))
         except FormatError as e:
-            if not skip_bad:
-                raise
-            out.skipped.append(str(e))
+            out.skip(e, skip_bad)
 
 
 def parse_line(line: str, names: list[str], f: Path, n: int) -> dict:
