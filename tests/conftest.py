@@ -46,6 +46,21 @@ def catalog(tmp_path):
     cat.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog_on_both(request, tmp_path, monkeypatch):
+    """A fresh catalog in a SQLite file, then on a PostgreSQL server: the test module imports
+    the server's fixture, ``from tests.versioning.test_postgres import pg_url``."""
+    import dsdesk
+
+    if request.param == "sqlite":
+        cat = dsdesk.open_catalog(tmp_path / "catalog.sqlite")
+    else:
+        monkeypatch.setenv("DSDESK_BLOB_ROOT", str(tmp_path / "blobs"))
+        cat = dsdesk.open_catalog(request.getfixturevalue("pg_url"))
+    yield cat
+    cat.close()
+
+
 @pytest.fixture
 def project(catalog):
     return catalog.projects.create("demo")

@@ -15,6 +15,7 @@ writes nothing when one annotation is bad (see :mod:`dsdesk.api.annotation_uploa
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, distinct, select, update
@@ -57,15 +58,16 @@ def _ids(annotation=None, annotation_id=None) -> list[int]:
     return out
 
 
-class _Repository:
+class _Repository(ABC):
     """What item and dataset annotations share: reads, updates and deletes by id or filter."""
 
     _cat: Catalog
     _dataset_id: int
     _item_id: int | None = None
 
+    @abstractmethod
     def _where_text(self) -> str:
-        raise NotImplementedError
+        """Where the repository looks, for messages (``"on item /a.jpg"``)."""
 
     def get(self, annotation_id) -> Annotation:
         """One annotation by id (NotFoundError when it is not here)."""

@@ -6,6 +6,7 @@ page; the navigation is this one class.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from dsdesk.api.entities_print import EntityList
 from dsdesk.errors import InvalidInputError
 
 
-class PagedEntities:
+class PagedEntities(ABC):
     """Pages of ``page_size`` entities from ``page_offset`` on; subclasses define
     :attr:`items_count`, :meth:`_set_page` (read page *n* into ``self._items``) and
     iteration."""
@@ -23,11 +24,13 @@ class PagedEntities:
     _items: EntityList | None
 
     @property
-    def items_count(self) -> int:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
+    @abstractmethod
+    def items_count(self) -> int:
+        """How many entities match."""
 
-    def _set_page(self, n: int) -> None:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
+    @abstractmethod
+    def _set_page(self, n: int) -> None:
+        """Read page *n* into ``self._items`` and make it the current page."""
 
     @property
     def total_pages_count(self) -> int:
@@ -79,8 +82,9 @@ class PagedEntities:
         """The current page as a pandas DataFrame."""
         return self.items.to_df(columns)
 
-    def __iter__(self) -> Iterator[EntityList]:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
+    @abstractmethod
+    def __iter__(self) -> Iterator[EntityList]:
+        """The pages from ``page_offset`` on."""
 
     def all(self) -> Iterator[Any]:
         """Every matching entity, page by page."""

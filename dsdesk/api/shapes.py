@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 from dsdesk.api.labels import label_color, to_rgb
@@ -44,7 +45,7 @@ def _pairs(geo: Any) -> list[list[float]]:
     return out
 
 
-class BaseAnnotationDefinition:
+class BaseAnnotationDefinition(ABC):
     """What every shape has: ``type``, ``label``, ``attributes``, ``description``, and its
     bounding box (``left``, ``top``, ``right``, ``bottom``)."""
 
@@ -55,9 +56,9 @@ class BaseAnnotationDefinition:
         self.attributes = attributes if attributes is not None else {}
         self.description = description
 
+    @abstractmethod
     def to_coordinates(self, color=None) -> Any:
         """The shape's ``coordinates`` in Dataloop's annotation JSON."""
-        raise NotImplementedError
 
     @property
     def geo(self) -> Any:

@@ -9,15 +9,9 @@ import dsdesk as dd
 from tests.versioning.test_postgres import pg_url  # noqa: F401  (the module's PostgreSQL server)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def cat(request, tmp_path, monkeypatch):
-    if request.param == "sqlite":
-        c = dd.open_catalog(tmp_path / "catalog.sqlite")
-    else:
-        monkeypatch.setenv("DSDESK_BLOB_ROOT", str(tmp_path / "blobs"))
-        c = dd.open_catalog(request.getfixturevalue("pg_url"))
-    yield c
-    c.close()
+@pytest.fixture
+def cat(catalog_on_both):
+    return catalog_on_both
 
 
 @pytest.fixture
