@@ -305,9 +305,10 @@ class JobsPanel(QWidget):
 
     COLUMNS = ("Job", "Status", "Progress", "Rate", "Time left", "")
 
-    def __init__(self, manager: JobManager, parent: QWidget | None = None):
+    def __init__(self, manager: JobManager, parent: QWidget | None = None, tasks=None):
         super().__init__(parent)
         self.manager = manager
+        self._tasks = tasks  # a dsdesk.ui.tasks.TaskRunner for the catalog reads, if the window has one
         self.tree = QTreeWidget(self)
         self.tree.setColumnCount(len(self.COLUMNS))
         self.tree.setHeaderLabels(self.COLUMNS)
@@ -387,12 +388,22 @@ class JobsPanel(QWidget):
     def refresh_elsewhere(self) -> None:
         """Show the jobs other processes are running on the catalog, drop the ones that
         ended (and tell the window the catalog changed: their results are someone else's
-        edits)."""
+        edits).  The read runs on the window's task runner when it has one: on a team
+        catalog it is a round trip to the server, which must not stall the GUI thread."""
         own = {h.job_id for h in self.manager.handles.values() if h.job_id}
-        try:
-            jobs = {j["id"]: j for j in self.manager.cat.jobs_elsewhere(exclude=own)}
-        except DsdeskError:
+
+        def read() -> dict:
+            return {j["id"]: j for j in self.manager.cat.jobs_elsewhere(exclude=own)}
+
+        if self._tasks is None:
+            try:
+                self._show_elsewhere(own, read())
+            except DsdeskError:
+                pass
             return
+        self._tasks.run(read, lambda jobs: self._show_elsewhere(own, jobs), lambda _e: None, key="jobs-elsewhere")
+
+    def _show_elsewhere(self, own: set[int], jobs: dict) -> None:
         ended = [jid for jid in self._elsewhere if jid not in jobs]
         for jid in ended:
             item = self._elsewhere.pop(jid)

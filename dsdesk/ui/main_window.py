@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         # ---- docks ---------------------------------------------------------------------
         self.library = LibraryPanel(self)
         self.inspector = InspectorPanel(self)
-        self.jobs_panel = JobsPanel(self.jobs, self)
+        self.jobs_panel = JobsPanel(self.jobs, self, tasks=self.tasks)
         self.library_dock = self._dock("Library", "libraryDock", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
