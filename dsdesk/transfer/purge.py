@@ -27,7 +27,7 @@ def purge_datasets(ctx, dataset_ids: list[int]) -> int:
     with db.session() as s:
         trashed = list(s.execute(select(Dataset.id).where(Dataset.id.in_(list(dataset_ids)),
                                                           Dataset.deleted_at.is_not(None))).scalars())
-        together = len(trashed) > 1 and worth_rebuilding(s, _items_of(s, trashed))
+        together = len(trashed) > 1 and worth_rebuilding(s, _item_count(s, _targets(s, trashed)))
     batches = [trashed] if together else [[d] for d in trashed]
     done = 0
     for batch in batches:
@@ -47,8 +47,9 @@ def _targets(s, dataset_ids: list[int]) -> list[int]:
     return [*dataset_ids, *frozen]
 
 
-def _items_of(s, dataset_ids: list[int]) -> int:
-    return _items_of_targets(s, _targets(s, dataset_ids))
+def _item_count(s, dataset_ids: list[int]) -> int:
+    """The items of *dataset_ids*, from their cached counts."""
+    return s.execute(select(func.coalesce(func.sum(Dataset.item_count), 0)).where(Dataset.id.in_(dataset_ids))).scalar()
 
 
 def _delete(s, dataset_ids: list[int]) -> tuple[int, list[int]]:
@@ -64,13 +65,9 @@ def _delete(s, dataset_ids: list[int]) -> tuple[int, list[int]]:
     items = select(Item.id).where(Item.dataset_id.in_(targets))
     s.execute(delete(TaskStatus).where(TaskStatus.item_id.in_(items)))
     s.execute(delete(Annotation).where(Annotation.dataset_id.in_(targets)))
-    with bulk_item_delete(s, _items_of_targets(s, targets)):
+    with bulk_item_delete(s, _item_count(s, targets)):
         s.execute(delete(Item).where(Item.dataset_id.in_(targets)))
     s.execute(delete(Folder).where(Folder.dataset_id.in_(targets)))
     s.execute(update(Dataset).where(Dataset.src_dataset_id.in_(targets)).values(src_dataset_id=None))
     s.execute(delete(Dataset).where(Dataset.id.in_(targets)))
     return len(ids), blob_ids
-
-
-def _items_of_targets(s, targets: list[int]) -> int:
-    return s.execute(select(func.coalesce(func.sum(Dataset.item_count), 0)).where(Dataset.id.in_(targets))).scalar()
