@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import sqlite3
 import tempfile
@@ -27,8 +26,9 @@ from pathlib import Path
 
 import dsdesk
 import dsdesk.query as q
+from benchmarks.bench_ingest import raw_ingest
 from benchmarks.bench_query import timed
-from benchmarks.synth import folder_of, records
+from benchmarks.synth import records
 from dsdesk.api import jobs
 from dsdesk.query import indexes
 
@@ -42,39 +42,6 @@ def _timed(fn) -> tuple[float, object]:
     t = time.perf_counter()
     out = fn()
     return time.perf_counter() - t, out
-
-
-def _bare_ingest(path: Path, n: int) -> float:
-    """The floor of ingest: the same rows built from the same generator and executemany'd
-    into a fresh catalog of the same schema, the name index filled in one statement."""
-    cat = dsdesk.open_catalog(path)
-    ds = cat.projects.create("bench").datasets.create("synthetic")
-    ds_id, drv = ds.id, ds.driver_id
-    cat.close()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    gc.collect()
-    t = time.perf_counter()
-    folders, blobs, items = set(), [], []
-    for i, r in enumerate(records(n), start=1):
-        blobs.append((i, drv, r.storage_key, r.size, r.etag, r.content_hash, r.mimetype, r.width, r.height))
-        items.append((i, ds_id, r.dir, r.name, i, json.dumps(r.meta_user), "{}"))
-        if i % 1000 == 1:
-            parts = folder_of(i - 1).strip("/").split("/")
-            folders.update("/" + "/".join(parts[: k + 1]) for k in range(len(parts)))
-    with con:
-        con.execute("INSERT INTO item_name_fts_pause (k) VALUES (1)")
-        con.executemany("INSERT INTO folder (dataset_id, path) VALUES (?, ?)", [(ds_id, f) for f in sorted(folders)])
-        con.executemany("INSERT INTO blob (id, driver_id, storage_key, size, etag, content_hash, mimetype, width, "
-                        "height) VALUES (?,?,?,?,?,?,?,?,?)", blobs)
-        con.executemany("INSERT INTO item (id, dataset_id, dir, name, blob_id, meta_user, meta_system) "
-                        "VALUES (?,?,?,?,?,?,?)", items)
-        con.execute("DELETE FROM item_name_fts_pause")
-        con.execute("INSERT INTO item_name_fts (rowid, name) SELECT id, name FROM item")
-    dt = time.perf_counter() - t
-    con.close()
-    return dt
 
 
 def _plan(cat, filters, dataset_id: int) -> str:
@@ -123,7 +90,7 @@ def run_size(n: int, work: Path) -> list[tuple]:
 
     big = n >= 1_000_000
     bare_path, path = work / f"bare-{n}.sqlite", work / f"scale-{n}.sqlite"
-    t_bare = _bare_ingest(bare_path, n)
+    t_bare = raw_ingest(bare_path, n, include_build=True)[0]  # the same rows, built and executemany'd
     for suffix in ("", "-wal", "-shm"):
         Path(str(bare_path) + suffix).unlink(missing_ok=True)
     cat = dsdesk.open_catalog(path)
