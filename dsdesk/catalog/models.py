@@ -393,6 +393,26 @@ class MetadataKey(Base):
     indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
+class EditAuthor(Base):
+    """Who saved an item's or a dataset's metadata last through the API, and at which
+    ``row_version`` (migration 0015): a conflicting save shows it beside "theirs".
+
+    A side table rather than a column: clone, merge, snapshot and ingest copy every item
+    column, and an author column would cost each copied row for a fact only a conflict
+    reads.  One row per object (the last API save); a row whose ``row_version`` /
+    ``updated_at`` no longer match the object's was overtaken by another operation (a move,
+    a bulk edit, a sync), whose author is not known.  No foreign key: a million-item purge
+    would probe this table once per deleted row; a stale row is never matched.
+    """
+
+    __tablename__ = "edit_author"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # item|dataset
+    object_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    user_name: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
 # The grid's order and the common filters.
 Index("ix_item_dataset_name", Item.dataset_id, Item.name)
 Index("ix_item_dataset_created", Item.dataset_id, Item.created_at)
