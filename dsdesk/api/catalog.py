@@ -146,6 +146,14 @@ class Catalog:
         event.listen(db.engine, "connect", _gui_pragmas)
         db.engine.dispose()  # pooled connections have the old settings; checked-out ones close on return
 
+    def changes(self):
+        """A :class:`~dsdesk.api.change_feed.ChangeFeed` of the writes committed on this
+        catalog from now on, by other clients and this one ("dataset X: items changed");
+        close it when done.  Raises CatalogError when a server refuses to LISTEN."""
+        from dsdesk.api.change_feed import ChangeFeed
+
+        return ChangeFeed(self.db)
+
     def jobs(self, limit: int = 50) -> list[dict]:
         """The most recent jobs, newest first, as dicts."""
         with self.db.session() as s:

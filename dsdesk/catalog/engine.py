@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dsdesk.catalog import changes
 from dsdesk.catalog.checkpoint import WAL_KEEP_BYTES, Checkpointer
 from dsdesk.errors import CatalogError
 
@@ -168,6 +169,9 @@ class Database:
         self._factory = sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_factory = sessionmaker(writer, expire_on_commit=False)
+        #: This open catalog's name in the change feed (``dsdesk.catalog.changes``).
+        self.change_origin = changes.new_origin()
+        changes.install(engine, (self._factory, self._write_factory), self.change_origin)
         if self.checkpointer is not None:
             # Every session's commit, not only those of session(): automatic checkpoints are
             # off on every connection, so a commit path that forgot this let the log grow

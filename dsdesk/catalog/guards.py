@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from dsdesk.catalog.changes import touch
 from dsdesk.catalog.models import Dataset
 from dsdesk.errors import NotFoundError, ReadOnlyError
 
@@ -31,4 +32,5 @@ def writable_dataset(session: Session, dataset_id: int, action: str = "modify") 
     if ds.readonly:
         raise ReadOnlyError(f"cannot {action} dataset '{ds.name}': it is read-only "
                             "(ds.set_readonly(False) to allow changes)")
+    touch(session, ds.id)  # the change feed names this dataset if the transaction writes
     return ds

@@ -10,12 +10,14 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from dsdesk.catalog.changes import touch
 from dsdesk.catalog.models import Annotation, Blob, Dataset, Folder, Item
 from dsdesk.catalog.sql import chunked
 
 
 def refresh(session: Session, dataset_id: int) -> None:
-    """Recompute the cached statistics of one dataset."""
+    """Recompute the cached statistics of one dataset (and name it in the change feed)."""
+    touch(session, dataset_id)
     items = select(func.count()).select_from(Item).where(Item.dataset_id == dataset_id).scalar_subquery()
     annotated = (select(func.count()).select_from(Item)
                  .where(Item.dataset_id == dataset_id, Item.annotated.is_(True)).scalar_subquery())
@@ -33,6 +35,7 @@ def refresh(session: Session, dataset_id: int) -> None:
 
 def add_items(session: Session, dataset_id: int, items: int, bytes_: int, folders: int) -> None:
     """Bump the cached statistics after new, unannotated items were added (no recount)."""
+    touch(session, dataset_id)
     session.execute(
         update(Dataset).where(Dataset.id == dataset_id)
         .values(item_count=Dataset.item_count + items, bytes_total=Dataset.bytes_total + bytes_,
