@@ -51,6 +51,9 @@ _LAZY = {
     **dict.fromkeys(("Box", "Point", "Polygon", "Polyline", "Segmentation", "Classification", "Ellipse",
                      "BaseAnnotationDefinition"), "dsdesk.api.shapes"),
     "Annotation": "dsdesk.api.annotation_entity",
+    # Concurrent edits: the conflict a save raises and a resolution's own value.
+    "MetadataConflictError": "dsdesk.api.conflicts",
+    "MergeValue": "dsdesk.api.metadata_merge:Value",
     # The entity classes (isinstance checks, type hints, dd.Item.from_json).
     "Item": "dsdesk.api.items",
     "Dataset": "dsdesk.api.datasets",

@@ -52,8 +52,7 @@ class Dataset(PrintableEntity):
     updated_at: dt.datetime | None
     deleted_at: dt.datetime | None
     row_version: int
-    _loaded_user: dict = field(default_factory=dict, repr=False)
-    _loaded_name: str = field(default="", repr=False)
+    _base: dict = field(default_factory=dict, repr=False)  # the document as read (dsdesk.api.conflicts)
 
     @classmethod
     def _from_row(cls, cat: Catalog, r: DatasetRow) -> Dataset:
@@ -63,7 +62,7 @@ class Dataset(PrintableEntity):
         return cls(cat, r.id, r.name, r.project_id, r.kind, r.driver_id, r.recipe_id, bool(r.readonly),
                    r.src_dataset_id, {"system": system, "user": user}, r.description, r.item_count,
                    r.annotated_count, r.annotation_count, r.folder_count, r.bytes_total, r.created_at,
-                   r.updated_at, r.deleted_at, r.row_version, copy.deepcopy(user), r.name)
+                   r.updated_at, r.deleted_at, r.row_version, _document(user, r.description, r.name))
 
     @property
     def annotated(self) -> int:
@@ -199,10 +198,15 @@ class Dataset(PrintableEntity):
         """Save ``metadata["user"]``, the description and a changed ``name`` (a rename; the
         name must be free in the project).  The system area is dsdesk's own.
 
-        Raises ConflictError when someone else changed the dataset since it was read, and
-        InvalidInputError, writing nothing, for metadata keys outside ``system`` / ``user``.
+        When someone else changed the dataset since it was read, the two edits are merged
+        against what was read (see :mod:`dsdesk.api.metadata_merge`); a key both changed
+        differently raises MetadataConflictError (a ConflictError) listing them, writing
+        nothing: decide with :meth:`resolve_conflicts` and save again.  InvalidInputError,
+        writing nothing, for metadata keys outside ``system`` / ``user``.
         """
+        from dsdesk.api import conflicts
         from dsdesk.api.metadata_areas import check_metadata_areas
+        from dsdesk.catalog import edit_authors
 
         if system_metadata:
             raise InvalidInputError("the system area of a dataset's metadata is read-only for users")
@@ -210,13 +214,22 @@ class Dataset(PrintableEntity):
         user = self.metadata.get("user")
         if not isinstance(user, dict):
             raise InvalidInputError("metadata['user'] must be a dict")
-        values: dict[str, Any] = {"meta_user": copy.deepcopy(user), "description": self.description,
-                                  "updated_at": utcnow(), "row_version": self.row_version + 1}
-        if self.name != self._loaded_name:
-            values["name"] = _check_name(self.name, "dataset")
+        mine = _document(user, self.description, self.name)
+        if self.name != self._base.get("name"):
+            mine["name"] = _check_name(self.name, "dataset")
         with self._cat.db.session(write=True) as s:
             writable_dataset(s, self.id, "change the metadata of")
-            if "name" in values:  # (snapshots were refused above: they are read-only)
+            row = s.execute(select(DatasetRow).where(DatasetRow.id == self.id).with_for_update()).scalar_one()
+            doc = mine
+            if row.row_version != self.row_version:
+                who = edit_authors.author_of(s, "dataset", row.id, row.row_version, row.updated_at)
+                theirs = conflicts.Theirs(row.row_version, row.updated_at, who,
+                                          _document(row.meta_user or {}, row.description, row.name))
+                doc = conflicts.merge_for_save(f"dataset '{self.name}'", "dataset", self.id, self._base, mine, theirs)
+            values: dict[str, Any] = {"meta_user": doc["user"], "description": doc["description"],
+                                      "updated_at": utcnow(), "row_version": row.row_version + 1}
+            if doc["name"] != row.name:  # (snapshots were refused above: they are read-only)
+                values["name"] = doc["name"]
                 taken = s.execute(select(DatasetRow.id).where(
                     DatasetRow.project_id == self.project_id, DatasetRow.name == values["name"],
                     DatasetRow.deleted_at.is_(None), DatasetRow.id != self.id)).first()
@@ -224,17 +237,33 @@ class Dataset(PrintableEntity):
                     raise AlreadyExistsError(f"a dataset named '{values['name']}' already exists in this project")
             try:
                 r = s.execute(update(DatasetRow).where(DatasetRow.id == self.id,
-                                                       DatasetRow.row_version == self.row_version)
+                                                       DatasetRow.row_version == row.row_version)
                               .values(**values).execution_options(synchronize_session=False))
             except StaleDataError as e:  # pragma: no cover - defensive, Core update does not raise it
                 raise ConflictError(str(e)) from e
             except IntegrityError as e:
-                raise AlreadyExistsError(f"a dataset named '{self.name}' already exists in this project") from e
-            if r.rowcount == 0:
+                raise AlreadyExistsError(f"a dataset named '{doc['name']}' already exists in this project") from e
+            if r.rowcount == 0:  # pragma: no cover - the row is locked above
                 raise ConflictError(f"dataset '{self.name}' was changed by someone else; refresh() and try again")
-        self.row_version += 1
-        self._loaded_user = copy.deepcopy(user)
-        self.name = self._loaded_name = values.get("name", self.name)
+            edit_authors.record(s, "dataset", self.id, values["row_version"], values["updated_at"],
+                                conflicts.writer_name())
+        self.metadata["user"] = copy.deepcopy(doc["user"])
+        self.description, self.name = doc["description"], doc["name"]
+        self.row_version, self.updated_at = values["row_version"], values["updated_at"]
+        self._base = _document(doc["user"], doc["description"], doc["name"])
+        return self
+
+    def resolve_conflicts(self, error, choices) -> Dataset:
+        """Take the decision on a conflicting save: *error* is the MetadataConflictError
+        :meth:`update` raised, *choices* ``"mine"``, ``"theirs"`` or one choice per path
+        (see ``Item.resolve_conflicts``).  The dataset then holds the merged document,
+        based on the version the conflict found; call :meth:`update` to save it."""
+        from dsdesk.api import conflicts
+
+        conflicts.check_error_for(error, "dataset", self.id, f"dataset '{self.name}'")
+        doc = error.resolve(choices)
+        self.metadata["user"], self.description, self.name = doc["user"], doc["description"], doc["name"]
+        self._base, self.row_version = copy.deepcopy(error.theirs.document), error.theirs.row_version
         return self
 
     def set_readonly(self, state: bool) -> Dataset:
@@ -461,3 +490,8 @@ def _default_download_folder(dataset_id: int):
 
 def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat(timespec="milliseconds") + "Z" if t else None
+
+
+def _document(user: dict, description: str | None, name: str) -> dict:
+    """A dataset's editable state as one document for :mod:`dsdesk.api.metadata_merge`."""
+    return {"user": copy.deepcopy(user), "description": description, "name": name}

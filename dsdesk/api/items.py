@@ -336,8 +336,8 @@ class Item(PrintableEntity):
         return cls(cat, r.id, r.dataset_id, r.dir, r.name, {"system": system, "user": user}, bool(r.annotated),
                    bool(r.hidden), r.description, r.blob_id, storage_key, driver_id, r.master_item_id,
                    r.parent_item_id, missing_since is not None, r.changed_at is not None, r.created_at,
-                   r.updated_at, r.row_version, {"user": copy.deepcopy(user), "description": r.description,
-                                                 "path": (r.dir, r.name)})
+                   r.updated_at, r.row_version,
+                   _document(user, r.description, paths.join(r.dir, r.name), r.meta_system or {}))
 
     @property
     def filename(self) -> str:
@@ -393,32 +393,87 @@ class Item(PrintableEntity):
 
         With ``system_metadata=True`` the system area is saved too, except the keys that
         describe the binary (size, mimetype, width, height, etag), which follow the blob.
-        Raises ConflictError if someone changed the item since it was read.
+        When someone changed the item since it was read, the two edits are merged against
+        what was read (keys changed on one side only are kept from that side, nested dicts
+        key by key; see :mod:`dsdesk.api.metadata_merge`); a key both changed differently
+        raises MetadataConflictError (a ConflictError) listing them, writing nothing: decide
+        with :meth:`resolve_conflicts` and save again.
         """
+        from dsdesk.api import conflicts
+        from dsdesk.catalog import edit_authors
+
         check_metadata_areas(self.metadata, f"item {self.filename}")
         user = self.metadata.get("user")
         if not isinstance(user, dict):
             raise InvalidInputError("metadata['user'] must be a dict")
-        values: dict[str, Any] = {"meta_user": copy.deepcopy(user), "description": self.description,
-                                  "updated_at": utcnow(), "row_version": self.row_version + 1}
-        if system_metadata:
-            values["meta_system"] = {k: v for k, v in self.metadata.get("system", {}).items()
-                                     if k not in ("size", "mimetype", "width", "height", "etag")}
+        mine = _document(user, self.description, self.filename, self.metadata.get("system") or {})
+        base = copy.deepcopy(self._loaded)
+        if not system_metadata:
+            mine.pop("system")
+            base.pop("system", None)
         with self._cat.db.session(write=True) as s:
             writable_dataset(s, self.dataset_id, "change item metadata in")
-            r = s.execute(update(ItemRow).where(ItemRow.id == self.id, ItemRow.row_version == self.row_version)
+            # FOR UPDATE: on PostgreSQL the row stays as merged until this commits (SQLite
+            # holds its write lock already).
+            row = s.execute(select(ItemRow).where(ItemRow.id == self.id).with_for_update()).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError(f"item {self.filename} no longer exists")
+            doc = mine
+            if row.row_version != self.row_version:
+                theirs = _document(row.meta_user or {}, row.description, paths.join(row.dir, row.name),
+                                   row.meta_system or {})
+                if not system_metadata:
+                    theirs.pop("system")
+                who = edit_authors.author_of(s, "item", row.id, row.row_version, row.updated_at)
+                doc = conflicts.merge_for_save(f"item {self.filename}", "item", self.id, base, mine,
+                                               conflicts.Theirs(row.row_version, row.updated_at, who, theirs))
+            values: dict[str, Any] = {"meta_user": doc["user"], "description": doc["description"],
+                                      "updated_at": utcnow(), "row_version": row.row_version + 1}
+            if system_metadata:
+                values["meta_system"] = doc["system"]
+            r = s.execute(update(ItemRow).where(ItemRow.id == self.id, ItemRow.row_version == row.row_version)
                           .values(**values).execution_options(synchronize_session=False))
-            if r.rowcount == 0:
-                if s.get(ItemRow, self.id) is None:
-                    raise NotFoundError(f"item {self.filename} no longer exists")
+            if r.rowcount == 0:  # pragma: no cover - the row is locked above
                 raise ConflictError(f"item {self.filename} was changed by someone else; refresh() and try again")
-            moved = (self.dir, self.name) != self._loaded.get("path", (self.dir, self.name))
-            if moved:  # a changed filename: a move or a rename, in the same transaction
-                tree.rename_item(s, self.dataset_id, self.id, self.filename)
+            if doc["filename"] != paths.join(row.dir, row.name):  # a move or a rename, in the same transaction
+                tree.rename_item(s, self.dataset_id, self.id, doc["filename"])
                 stats.refresh(s, self.dataset_id)
-        self.row_version += 2 if moved else 1
-        self._loaded = {"user": copy.deepcopy(user), "description": self.description, "path": (self.dir, self.name)}
+            saved = s.execute(select(ItemRow.row_version, ItemRow.updated_at).where(ItemRow.id == self.id)).one()
+            edit_authors.record(s, "item", self.id, saved.row_version, saved.updated_at, conflicts.writer_name())
+        self.metadata["user"] = copy.deepcopy(doc["user"])
+        self.description = doc["description"]
+        self.filename = doc["filename"]
+        if system_metadata:
+            self.metadata["system"] = {**copy.deepcopy(doc["system"]), **self._blob_facts()}
+        self.row_version, self.updated_at = saved.row_version, saved.updated_at
+        self._loaded = _document(doc["user"], doc["description"], doc["filename"],
+                                 doc["system"] if system_metadata else self._loaded.get("system") or {})
         return self
+
+    def resolve_conflicts(self, error, choices) -> Item:
+        """Take the decision on a conflicting save: *error* is the MetadataConflictError
+        :meth:`update` raised, *choices* ``"mine"`` (keep all yours), ``"theirs"`` (take all
+        theirs) or ``{path: "mine" | "theirs" | metadata_merge.Value(x)}`` per conflicting
+        path (``"user.split"`` or its tuple).  The item then holds the merged document, based
+        on the version the conflict found; call :meth:`update` to save it.  InvalidInputError
+        for a conflict of another object or a missing or unknown choice."""
+        from dsdesk.api import conflicts
+
+        conflicts.check_error_for(error, "item", self.id, f"item {self.filename}")
+        doc = error.resolve(choices)
+        self.metadata["user"] = doc["user"]
+        self.description = doc["description"]
+        self.filename = doc["filename"]
+        if "system" in doc:
+            self.metadata["system"] = {**doc["system"], **self._blob_facts()}
+        base = copy.deepcopy(error.theirs.document)
+        base.setdefault("system", self._loaded.get("system") or {})
+        self._loaded, self.row_version = base, error.theirs.row_version
+        return self
+
+    def _blob_facts(self) -> dict:
+        system = self.metadata.get("system") or {}
+        return {k: system[k] for k in _BLOB_KEYS if k in system}
 
     def set_description(self, text: str | None) -> Item:
         """Set (or with ``None``/"" clear) the description and save."""
@@ -536,6 +591,16 @@ class Item(PrintableEntity):
 
     def __repr__(self) -> str:
         return f"<Item {self.id} {self.filename!r}>"
+
+
+_BLOB_KEYS = ("size", "mimetype", "width", "height", "etag")  # follow the blob, never saved with the item
+
+
+def _document(user: dict, description: str | None, filename: str, system: dict) -> dict:
+    """An item's editable state as one document for :mod:`dsdesk.api.metadata_merge` (deep
+    copies): user metadata, description, path, and the system keys the item owns."""
+    return {"user": copy.deepcopy(user), "description": description, "filename": filename,
+            "system": {k: copy.deepcopy(v) for k, v in system.items() if k not in _BLOB_KEYS}}
 
 
 def _iso(t):
