@@ -9,6 +9,7 @@ The public Python API, shaped like Dataloop's SDK (``dtlpy``)::
 
 from dsdesk.errors import (  # noqa: F401
     AlreadyExistsError,
+    CatalogAuthError,
     CatalogError,
     ConflictError,
     DsdeskError,
@@ -18,19 +19,26 @@ from dsdesk.errors import (  # noqa: F401
     NotFoundError,
     QueryError,
     ReadOnlyError,
+    SchemaTooNewError,
     StorageError,
 )
 
 __version__ = "0.1.0"
 
 
-def open_catalog(path_or_url=None):
-    """Open the catalog at *path_or_url* (default: ``$DSDESK_CATALOG`` or the user data dir)."""
+def open_catalog(path_or_url=None, *, read_only: bool = False, internal_store=None):
+    """Open the catalog at *path_or_url* (default: ``$DSDESK_CATALOG`` or the user data dir).
+
+    *read_only* refuses every write (the only way to read a catalog a newer dsdesk upgraded);
+    *internal_store* puts a new catalog's internal binaries in a bucket, e.g.
+    ``{"kind": "s3", "bucket": "team", "prefix": "dsdesk/", "credentials": "env:AWS_TEAM"}``
+    (see :mod:`dsdesk.api.internal_store`).
+    """
     from dsdesk.api.catalog import Catalog
     from dsdesk.api.defaults import use_catalog
 
     # The module-level repositories (dd.projects ...) work on the catalog opened last.
-    return use_catalog(Catalog.open(path_or_url))
+    return use_catalog(Catalog.open(path_or_url, read_only=read_only, internal_store=internal_store))
 
 
 def use_catalog(catalog):

@@ -39,6 +39,14 @@ class CatalogError(DsdeskError):
     """The catalog cannot be opened: missing, unreadable, or not a dsdesk catalog."""
 
 
+class CatalogAuthError(CatalogError):
+    """The catalog's server refused the password, or needs one and none was given."""
+
+
+class SchemaTooNewError(CatalogError):
+    """The catalog's schema was upgraded by a newer dsdesk: this one must not write to it."""
+
+
 class StorageError(DsdeskError):
     """A storage driver failed: wrong credentials, missing bucket, unreachable endpoint."""
 

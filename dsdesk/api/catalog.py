@@ -38,9 +38,31 @@ class Catalog:
         self.datasets = CatalogDatasets(self)
 
     @classmethod
-    def open(cls, path_or_url=None) -> Catalog:
-        """Open (creating if needed) the catalog at *path_or_url*."""
-        return cls(open_database(path_or_url))
+    def open(cls, path_or_url=None, *, read_only: bool = False, internal_store=None) -> Catalog:
+        """Open (creating if needed) the catalog at *path_or_url*.
+
+        A server URL without a password takes the one remembered in the OS keyring for it
+        (else libpq's ``~/.pgpass``).  *read_only* opens without creating or upgrading and
+        refuses every write; a catalog a newer dsdesk upgraded can only be opened that way.
+        *internal_store* chooses, for a new catalog, where its internal binaries live (see
+        :mod:`dsdesk.api.internal_store`); it is recorded in the catalog and every client
+        that opens it uses the same store.
+        """
+        from dsdesk.api import catalog_locations
+        from dsdesk.api import internal_store as stores
+
+        url = catalog_locations.with_keyring_password(path_or_url)
+        if internal_store is not None and read_only:
+            raise InvalidInputError("a read-only catalog cannot take an internal store")
+        location = stores.checked_location(internal_store) if internal_store is not None else None
+        db = open_database(url, read_only=read_only)
+        if location is not None:
+            try:
+                stores.record(db, location)
+            except BaseException:
+                db.close()
+                raise
+        return cls(db)
 
     @property
     def url(self) -> str:
@@ -51,8 +73,11 @@ class Catalog:
 
     @property
     def raw_url(self) -> str:
-        """The URL that reopens this catalog, password included: store it, never show it."""
-        return self.db.url
+        """The URL that reopens this catalog, without a password (which never goes into
+        settings): reopening takes it from the OS keyring, ``~/.pgpass`` or the user."""
+        from dsdesk.api.catalog_locations import location
+
+        return location(self.db.url)
 
     def run(self, job: JobSpec, on_event: Callable[[JobEvent], None] | None = None,
             ctx: JobContext | None = None, raise_errors: bool = True):

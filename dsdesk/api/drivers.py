@@ -30,6 +30,7 @@ from dsdesk.storage import credentials as creds
 from dsdesk.storage import kinds
 from dsdesk.storage.credentials import CREDENTIAL_KINDS, CredentialKind
 from dsdesk.storage.drivers import config_from_row, forget_drivers, make_driver, normalize_prefix, open_driver
+from dsdesk.storage.drivers.factory import internal_store_of
 from dsdesk.storage.kinds import FormField, StorageKind
 
 if TYPE_CHECKING:
@@ -260,7 +261,9 @@ class Drivers:
 
     def _test_row(self, row: DriverRow, write: bool = False) -> dict[str, Any]:
         # A driver of its own, never the per-process cache's: the row is not saved.
-        drv = make_driver(config_from_row(row), blob_root=self._cat.db.blob_root)
+        cfg = config_from_row(row)
+        store = internal_store_of(self._cat.db) if cfg.kind == "internal" else None
+        drv = make_driver(cfg, blob_root=self._cat.db.blob_root, internal_store=store)
         try:
             return drv.test(write=write)
         finally:

@@ -15,11 +15,12 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from dsdesk.api import catalog_locations
 from dsdesk.catalog.engine import ENV_CATALOG, default_catalog_path, user_data_dir
 from dsdesk.errors import InvalidInputError
 
 #: How many catalogs "Open recent" remembers.
-RECENT_MAX = 8
+RECENT_MAX = catalog_locations.RECENT_MAX
 #: Images in the demo the welcome screen builds (the CLI's ``dsdesk demo`` default too).
 DEMO_IMAGES = 240
 
@@ -119,9 +120,9 @@ def build_demo_catalog(n_images: int = DEMO_IMAGES, on_event: Callable | None = 
 
 
 def remember_recent(recent: Iterable[str], target: str) -> list[str]:
-    """*recent* with *target* first and no duplicates, at most :data:`RECENT_MAX` long."""
-    out = [target] + [r for r in recent if r != target]
-    return out[:RECENT_MAX]
+    """*recent* with *target* first and no duplicates, at most :data:`RECENT_MAX` long; a
+    server URL is remembered without its password."""
+    return catalog_locations.remember_recent(list(recent), target)
 
 
 def display_name(target: str) -> str:

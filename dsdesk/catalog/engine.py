@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dsdesk.catalog import changes
 from dsdesk.catalog.checkpoint import WAL_KEEP_BYTES, Checkpointer
-from dsdesk.errors import CatalogError
+from dsdesk.errors import CatalogAuthError, CatalogError, ReadOnlyError, SchemaTooNewError
 
 ENV_CATALOG = "DSDESK_CATALOG"
 ENV_DATA_DIR = "DSDESK_DATA_DIR"
@@ -135,8 +135,9 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_catalog_engine(url: str) -> Engine:
-    """Create the engine for *url* with dsdesk's connection settings."""
+def create_catalog_engine(url: str, read_only: bool = False) -> Engine:
+    """Create the engine for *url* with dsdesk's connection settings; *read_only* makes the
+    database itself refuse writes (SQLite ``query_only``, PostgreSQL read-only transactions)."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -149,8 +150,34 @@ def create_catalog_engine(url: str) -> Engine:
 
         event.listen(sync_engine, "begin", _sqlite_begin)
         event.listen(sync_engine.pool, "checkin", _sqlite_checkin)
+        if read_only:
+            event.listen(sync_engine, "connect", _sqlite_query_only)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+
+
+def _sqlite_query_only(dbapi_con, _record) -> None:
+    dbapi_con.execute("PRAGMA query_only=ON")
+
+
+# The first word of the statements that change a database (SQLite's PRAGMAs that write are
+# refused by query_only, PostgreSQL's by the read-only transaction).
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "TRUNCATE", "COPY",
+                     "MERGE", "GRANT", "REVOKE", "VACUUM", "REINDEX"})
+
+
+def guard_writes(engine: Engine, reason: str, error: type[Exception]) -> None:
+    """Make every writing statement on *engine* raise *error*(*reason*) before it reaches the
+    database: the message a user can act on, where the database would only say "read-only"."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse(_conn, _cursor, statement, _params, _context, _many):
+        words = statement.lstrip().split(None, 2)
+        first = words[0].upper() if words else ""
+        # BEGIN IMMEDIATE is how a SQLite write session starts (see _sqlite_begin).
+        if first in _WRITES or (first == "BEGIN" and len(words) > 1 and words[1].upper() in ("IMMEDIATE", "EXCLUSIVE")):
+            raise error(reason)
 
 
 class Database:
@@ -166,6 +193,8 @@ class Database:
         self.blob_root = blob_root
         self.cache_root = cache_root
         self.checkpointer = Checkpointer(sqlite_path) if sqlite_path is not None else None
+        #: Why writes are refused (see :func:`open_database`'s *read_only*), or None.
+        self.read_only: str | None = None
         self._factory = sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_factory = sessionmaker(writer, expire_on_commit=False)
@@ -206,6 +235,24 @@ class Database:
         finally:
             s.close()
 
+    @property
+    def internal_store_config(self) -> dict | None:
+        """Where this catalog's internal binaries live, as recorded at its creation
+        (:data:`dsdesk.catalog.catalog_settings.INTERNAL_STORE`), or None for the folder
+        beside the catalog (:attr:`blob_root`).  Read once, then cached."""
+        if not hasattr(self, "_internal_store"):
+            from dsdesk.catalog import catalog_settings
+
+            with self.engine.connect() as con:
+                present = inspect(con).has_table("catalog_setting")
+            self._internal_store = (catalog_settings.read_setting(self, catalog_settings.INTERNAL_STORE)
+                                    if present else None)
+        return self._internal_store
+
+    @internal_store_config.setter
+    def internal_store_config(self, value: dict | None) -> None:
+        self._internal_store = value
+
     def _after_commit(self, _session: Session) -> None:
         self.checkpointer.after_commit()
 
@@ -216,11 +263,14 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(path_or_url=None, *, upgrade: bool = True) -> Database:
+def open_database(path_or_url=None, *, upgrade: bool = True, read_only: bool = False) -> Database:
     """Open (creating if needed) the catalog at *path_or_url* and bring its schema up to date.
 
     Raises CatalogError when the target is unreadable, is not a dsdesk catalog, or the
-    server cannot be reached.
+    server cannot be reached; SchemaTooNewError (writing nothing) when a newer dsdesk
+    upgraded its schema.  With *read_only* nothing is created or upgraded and every write
+    raises (SchemaTooNewError on such a newer catalog, which can still be read this way,
+    ReadOnlyError otherwise); :attr:`Database.read_only` says why.
     """
     from dsdesk.catalog import migrate  # local: alembic is only needed when opening
 
@@ -230,6 +280,8 @@ def open_database(path_or_url=None, *, upgrade: bool = True) -> Database:
         if not u.database or u.database == ":memory:":
             raise CatalogError("an in-memory catalog is not supported; give a file path")
         db_path = Path(u.database)
+        if read_only and not db_path.is_file():
+            raise CatalogError(f"no catalog at {db_path} to open read-only")
         _check_sqlite_file(db_path)
         blob_root = db_path.parent / (db_path.stem + ".blobs")
         cache_root = db_path.parent / (db_path.stem + ".cache")
@@ -238,7 +290,7 @@ def open_database(path_or_url=None, *, upgrade: bool = True) -> Database:
         tag = f"{u.host or 'local'}-{u.port or ''}-{u.database or ''}".replace("/", "_")
         blob_root = Path(os.environ.get("DSDESK_BLOB_ROOT") or data / "blobs" / tag)
         cache_root = data / "cache" / tag
-    engine = create_catalog_engine(url)
+    engine = create_catalog_engine(url, read_only=read_only)
     try:
         with engine.connect() as con:
             con.execute(text("SELECT 1"))
@@ -248,12 +300,54 @@ def open_database(path_or_url=None, *, upgrade: bool = True) -> Database:
                     raise CatalogError(f"{u.render_as_string(hide_password=True)} is not a dsdesk catalog")
     except (OperationalError, DatabaseError) as e:
         engine.dispose()
-        raise CatalogError(f"cannot open catalog {u.render_as_string(hide_password=True)}: {e.orig}") from e
-    db = Database(url, engine, blob_root, cache_root, db_path if u.get_backend_name() == "sqlite" else None)
-    if upgrade:
+        raise catalog_open_error(u, e) from e
+    sqlite_path = db_path if u.get_backend_name() == "sqlite" and not read_only else None
+    db = Database(url, engine, blob_root, cache_root, sqlite_path)
+    if read_only:
+        _guard_read_only(db)
+    elif upgrade:
         try:
             migrate.upgrade(db)
         except CatalogError:
             engine.dispose()
             raise
     return db
+
+
+# libpq's words for "wrong password" and "a password is needed" (fe-auth.c, auth.c).
+_AUTH_FAILURES = ("password authentication failed", "no password supplied", "password is required")
+
+
+def catalog_open_error(u, e: DatabaseError) -> CatalogError:
+    """The CatalogError for a failed first connection: CatalogAuthError when the password was
+    refused or missing; the password itself never appears in the message."""
+    detail = str(e.orig).strip()
+    if u.password:
+        detail = detail.replace(str(u.password), "***")
+    where = u.render_as_string(hide_password=True)
+    if any(w in detail for w in _AUTH_FAILURES):
+        return CatalogAuthError(f"the server of {where} refused the password for user "
+                                f"{u.username or '(default)'}: {detail}")
+    return CatalogError(f"cannot open catalog {where}: {detail}")
+
+
+def _guard_read_only(db: Database) -> None:
+    """Refuse every write on *db*, saying why; CatalogError when it cannot be read as it is."""
+    from dsdesk.catalog import migrate
+
+    try:
+        cur = migrate.current_revision(db)
+    except (OperationalError, DatabaseError) as e:
+        db.engine.dispose()
+        raise CatalogError(f"cannot read the catalog's schema revision: {e.orig}") from e
+    if migrate.is_too_new(cur):
+        reason, error = migrate.too_new_message(cur), SchemaTooNewError
+    elif cur == migrate.head_revision():
+        reason, error = "this catalog was opened read-only", ReadOnlyError
+    else:
+        db.engine.dispose()
+        raise CatalogError("this catalog has no dsdesk schema yet" if cur is None else
+                           f"this catalog's schema ({cur}) is older than this dsdesk's "
+                           f"({migrate.head_revision()}): open it for writing once to upgrade it")
+    db.read_only = reason
+    guard_writes(db.engine, reason, error)

@@ -413,6 +413,16 @@ class EditAuthor(Base):
     user_name: Mapped[str] = mapped_column(String(255), nullable=False)
 
 
+class CatalogSetting(Base):
+    """A fact about the whole catalog that every client must agree on, as JSON by key
+    (migration 0017): ``internal_store``, where the internal binaries live, chosen when the
+    catalog is created (:mod:`dsdesk.catalog.catalog_settings`)."""
+
+    __tablename__ = "catalog_setting"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
 # The grid's order and the common filters.
 Index("ix_item_dataset_name", Item.dataset_id, Item.name)
 Index("ix_item_dataset_created", Item.dataset_id, Item.created_at)

@@ -3,6 +3,9 @@
 A binary with hash ``ab12...`` lives at ``<root>/ab/12/ab12...``.  Writing the same bytes
 twice stores them once; writes go to a temporary file first and are renamed into place,
 so a crash never leaves a half-written blob under its final name.
+
+:class:`BlobStore` is the folder; :class:`dsdesk.storage.bucket_store.BucketBlobStore`
+keeps the same layout under a bucket prefix (a team's shared store) with the same methods.
 """
 
 from __future__ import annotations
@@ -17,6 +20,17 @@ from typing import BinaryIO
 from dsdesk.errors import NotFoundError, StorageError
 
 CHUNK = 1 << 20
+
+
+def blob_path(key: str) -> str:
+    """Where blob *key* lives relative to the store's root: ``ab/12/ab12...``."""
+    _valid_key(key)
+    return f"{key[:2]}/{key[2:4]}/{key}"
+
+
+def is_blob_name(name: str) -> bool:
+    """True for a file name that is a blob key (not a temporary file of an upload)."""
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 def _valid_key(key: str) -> str:
@@ -36,9 +50,37 @@ class BlobStore:
         _valid_key(key)
         return self.root / key[:2] / key[2:4] / key
 
+    @property
+    def label(self) -> str:
+        """Where the store is, for messages."""
+        return str(self.root)
+
     def exists(self, key: str) -> bool:
         """True when the blob is present."""
         return self.path_of(key).is_file()
+
+    def stat(self, key: str) -> tuple[int, float]:
+        """(size, modification time as a POSIX timestamp) of the blob; NotFoundError when gone."""
+        try:
+            st = self.path_of(key).stat()
+        except FileNotFoundError as e:
+            raise NotFoundError(f"internal blob {key[:12]}... not found in {self.root}") from e
+        return st.st_size, st.st_mtime
+
+    def iter_blobs(self, older_than: float):
+        """(key, where) of every blob file last written before the POSIX time *older_than*
+        (the garbage collector's orphan pass); *where* is what :meth:`delete_found` takes."""
+        if not self.root.is_dir():
+            return
+        for dirpath, _dirs, files in os.walk(self.root):
+            for f in files:
+                p = os.path.join(dirpath, f)
+                if is_blob_name(f) and os.path.getmtime(p) < older_than:
+                    yield f, p
+
+    def delete_found(self, where: str) -> None:
+        """Remove a blob :meth:`iter_blobs` found (OSError when it cannot)."""
+        os.unlink(where)
 
     def put_file(self, path: str | os.PathLike) -> tuple[str, int]:
         """Store the file at *path*; return (sha256 hex, size).  Same bytes → same key, stored once."""

@@ -13,13 +13,15 @@ again by the next gc's orphan-file pass), never a catalog row pointing at a dele
 
 from __future__ import annotations
 
-import os
+import itertools
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, select
 
 from dsdesk.catalog.models import Blob, Driver, Item
+from dsdesk.errors import DsdeskError
 from dsdesk.storage.blobstore import BlobStore
+from dsdesk.storage.drivers.factory import internal_store_of
 
 LIST_LIMIT = 10000
 
@@ -50,7 +52,7 @@ def gc(db, dry_run: bool = True, *, ctx=None) -> GcReport:
     so it manages its own transaction).
     """
     report = GcReport(dry_run=dry_run)
-    store = BlobStore(db.blob_root)
+    store = internal_store_of(db)  # the folder beside the catalog, or the team's bucket prefix
     with db.session() as s:
         rows = s.execute(select(Blob.id, Blob.storage_key, Blob.size, Driver.id, Driver.name, Driver.kind,
                                 Driver.allow_external_delete)
@@ -81,9 +83,9 @@ def gc(db, dry_run: bool = True, *, ctx=None) -> GcReport:
     _delete_external(db, deletable_external, report, ctx)
     for p in _orphan_files(db, store):
         try:
-            os.unlink(p)
+            store.delete_found(p)
             report.orphan_files.append(p)
-        except OSError as e:
+        except (OSError, DsdeskError) as e:
             report.errors.append(f"cannot remove {p}: {e}")
     return report
 
@@ -149,26 +151,21 @@ ORPHAN_GRACE_SECONDS = 3600
 
 
 def _orphan_files(db, store: BlobStore) -> list[str]:
-    """Files in the internal store that no internal blob row names (left by crashes).
+    """Blobs in the internal store (files, or objects of a bucket store) that no internal
+    blob row names (left by crashes); where each is, as the store's ``delete_found`` takes it.
 
-    Only files older than an hour: an upload writes its file before its catalog row, and
+    Only blobs older than an hour: an upload writes its file before its catalog row, and
     a fresh file without a row is most likely an upload in progress.
     """
     import time
 
-    root = store.root
     cutoff = time.time() - ORPHAN_GRACE_SECONDS
-    if not root.is_dir():
-        return []
     out: list[str] = []
     internal_ids = select(Driver.id).where(Driver.kind == "internal")
+    found = store.iter_blobs(cutoff)
     with db.session() as s:
-        for dirpath, _dirs, files in os.walk(root):
-            names = [f for f in files if len(f) == 64 and not f.startswith(".")
-                     and os.path.getmtime(os.path.join(dirpath, f)) < cutoff]
-            for i in range(0, len(names), 1000):
-                part = names[i:i + 1000]
-                known = set(s.scalars(select(Blob.storage_key).where(Blob.storage_key.in_(part),
-                                                                     Blob.driver_id.in_(internal_ids))))
-                out.extend(os.path.join(dirpath, n) for n in part if n not in known)
+        while part := list(itertools.islice(found, 1000)):
+            known = set(s.scalars(select(Blob.storage_key).where(Blob.storage_key.in_([k for k, _ in part]),
+                                                                 Blob.driver_id.in_(internal_ids))))
+            out.extend(where for k, where in part if k not in known)
     return out

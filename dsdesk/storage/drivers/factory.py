@@ -12,18 +12,28 @@ from dsdesk.storage.drivers.interface import BaseDriver, DriverConfig
 from dsdesk.storage.drivers.local import InternalDriver
 
 
-def make_driver(config: DriverConfig, *, blob_root: str | os.PathLike | None = None) -> BaseDriver:
-    """Open the driver described by *config* (``blob_root`` is needed for ``internal``);
-    the class is the kind's in :data:`dsdesk.storage.kinds.REGISTRY`."""
+def make_driver(config: DriverConfig, *, blob_root: str | os.PathLike | None = None,
+                internal_store=None) -> BaseDriver:
+    """Open the driver described by *config* (``internal`` needs the catalog's
+    *internal_store*, or its *blob_root* for the folder store); the class is the kind's in
+    :data:`dsdesk.storage.kinds.REGISTRY`."""
     # Imported here: the registry names this module's classes.
     from dsdesk.storage.kinds import storage_kind
 
     cls = storage_kind(config.kind).driver
     if cls is InternalDriver:
-        if blob_root is None:
+        if blob_root is None and internal_store is None:
             raise InvalidInputError("the internal driver needs the catalog's blob_root")
-        return InternalDriver(config, blob_root)
+        return InternalDriver(config, blob_root, store=internal_store)
     return cls(config)
+
+
+def internal_store_of(db: Any):
+    """The internal store of the catalog *db* (duck-typed): the bucket its creation recorded
+    (``internal_store_config``) or the folder at its ``blob_root``."""
+    from dsdesk.storage.internal_store import open_store
+
+    return open_store(getattr(db, "internal_store_config", None), db.blob_root)
 
 
 def config_from_row(row: Any) -> DriverConfig:
@@ -51,7 +61,8 @@ def open_driver(db: Any, row: Any) -> BaseDriver:
     with _OPEN_LOCK:
         drv = _OPEN.get(key)
     if drv is None:
-        drv = make_driver(cfg, blob_root=getattr(db, "blob_root", None))
+        store = internal_store_of(db) if cfg.kind == "internal" and hasattr(db, "blob_root") else None
+        drv = make_driver(cfg, blob_root=getattr(db, "blob_root", None), internal_store=store)
         with _OPEN_LOCK:
             drv = _OPEN.setdefault(key, drv)
     return drv

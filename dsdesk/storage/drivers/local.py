@@ -19,17 +19,23 @@ from dsdesk.storage.drivers.keys import EPOCH, check_key, stored_object, to_utc
 
 
 class InternalDriver(BaseDriver):
-    """The app's own content-addressed store; keys are sha256 hex.  Not listable/syncable."""
+    """The app's own content-addressed store; keys are sha256 hex.  Not listable/syncable.
+
+    The store is the catalog's (:func:`dsdesk.storage.internal_store.open_store`): the
+    folder beside it, or a bucket prefix a team shares; both have the same methods.
+    """
 
     kind = "internal"
 
-    def __init__(self, config: DriverConfig, blob_root: str | os.PathLike):
+    def __init__(self, config: DriverConfig, blob_root: str | os.PathLike | None = None, *, store=None):
         super().__init__(config)
-        self.store = BlobStore(blob_root)
+        if store is None and blob_root is None:
+            raise InvalidInputError("the internal driver needs the catalog's store or blob_root")
+        self.store = store if store is not None else BlobStore(blob_root)
 
     @property
     def label(self) -> str:
-        return f"internal://{self.store.root}"
+        return f"internal://{self.store.label}"
 
     def list_pages(self, cursor=None, page_size=DEFAULT_PAGE):
         raise StorageError("the internal store is not synced: only external drivers (local, s3, gcs, azure) are")
@@ -38,19 +44,15 @@ class InternalDriver(BaseDriver):
         if start is None and end is None:
             with self.store.open(key) as f:
                 return f.read()
-        size = self.store.path_of(key).stat().st_size if end is None else end
+        size = self.store.stat(key)[0] if end is None else end
         return self.store.read_range(key, start or 0, size)
 
     def open(self, key):
         return self.store.open(key)
 
     def info(self, key):
-        p = self.store.path_of(key)
-        try:
-            st = p.stat()
-        except FileNotFoundError as e:
-            raise NotFoundError(f"internal blob {key[:12]}... not found") from e
-        return Entry(key, st.st_size, key, to_utc(st.st_mtime))
+        size, mtime = self.store.stat(key)
+        return Entry(key, size, key, to_utc(mtime))
 
     def put_file(self, local_path, key=None):
         """Store the file; the key is its sha256 (an explicit *key* is ignored: content decides)."""
@@ -65,6 +67,12 @@ class InternalDriver(BaseDriver):
         return self.store.delete(key)
 
     def test(self, write=False):
+        if not isinstance(self.store, BlobStore):
+            if write:
+                self.store.check()
+            else:
+                self.store.driver.test(False)
+            return {"driver": self.label, "list": None, "read": True, "write": bool(write) or None}
         self.store.root.mkdir(parents=True, exist_ok=True)
         if write and not os.access(self.store.root, os.W_OK):
             raise StorageError(f"internal store {self.store.root} is not writable")

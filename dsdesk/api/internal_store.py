@@ -1,0 +1,63 @@
+"""Choosing a catalog's internal store at creation: the folder beside the catalog (the
+default) or a bucket prefix every client of a team catalog reaches.
+
+``dd.open_catalog(url, internal_store={"kind": "s3", "bucket": "team", "prefix": "dsdesk",
+"endpoint": "https://...", "credentials": "env:TEAM_S3"})`` (or ``"s3://team/dsdesk"`` with
+``dsdesk catalog create --internal-store``) checks the bucket first, with the credentials
+the reference names, then records the location in the catalog; every client that opens the
+catalog later uses that store, through its own credentials found under the same reference.
+The catalog never holds a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from dsdesk.catalog import catalog_settings
+from dsdesk.catalog.models import Blob, Driver
+from dsdesk.errors import CatalogError
+from dsdesk.storage import internal_store as stores
+
+
+def checked_location(spec: Any, **extra: Any) -> dict[str, Any]:
+    """The location of *spec* (see :func:`dsdesk.storage.internal_store.location_from`) once
+    the store proved usable: its prefix listed, a test object written and deleted.
+
+    InvalidInputError for a malformed spec; StorageError naming the problem (missing
+    bucket, refused or missing credentials, unreachable endpoint).  Nothing is written to
+    any catalog, and a failed listing writes nothing to the bucket either.
+    """
+    loc = stores.location_from(spec, **extra)
+    stores.open_store(loc, ".").check()
+    return loc
+
+
+def record(db, location: dict[str, Any]) -> None:
+    """Record *location* as the internal store of the catalog *db* (opened for writing).
+
+    The store is chosen once: the same location again is a no-op; another one, or a bucket
+    for a catalog whose folder store already holds binaries, is a CatalogError (the
+    binaries would be split between two stores).
+    """
+    current = db.internal_store_config
+    if current == location:
+        return
+    if current is not None:
+        raise CatalogError(f"this catalog's internal store is {stores.describe(current)}; it is chosen when "
+                           "the catalog is created and cannot be changed")
+    with db.session(write=True) as s:
+        n = s.scalar(select(func.count()).select_from(Blob).join(Driver, Driver.id == Blob.driver_id)
+                     .where(Driver.kind == "internal"))
+        if n:
+            raise CatalogError(f"this catalog already keeps {n:,} internal binaries in "
+                               f"{stores.describe(None, db.blob_root)}; a bucket store is chosen when the "
+                               "catalog is created")
+        catalog_settings.write_setting(s, catalog_settings.INTERNAL_STORE, location)
+    db.internal_store_config = location
+
+
+def describe(cat) -> str:
+    """Where the internal binaries of the catalog *cat* live, for a user (no secret)."""
+    return stores.describe(cat.db.internal_store_config, cat.db.blob_root)
