@@ -39,6 +39,7 @@ from dsdesk.ui.item_actions import ItemActionHandlers
 from dsdesk.ui.item_inspection import ItemInspection
 from dsdesk.ui.jobs import JobManager, JobsPanel
 from dsdesk.ui.library import LibraryPanel, ProjectIdRole
+from dsdesk.ui.live_refresh import LiveRefresh, affected_views
 from dsdesk.ui.settings import UiPrefs, qt_settings
 from dsdesk.ui.tasks import TaskRunner
 from dsdesk.ui.window_menus import WindowContextMenus
@@ -111,6 +112,10 @@ class MainWindow(QMainWindow):
         self.show_page(self.prefs.page)  # enables the actions for the page's selection
         self._restore_window_state()
         self.reload_library()
+        # Other clients' writes, within a second: only the views they affect are read again.
+        self.live = LiveRefresh(cat, self.tasks, self)
+        self.live.changes_arrived.connect(self._on_live_changes_arrived)
+        self.live.start()
 
     # ==================================================================== construction
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
@@ -295,6 +300,7 @@ class MainWindow(QMainWindow):
         ok = self.datasets_page.shutdown(timeout_ms) and ok
         ok = self.grid.shutdown(timeout_ms) and ok
         ok = self.tasks.shutdown(timeout_ms) and ok
+        self.live.stop()  # after the runner: no poll is using the feed any more
         return ok
 
     # ==================================================================== loading
@@ -567,6 +573,21 @@ class MainWindow(QMainWindow):
             self.grid.model.reload()
         if changes:
             self.inspection.catalog_changed(changes)
+
+    def _on_live_changes_arrived(self, changes: list) -> None:
+        """Another client committed *changes*: read again only the views they affect (the
+        grid, folder tree and inspector of the dataset on show; the datasets' rows)."""
+        views = affected_views(changes, self.current_dataset_id, self.library.rows)
+        if "datasets" in views:
+            self.reload_library()
+            self.datasets_page.refresh()
+        if "folders" in views:
+            self.reload_folders()
+        if "items" in views:
+            self.grid.loader.reset()
+            self.grid.model.reload()
+        if views & {"annotations", "inspector"}:
+            self.inspection.catalog_changed(views & {"annotations", "items"})
 
     def open_preferences(self) -> None:
         """The preferences dialog: theme, thumbnail size, cache, default catalog."""
