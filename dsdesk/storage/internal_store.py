@@ -21,6 +21,7 @@ from dsdesk.storage.drivers.interface import DriverConfig, normalize_prefix
 
 #: The clouds an internal store can live in.
 CLOUD_KINDS = ("s3", "gcs", "azure")
+_SCHEMES = {"gs": "gcs", "az": "azure", "abfs": "azure"}  # fsspec's URL schemes of the clouds
 _FIELDS = ("kind", "bucket", "prefix", "endpoint_url", "region", "credentials_ref")
 
 
@@ -35,13 +36,14 @@ def location_from(spec: Any, **extra: Any) -> dict[str, Any]:
     """
     if isinstance(spec, str):
         parts = urlsplit(spec.strip())
-        if parts.scheme not in CLOUD_KINDS or not parts.netloc:
+        scheme = _SCHEMES.get(parts.scheme, parts.scheme)
+        if scheme not in CLOUD_KINDS or not parts.netloc:
             raise InvalidInputError(f"an internal store is s3://BUCKET/PREFIX, gs://... or az://..., not {spec!r}")
-        spec = {"kind": parts.scheme, "bucket": parts.netloc, "prefix": parts.path}
+        spec = {"kind": scheme, "bucket": parts.netloc, "prefix": parts.path}
     if not isinstance(spec, dict):
         raise InvalidInputError(f"an internal store is a dict or a s3://bucket/prefix string, not {type(spec).__name__}")
     d = {**spec, **{k: v for k, v in extra.items() if v is not None}}
-    kind = {"gs": "gcs", "az": "azure", "abfs": "azure"}.get(str(d.get("kind") or ""), d.get("kind"))
+    kind = _SCHEMES.get(str(d.get("kind") or ""), d.get("kind"))
     if kind not in CLOUD_KINDS:
         raise InvalidInputError(f"an internal store lives in {', '.join(CLOUD_KINDS)}, not {kind!r}")
     bucket = str(d.get("bucket") or "").strip().strip("/")
