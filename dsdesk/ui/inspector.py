@@ -6,6 +6,11 @@ items carrying the chosen label through ``label_filter_requested``).
 Reading happens on workers (:func:`dsdesk.api.item_details.read_item_details`); edits are
 asked for through ``metadata_save_requested`` and saved by the main window through the
 API, which also enforces read-only below the UI.  A read-only dataset shows the editor locked.
+A save that conflicts with someone else's (:class:`dsdesk.api.conflicts.MetadataConflictError`)
+shows the conflict panel in the Metadata tab (:meth:`InspectorPanel.show_conflicts`); the
+user's choices come back through ``conflict_resolution_requested``.  While the editor holds
+unsaved edits, a re-read of the same item (another client's change seen) keeps them: the
+save merges them with the newer row.
 """
 
 from __future__ import annotations
@@ -22,20 +27,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.api.conflicts import MetadataConflictError
 from dsdesk.api.formatting import format_datetime, format_size
 from dsdesk.api.item_details import ItemDetails
 from dsdesk.api.labels import label_color
 from dsdesk.api.overlays import ItemOverlay
 from dsdesk.ui.annotations.legend import LabelLegend
 from dsdesk.ui.annotations.overlay_painter import OverlayPainter, swatch
+from dsdesk.ui.conflict_panel import ConflictPanel
 from dsdesk.ui.metadata_editor import MetadataEditor
 
 
 class InspectorPanel(QWidget):
-    """The right panel.  ``metadata_save_requested(item_id, row_version, dict)`` asks the
-    main window to save; :meth:`show_details` / :meth:`show_selection` fill it."""
+    """The right panel.  ``metadata_save_requested(item_id, dict)`` asks the main window to
+    save; ``conflict_resolution_requested(item_id, error, choices)`` to save the user's
+    decision on a conflict; :meth:`show_details` / :meth:`show_selection` fill it."""
 
     metadata_save_requested = Signal(int, dict)
+    conflict_resolution_requested = Signal(int, object, object)  # item id, MetadataConflictError, choices
     error_shown = Signal(str)
     label_filter_requested = Signal(str)  # a label: show the grid's items carrying it
 
@@ -49,7 +58,9 @@ class InspectorPanel(QWidget):
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-weight: 600; font-size: 11pt;")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.facts = QFormLayout()
+        self.facts_box = QWidget(self)  # hidden with the preview while a conflict is decided
+        self.facts = QFormLayout(self.facts_box)
+        self.facts.setContentsMargins(0, 0, 0, 0)
         self.facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._fact_labels: dict[str, QLabel] = {}
         for key in ("Path", "Size", "Type", "Dimensions", "Storage", "Lineage", "Created", "Updated"):
@@ -64,12 +75,21 @@ class InspectorPanel(QWidget):
         self.editor = MetadataEditor(self)
         self.editor.save_requested.connect(self._on_editor_save_requested)
         self.editor.invalid.connect(self.show_error)
+        self.conflicts = ConflictPanel(self)
+        self.conflicts.resolved.connect(self._on_conflicts_resolved)
+        self.conflicts.cancelled.connect(self.hide_conflicts)
+        self.conflicts.hide()
+        metadata_page = QWidget(self)
+        mlay = QVBoxLayout(metadata_page)
+        mlay.setContentsMargins(0, 0, 0, 0)
+        mlay.addWidget(self.conflicts, 1)
+        mlay.addWidget(self.editor, 1)
         self.annotations = QListWidget(self)
         self.statuses = QListWidget(self)
         self.legend = LabelLegend(self)
         self.legend.filter_requested.connect(self.label_filter_requested)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.editor, "Metadata")
+        self.tabs.addTab(metadata_page, "Metadata")
         self.tabs.addTab(self.annotations, "Annotations")
         self.tabs.addTab(self.statuses, "Tasks")
         self.tabs.addTab(self.legend, "Labels")
@@ -81,11 +101,12 @@ class InspectorPanel(QWidget):
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.preview)
         lay.addWidget(self.title)
-        lay.addLayout(self.facts)
+        lay.addWidget(self.facts_box)
         lay.addWidget(self.readonly_label)
         lay.addWidget(self.error_label)
         lay.addWidget(self.tabs, 1)
         self.details: ItemDetails | None = None
+        self._saving = False  # a save was asked for and its result has not come back
         self.show_nothing()
 
     def _set_fact(self, key: str, text: str) -> None:
@@ -94,6 +115,8 @@ class InspectorPanel(QWidget):
     def show_nothing(self, text: str = "Nothing selected") -> None:
         """Clear the panel."""
         self.details = None
+        self._saving = False
+        self.hide_conflicts()
         self.title.setText(text)
         self.preview.setPixmap(QPixmap())
         self.preview.setText("")
@@ -128,8 +151,15 @@ class InspectorPanel(QWidget):
         self.preview.setPixmap(scaled)
 
     def show_details(self, d: ItemDetails) -> None:
-        """Fill the panel with one item's details."""
+        """Fill the panel with one item's details.  The same item again while the editor
+        has unsaved edits (and no save is under way) keeps the edits and an open conflict."""
+        same = self.details is not None and self.details.item.id == d.item.id
+        saved = self._saving  # the read after a save (or after a save's decision)
+        keep_edits = same and self.editor.dirty and not saved
+        if not same or saved:
+            self.hide_conflicts()
         self.details = d
+        self._saving = False
         it = d.item
         self.error_label.hide()
         self.title.setText(it.name)
@@ -152,7 +182,8 @@ class InspectorPanel(QWidget):
         self._set_fact("Lineage", lineage)
         self._set_fact("Created", format_datetime(it.created_at))
         self._set_fact("Updated", format_datetime(it.updated_at))
-        self.editor.set_value(it.metadata.get("user") or {})
+        if not keep_edits:  # (kept edits are saved later, merged with this newer row)
+            self.editor.set_value(it.metadata.get("user") or {})
         if d.readonly:
             reason = f"dataset '{d.dataset_name}' is read-only"
             self.editor.set_read_only(True, reason)
@@ -189,8 +220,46 @@ class InspectorPanel(QWidget):
         self.error_label.show()
         self.error_shown.emit(message)
 
+    def show_conflicts(self, error: MetadataConflictError) -> None:
+        """A save conflicted: show its conflicts to decide on, in place of the editor."""
+        self._saving = False
+        self.error_label.hide()
+        self.conflicts.show_conflict(error)
+        self.editor.hide()
+        # The decision needs the room: the preview and the facts wait until it is made.
+        self.preview.hide()
+        self.facts_box.hide()
+        self.conflicts.show()
+        self.tabs.setCurrentIndex(0)
+        self.tabs.setTabText(0, "Metadata ⚠")
+
+    def hide_conflicts(self) -> None:
+        """Back to the editor (its unsaved edits, if any, are still there)."""
+        self.conflicts.hide()
+        self.conflicts.error = None
+        self.editor.show()
+        self.preview.show()
+        self.facts_box.show()
+        self.tabs.setTabText(0, "Metadata")
+
+    def save_failed(self, error: BaseException) -> None:
+        """A save came back with *error*: a conflict opens the conflict panel, anything else
+        is shown under the facts."""
+        self._saving = False
+        if isinstance(error, MetadataConflictError):
+            self.show_conflicts(error)
+        else:
+            self.show_error(f"Not saved: {error}")
+
     def _on_editor_save_requested(self, value: dict) -> None:
         if self.details is None:
             return
+        self._saving = True
         self.metadata_save_requested.emit(self.details.item.id, value)
+
+    def _on_conflicts_resolved(self, choices: dict) -> None:
+        if self.details is None or self.conflicts.error is None:
+            return
+        self._saving = True
+        self.conflict_resolution_requested.emit(self.details.item.id, self.conflicts.error, choices)
 

@@ -53,6 +53,7 @@ class ItemInspection(QObject):
         grid.loader.thumbnail_ready.connect(self._on_loader_thumbnail_ready)
         grid.loader.image_sizes_recorded.connect(self._on_loader_image_sizes_recorded)
         inspector.metadata_save_requested.connect(self.save_metadata)
+        inspector.conflict_resolution_requested.connect(self.resolve_conflicts)
 
     def refresh(self, *_args) -> None:
         """Show the grid's selection: one item's details, a count, or nothing."""
@@ -125,7 +126,26 @@ class ItemInspection(QObject):
             self._show_status("Metadata saved", 4000)
             self._load(item_id)
 
-        self._tasks.run(save, done, lambda e: self._inspector.show_error(f"Not saved: {e}"))
+        self._tasks.run(save, done, self._inspector.save_failed)
+
+    def resolve_conflicts(self, item_id: int, error, choices: dict) -> None:
+        """Save the user's decision on a conflicting save of *item_id* (the conflict panel's
+        choice per path); a newer conflict opens the panel again."""
+        d = self._inspector.details
+        if self._current_dataset() is None or d is None or d.item.id != item_id:
+            return
+        item = d.item
+        who = next((c.theirs_by for c in error.conflicts if c.theirs_by), None)
+        whose = f"{who}'s" if who else "the newer"
+
+        def save():
+            return item.resolve_conflicts(error, choices).update()
+
+        def done(_r) -> None:
+            self._show_status(f"Metadata saved, merged with {whose} changes", 4000)
+            self._load(item_id)
+
+        self._tasks.run(save, done, self._inspector.save_failed)
 
     # ---- annotations: the legend, the label filter, the viewers' edits ---------------------
     def refresh_legend(self) -> None:
