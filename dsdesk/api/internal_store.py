@@ -21,6 +21,12 @@ from dsdesk.errors import CatalogError
 from dsdesk.storage import internal_store as stores
 
 
+def location(spec: Any, **extra: Any) -> dict[str, Any]:
+    """The location dict of *spec* and keyword arguments *extra* (``endpoint``,
+    ``credentials``, ``region``), validated but not checked against the bucket."""
+    return stores.location_from(spec, **extra)
+
+
 def checked_location(spec: Any, **extra: Any) -> dict[str, Any]:
     """The location of *spec* (see :func:`dsdesk.storage.internal_store.location_from`) once
     the store proved usable: its prefix listed, a test object written and deleted.

@@ -177,7 +177,10 @@ def cmd_ls(args) -> int:
 def cmd_info(args) -> int:
     cat = _catalog(args)
     if not args.target:
+        from dsdesk.api.internal_store import describe
+
         print(f"catalog: {cat.url}")
+        print(f"internal store: {describe(cat)}")
         for p in cat.projects.list():
             ds = p.datasets.list()
             print(f"project {p.name}: {len(ds)} dataset(s), {sum(d.items_count for d in ds)} items")
