@@ -33,6 +33,13 @@ def _isolated_user_state(tmp_path, monkeypatch):
     monkeypatch.delenv("DSDESK_CATALOG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "_config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "_cache"))
+    # Never the user's real OS keyring (opening a server catalog looks a password up there):
+    # a keyring that holds nothing, here and in subprocesses; tests that need one set theirs.
+    import keyring
+    from keyring.backends import null
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setattr(keyring, "get_keyring", lambda: null.Keyring())
     yield
 
 

@@ -104,7 +104,8 @@ def location(target: str | os.PathLike) -> str:
         u = make_url(s)
     except (ArgumentError, ValueError):
         return s.split("@")[-1] if "@" in s else s  # unparseable: keep nothing before an '@'
-    return u.set(password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) keeps the password (None means "unchanged" there).
+    return u._replace(password=None).render_as_string(hide_password=False)
 
 
 def with_password(url: str, password: str | None) -> str:
@@ -138,7 +139,7 @@ def keyring_password(url: str) -> str | None:
     from keyring.errors import KeyringError
 
     try:
-        return keyring.get_password(KEYRING_SERVICE, keyring_account(url))
+        return keyring.get_keyring().get_password(KEYRING_SERVICE, keyring_account(url))
     except (KeyringError, RuntimeError):
         return None
 
@@ -150,7 +151,7 @@ def save_password(url: str, password: str) -> None:
     from keyring.errors import KeyringError
 
     try:
-        keyring.set_password(KEYRING_SERVICE, keyring_account(url), password)
+        keyring.get_keyring().set_password(KEYRING_SERVICE, keyring_account(url), password)
     except (KeyringError, RuntimeError) as e:
         raise CatalogError(f"cannot save the password in the OS keyring: {type(e).__name__}") from None
 
@@ -161,7 +162,7 @@ def forget_password(url: str) -> bool:
     from keyring.errors import KeyringError, PasswordDeleteError
 
     try:
-        keyring.delete_password(KEYRING_SERVICE, keyring_account(url))
+        keyring.get_keyring().delete_password(KEYRING_SERVICE, keyring_account(url))
         return True
     except (PasswordDeleteError, KeyringError, RuntimeError):
         return False
