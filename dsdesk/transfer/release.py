@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import Select, delete, select
 
-from dsdesk.catalog import stats, tombstones, tree
+from dsdesk.catalog import blob_lock, stats, tombstones, tree
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.idset import id_set
 from dsdesk.catalog.models import Blob, Driver, Item
@@ -81,6 +81,11 @@ def _release_chunk(db, blob_ids: list[int]) -> int:
     from dsdesk.transfer.reader import driver_for_row
 
     with db.session(write=True) as s:
+        if not blob_lock.try_hold_for_release(s):
+            # A clone, merge or snapshot is copying on PostgreSQL and may be about to point
+            # at these blobs: waiting would hold this delete for the whole copy, so they
+            # stay, unreferenced or not, for gc to judge later.
+            return 0
         free = unreferenced(s, blob_ids)
         if not free:
             return 0

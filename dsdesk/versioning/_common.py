@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.orm import Session
 
+from dsdesk.catalog import blob_lock
 from dsdesk.catalog.models import Dataset, Item
 
 # Source rows per batch: a batch is one statement, between two of them progress is reported
@@ -67,11 +68,14 @@ def repeatable_read(session: Session) -> None:
     """On PostgreSQL, make every statement of the transaction see one snapshot.
 
     Batches are separate statements; under READ COMMITTED a concurrent commit between two
-    batches would make a copy inconsistent.  Must run before the first statement.
+    batches would make a copy inconsistent.  Must run before the first statement.  The
+    first statement then holds :mod:`dsdesk.catalog.blob_lock` shared, so no other client
+    releases a blob the copy is about to point at.
     SQLite needs nothing: its transactions are serializable.
     """
     if dialect_of(session) == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        blob_lock.hold_for_copy(session)
 
 
 def id_range(session: Session, table, where) -> tuple[int | None, int | None]:

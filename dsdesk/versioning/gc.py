@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, select
 
+from dsdesk.catalog import blob_lock
 from dsdesk.catalog.models import Blob, Driver, Item
 from dsdesk.errors import DsdeskError
 from dsdesk.storage.blobstore import BlobStore
@@ -94,6 +95,7 @@ def _delete_internal(db, store: BlobStore, rows, report: GcReport, ctx) -> None:
     ids = [r[0] for r in rows]
     deleted: set[int] = set()
     with db.session() as s:
+        blob_lock.hold_for_release(s)  # no copy may be about to point at them (PostgreSQL)
         for i in range(0, len(ids), 1000):
             part = ids[i:i + 1000]
             # Re-checked in the DELETE itself: an item may have started to use the blob since.
@@ -131,6 +133,7 @@ def _delete_external(db, rows, report: GcReport, ctx) -> None:
                                 "reason": "no external storage driver is available in this build"})
         return
     with db.session() as s:
+        blob_lock.hold_for_release(s)
         drivers = {d.id: d for d in s.scalars(select(Driver).where(Driver.id.in_({r[3] for r in rows})))}
         for bid, key, size, drv_id in rows:
             got = s.execute(delete(Blob).where(Blob.id == bid, _unreferenced()).returning(Blob.id)).first()
