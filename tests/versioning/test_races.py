@@ -199,3 +199,16 @@ def test_clone_into_a_folder_racing_a_move_in_the_destination(cats, src, monkeyp
     assert len(got) == len(paths_of(a, src.id))  # nothing lost or duplicated
     assert {d.split("/")[1] for d, _ in got} <= {"in", "moved"}
     check_consistent(a, dst.id)
+
+
+def test_clone_into_a_dataset_racing_a_delete_there_keeps_its_counts(cats, src, monkeypatch, images):
+    a, b = cats
+    dst = a.projects.get(project_id=src.project_id).datasets.create("dst2", labels=["car"])
+    dst.items.upload(local_path=str(images / "b"), remote_path="/old")
+    race(monkeypatch, ("clone", "start"),
+         lambda: a.dataset_by_id(src.id).clone(dst_dataset_id=dst.id, target_directory="/new"),
+         lambda: b.dataset_by_id(dst.id).items.delete(folder="/old"))
+    got = paths_of(a, dst.id)
+    assert {d.split("/")[1] for d, _ in got} == {"new"}  # the delete ran, the clone landed whole
+    assert len(got) == len(paths_of(a, src.id))
+    check_consistent(a, dst.id)
