@@ -240,6 +240,41 @@ def check_connection(url: str, timeout: float = 5) -> ConnectionCheck:
     return ConnectionCheck(version, kind, revision, migrate.is_too_new(revision))
 
 
+def prepare_server(url: str, password: str | None = None, *, remember: bool = False,
+                   internal_store: dict | None = None, for_open: bool = True):
+    """Check the server catalog *url* (no password in it) before opening it, writing nothing
+    to the database: the password is *password* (typed by the user) or the keyring's (else
+    libpq's ``~/.pgpass``).  Returns ``(ConnectionCheck, the URL to open with the password in
+    it, the checked internal store location or None)``; saves a typed *password* in the
+    keyring when *remember* and the server took it.
+
+    CatalogAuthError for a refused or missing password; with *for_open*, CatalogError for
+    a database that holds something else than a dsdesk catalog, SchemaTooNewError for a
+    catalog a newer dsdesk upgraded, CatalogError when *internal_store* is given for a
+    catalog that exists already; StorageError when that bucket is not usable.
+    """
+    from dsdesk.api import internal_store as stores
+    from dsdesk.catalog.migrate import too_new_message
+    from dsdesk.errors import SchemaTooNewError
+
+    full = with_password(url, password or keyring_password(url))
+    found = check_connection(full)
+    store = None
+    if for_open:
+        if found.catalog == "not a dsdesk catalog":
+            raise CatalogError(f"{describe(url)} holds tables that are not a dsdesk catalog's")
+        if found.schema_too_new:
+            raise SchemaTooNewError(too_new_message(found.schema))
+        if internal_store is not None:
+            if found.catalog != "empty database":
+                raise CatalogError("this catalog exists already: its internal store was chosen when it was "
+                                   "created (untick the bucket to open it)")
+            store = stores.checked_location(internal_store)
+    if remember and password:
+        save_password(url, password)
+    return found, full, store
+
+
 # ---- the recent list -----------------------------------------------------------------
 
 #: How many catalogs the recent list keeps.

@@ -64,6 +64,11 @@ def record(db, location: dict[str, Any]) -> None:
     db.internal_store_config = location
 
 
+def describe_location(location: dict[str, Any] | None) -> str:
+    """A location dict as a user reads it (no secret)."""
+    return stores.describe(location)
+
+
 def describe(cat) -> str:
     """Where the internal binaries of the catalog *cat* live, for a user (no secret)."""
     return stores.describe(cat.db.internal_store_config, cat.db.blob_root)

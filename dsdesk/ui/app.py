@@ -7,7 +7,9 @@ preference (:mod:`dsdesk.ui.theme`: light, dark, or following the system).
 Which catalog opens: ``--catalog`` or ``$DSDESK_CATALOG`` when given, else the preferences'
 default catalog, else the last one used, else the default catalog file when it exists
 (:func:`dsdesk.api.first_start.startup_catalog`).  When there is none (a first start), or
-the remembered one cannot be opened, the welcome screen asks (:mod:`dsdesk.ui.welcome`).
+the remembered one cannot be opened, the welcome screen asks (:mod:`dsdesk.ui.welcome`);
+a server that wants a password gets the Open catalog dialog.  File > Open catalog… closes
+the window and opens the chosen catalog in a new one.
 """
 
 from __future__ import annotations
@@ -56,19 +58,34 @@ def quit_after(app: QApplication, seconds: float | None) -> None:
         QTimer.singleShot(max(0, int(seconds * 1000)), app.quit)
 
 
-def choose_catalog(prefs, explicit: str | None = None, quit_after_seconds: float | None = None):
+def ask_server_catalog(prefs, target: str, message: str) -> tuple[str, dict | None] | None:
+    """The Open catalog dialog with the server's fields filled from *target* and *message*
+    said (its password was refused or missing); ``(target, internal_store)`` or None when
+    cancelled.  Tests replace this function."""
+    from dsdesk.ui.dialogs.open_catalog import ask_catalog_switch
+
+    return ask_catalog_switch(None, prefs, target=target, message=message)
+
+
+def choose_catalog(prefs, explicit: str | None = None, quit_after_seconds: float | None = None,
+                   internal_store: dict | None = None, fallback_to_welcome: bool = False):
     """Open the catalog to show: ``(catalog, 0)``, or ``(None, exit code)`` when there is none.
 
     An *explicit* catalog (``--catalog``) that cannot be opened is an error box and exit
-    code 2, as before; a remembered one that cannot be opened, or none at all, shows the
-    welcome screen, with what went wrong; closing it quits (exit code 0), and so does
-    *quit_after_seconds* (smoke tests of a first start).
+    code 2, as before (with *fallback_to_welcome*, File > Open catalog…'s choice, the welcome
+    screen says what went wrong instead); a remembered one that cannot be opened, or none at
+    all, shows the welcome screen, with what went wrong; closing it quits (exit code 0), and
+    so does *quit_after_seconds* (smoke tests of a first start).  A server that refuses or
+    needs a password asks for it (the Open catalog dialog).  *internal_store* is the bucket
+    a new catalog keeps its binaries in.  The recent list remembers the catalog without a
+    password.
     """
     import dsdesk
     from dsdesk.api import first_start
     from dsdesk.ui.welcome import WelcomeDialog
 
     target = first_start.startup_catalog(explicit, prefs.default_catalog, prefs.last_catalog)
+    store = internal_store
     message = ""
     while True:
         from_welcome = target is None
@@ -78,15 +95,23 @@ def choose_catalog(prefs, explicit: str | None = None, quit_after_seconds: float
                 QTimer.singleShot(max(0, int(quit_after_seconds * 1000)), dlg.reject)
             if dlg.exec() != QDialog.DialogCode.Accepted or not dlg.chosen:
                 return None, 0
-            target = dlg.chosen
+            target, store = dlg.chosen, dlg.internal_store
         try:
-            cat = dsdesk.open_catalog(target)
+            cat = dsdesk.open_catalog(target, internal_store=store)
+        except dsdesk.CatalogAuthError as e:
+            answer = ask_server_catalog(prefs, str(target), str(e))
+            if answer is not None:
+                target, store = answer
+                continue
+            message = f"Cannot open {first_start.display_name(str(target))}: {e}"
+            target, store = None, None
+            continue
         except dsdesk.DsdeskError as e:
-            if explicit and not from_welcome:
+            if explicit and not from_welcome and not fallback_to_welcome:
                 QMessageBox.critical(None, APP_NAME, f"Cannot open the catalog: {e}")
                 return None, 2
             message = f"Cannot open {first_start.display_name(str(target))}: {e}"
-            target = None
+            target, store = None, None
             continue
         prefs.recent_catalogs = first_start.remember_recent(prefs.recent_catalogs, cat.raw_url)
         prefs.save()
@@ -119,23 +144,31 @@ def run_app(catalog_path_or_url=None, quit_after_seconds: float | None = None) -
     prefs = UiPrefs.load()
     app = make_application(theme=prefs.theme)
     explicit = catalog_path_or_url or os.environ.get("DSDESK_CATALOG") or None
-    cat, code = choose_catalog(prefs, explicit, quit_after_seconds)
-    if cat is None:
-        return code
+    store, switched = None, False
     from dsdesk.ui.main_window import MainWindow
 
-    try:
-        cat.mark_interrupted_jobs()
-    except dsdesk.DsdeskError:
-        pass
-    prepare_cache(cat, prefs)
-    win = MainWindow(cat, prefs)
-    win.show()
-    quit_after(app, quit_after_seconds)
-    code = app.exec()
-    win.shutdown()
-    cat.close()
-    return code
+    while True:
+        cat, code = choose_catalog(prefs, explicit, quit_after_seconds, internal_store=store,
+                                   fallback_to_welcome=switched)
+        if cat is None:
+            return code
+        try:
+            cat.mark_interrupted_jobs()
+        except dsdesk.DsdeskError:
+            pass
+        prepare_cache(cat, prefs)
+        win = MainWindow(cat, prefs)
+        win.show()
+        if not switched:
+            quit_after(app, quit_after_seconds)
+        code = app.exec()
+        win.shutdown()
+        cat.close()
+        if win.switch_request is None:
+            return code
+        # File > Open catalog…: this window closed; the chosen catalog opens in a new one.
+        (explicit, store), switched = win.switch_request, True
+        prefs = UiPrefs.load()
 
 
 def main(argv: list[str] | None = None) -> int:

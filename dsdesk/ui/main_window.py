@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self.current_dataset_id: int | None = None
         self._restored = False
         self._shut_down = False
+        #: (target, internal_store) File > Open catalog… chose; the app opens it when this window closed.
+        self.switch_request: tuple[str, dict | None] | None = None
         self.dataset_handlers = DatasetActionHandlers(self)
         self.item_handlers = ItemActionHandlers(self)
         self.context_menus = WindowContextMenus(self)
@@ -160,6 +162,8 @@ class MainWindow(QMainWindow):
          self.act_open_item, self.act_clone_items, self.act_delete_items, self.act_select_all) = (
             self.actions[n] for n in ("new_folder", "rename_folder", "delete_folder", "upload", "open_item",
                                       "clone_items", "delete_items", "select_all"))
+        self.act_open_catalog = self._action("Open catalog…", "project", QKeySequence.StandardKey.Open,
+                                             self.open_catalog_dialog)
         self.act_storage = self._action("Storage connections…", "storage", "Ctrl+Shift+K", self.open_storage_dialog)
         self.act_refresh = self._action("Refresh", "refresh", QKeySequence.StandardKey.Refresh, self.refresh_all)
         self.act_quit = self._action("Quit", None, QKeySequence.StandardKey.Quit, self.close)
@@ -177,6 +181,8 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
+        m.addAction(self.act_open_catalog)
+        m.addSeparator()
         m.addAction(self.act_upload)
         m.addAction(self.act_storage)
         m.addAction(self.act_preferences)
@@ -515,6 +521,15 @@ class MainWindow(QMainWindow):
         """The datasets table's column settings dialog (also in its header's context menu)."""
         self.show_page("datasets")
         self.datasets_page.open_column_settings()
+
+    def open_catalog_dialog(self) -> None:
+        """File > Open catalog…: choose another catalog; the window closes and the app opens
+        that one in a new window (:attr:`switch_request`, see :mod:`dsdesk.ui.app`)."""
+        from dsdesk.ui.dialogs.open_catalog import ask_catalog_switch
+
+        self.switch_request = ask_catalog_switch(self, self.prefs)
+        if self.switch_request is not None:
+            self.close()
 
     def open_storage_dialog(self) -> None:
         """The storage connections dialog of the current dataset's project."""

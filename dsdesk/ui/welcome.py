@@ -21,9 +21,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
@@ -54,12 +52,29 @@ def ask_catalog_file(parent: QWidget) -> str:
 
 
 def ask_team_url(parent: QWidget, text: str = "") -> str:
-    """A team catalog's PostgreSQL URL, asked with a one-line dialog ("" when cancelled)."""
-    url, ok = QInputDialog.getText(parent, "Connect to a team catalog",
-                                   "PostgreSQL URL of the team's catalog\n"
-                                   "(postgresql://user@host:5432/dsdesk; the password may come from ~/.pgpass):",
-                                   QLineEdit.EchoMode.Normal, text)
-    return url if ok else ""
+    """A team catalog's URL, asked with the Open catalog dialog on its Server tab ("" when
+    cancelled).  The dialog connected once before answering, so the password (typed, from
+    the keyring or ~/.pgpass) was right; a typed one is in the URL, in memory only."""
+    from dsdesk.ui.dialogs.open_catalog import SERVER_TAB, OpenCatalogDialog
+    from dsdesk.ui.settings import UiPrefs
+
+    prefs = UiPrefs.load()
+    dlg = OpenCatalogDialog(prefs.recent_catalogs, parent, target=text or None)
+    dlg.tabs.setCurrentIndex(SERVER_TAB)
+    dlg.recent_changed.connect(lambda recent: _save_recent(recent))
+    if dlg.exec() != QDialog.DialogCode.Accepted or not dlg.chosen:
+        return ""
+    if isinstance(parent, WelcomeDialog):
+        parent.internal_store = dlg.internal_store
+    return dlg.chosen
+
+
+def _save_recent(recent: list[str]) -> None:
+    from dsdesk.ui.settings import UiPrefs
+
+    prefs = UiPrefs.load()
+    prefs.recent_catalogs = list(recent)
+    prefs.save()
 
 
 class WelcomeDialog(QDialog):
@@ -79,6 +94,8 @@ class WelcomeDialog(QDialog):
         self.setWindowIcon(icon("app"))
         self.setObjectName("WelcomeDialog")
         self.chosen: str | None = None
+        #: The bucket a new team catalog chosen here keeps its binaries in (None: a folder).
+        self.internal_store: dict | None = None
         self.tasks = TaskRunner(self, threads=1)
         self._build(recent or [], message)
         self.resize(620, 560)
