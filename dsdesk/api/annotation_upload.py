@@ -23,15 +23,7 @@ from dsdesk.api.annotation_collection import AnnotationCollection, WrittenAnnota
 from dsdesk.api.annotation_entity import Annotation
 from dsdesk.api.annotation_rows import Row, box_row, to_row
 from dsdesk.api.shapes import BaseAnnotationDefinition, Box
-from dsdesk.catalog.annotation_writes import (
-    CHUNK,
-    CREATED_AT,
-    DATASET_ID,
-    ID,
-    ITEM_ID,
-    UPDATED_AT,
-    AnnotationWrite,
-)
+from dsdesk.catalog.annotation_writes import CHUNK, ID, ITEM_ID, AnnotationWrite
 from dsdesk.catalog.gcpause import no_cyclic_gc
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.models import Dataset as DatasetRow
@@ -181,7 +173,7 @@ def _upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None
             raise ReadOnlyError(f"{span}: {e}; nothing was written") from None
         tags = recipe_tags(s, dataset_id)
         write = AnnotationWrite(s, dataset_id, list(first), first.__getitem__, n)
-        new_ids, at = write.ids, write.at
+        new_ids = write.ids
 
         def chunks() -> Iterator[list[tuple]]:
             for start in range(0, n, CHUNK):
@@ -189,14 +181,13 @@ def _upload(cat: Catalog, dataset_id: int, annotations: Any, item_id: int | None
                 for j in range(start, min(n, start + CHUNK)):
                     i = order[j]
                     row = _read(anns[i], i)
-                    row[ID], row[ITEM_ID], row[DATASET_ID], row[CREATED_AT], row[UPDATED_AT] = (
-                        new_ids[j], targets[i], dataset_id, at, at)
-                    ids[i] = new_ids[j]
+                    row[ID] = ids[i] = new_ids[j]
+                    row[ITEM_ID] = targets[i]
                     if rows is None:
                         anns[i] = None  # read: let it go
                     else:
                         rows[i] = row
-                    part.append(tuple(row))
+                    part.append(row)
                 yield part
 
         write.insert(chunks())
