@@ -66,14 +66,17 @@ def parse_cell_text(text: str, value_type: str) -> Any:
     return t
 
 
-def set_user_field(catalog: Catalog, dataset_id: int, field: str, value: Any, row_version: int | None = None):
+def set_user_field(catalog: Catalog, dataset_id: int, field: str, value: Any, row_version: int | None = None,
+                   base_user: dict | None = None):
     """Set (or with None remove) one field of a dataset's user metadata, like
     ``ds.metadata["user"][...] = value; ds.update()``, and return the updated Dataset.
 
     With *row_version* (the version the caller displayed) a newer edit by someone else is
-    refused with ConflictError instead of being overwritten.  Only ``user.*`` fields can be
-    set; a path through a value that is not an object is refused (it would erase it).
-    Read-only datasets raise ReadOnlyError.
+    never overwritten: with *base_user* (the user metadata the caller displayed at that
+    version) the edit merges with theirs (``Dataset.update``'s three-way merge; the same
+    field changed by both raises MetadataConflictError), without it ConflictError.  Only
+    ``user.*`` fields can be set; a path through a value that is not an object is refused
+    (it would erase it).  Read-only datasets raise ReadOnlyError.
     """
     path = check_field(field)
     parts = path.split(".")
@@ -81,7 +84,9 @@ def set_user_field(catalog: Catalog, dataset_id: int, field: str, value: Any, ro
         raise InvalidInputError(f"{path!r} is in the system area of the metadata, which is read-only")
     ds = catalog.dataset_by_id(dataset_id)
     if row_version is not None and ds.row_version != row_version:
-        raise ConflictError(f"dataset '{ds.name}' was changed by someone else; refresh and try again")
+        if base_user is None:
+            raise ConflictError(f"dataset '{ds.name}' was changed by someone else; refresh and try again")
+        ds.based_on(row_version, base_user)  # the edit below is then merged against what was shown
     d = ds.metadata["user"]
     for i, p in enumerate(parts[1:-1], start=1):
         nxt = d.get(p)

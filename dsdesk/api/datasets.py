@@ -253,6 +253,18 @@ class Dataset(PrintableEntity):
         self._base = _document(doc["user"], doc["description"], doc["name"])
         return self
 
+    def based_on(self, row_version: int, user: dict) -> Dataset:
+        """Make this entity an edit of version *row_version* whose user metadata was *user*
+        (what a caller showed, e.g. a table cell), keeping the name and description read:
+        the next :meth:`update` merges the changes made to it from there against the row."""
+        if not isinstance(user, dict):
+            raise InvalidInputError(f"the user metadata of dataset '{self.name}' must be a dict, "
+                                    f"not {type(user).__name__}")
+        self.metadata["user"] = copy.deepcopy(user)
+        self._base = _document(user, self.description, self.name)
+        self.row_version = int(row_version)
+        return self
+
     def resolve_conflicts(self, error, choices) -> Dataset:
         """Take the decision on a conflicting save: *error* is the MetadataConflictError
         :meth:`update` raised, *choices* ``"mine"``, ``"theirs"`` or one choice per path

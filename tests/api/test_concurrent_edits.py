@@ -244,3 +244,21 @@ def test_datasets_merge_name_description_and_metadata(cats, ds_a, monkeypatch):
     assert a.dataset_by_id(ds_a.id).description == "mine"  # nothing written
     db.resolve_conflicts(got.value, "mine").update()
     assert a.dataset_by_id(ds_a.id).description == "yours"
+
+
+def test_a_table_cell_edit_merges_with_a_newer_save(cats, ds_a):
+    from dsdesk.api.dataset_edits import set_user_field
+
+    a, b = cats
+    shown = b.dataset_by_id(ds_a.id)  # what client B's table shows
+    theirs = a.dataset_by_id(ds_a.id)
+    theirs.metadata["user"].update(owner="ann", stage="raw")
+    theirs.update()
+    got = set_user_field(b, ds_a.id, "user.reviewed", True, shown.row_version, base_user=shown.metadata["user"])
+    assert got.metadata["user"] == {"owner": "ann", "stage": "raw", "reviewed": True}
+    with pytest.raises(MetadataConflictError) as e:  # the same field: a conflict, nothing written
+        set_user_field(b, ds_a.id, "user.owner", "bob", shown.row_version, base_user=shown.metadata["user"])
+    assert e.value.conflicts[0].key == "user.owner" and e.value.conflicts[0].theirs == "ann"
+    assert a.dataset_by_id(ds_a.id).metadata["user"]["owner"] == "ann"
+    with pytest.raises(ConflictError):  # no base shown: nothing to merge against
+        set_user_field(b, ds_a.id, "user.x", 1, shown.row_version)

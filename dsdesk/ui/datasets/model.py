@@ -302,7 +302,8 @@ class DatasetTableModel(QAbstractTableModel):
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         """Save an edited custom-column cell to the dataset's user metadata (``ds.update()``,
-        with the row version shown, so someone else's newer edit is not overwritten).
+        from the row version and metadata shown, so someone else's newer edit is merged, never
+        overwritten; the same field changed by both is a conflict).
         Refusals (a value of the wrong type, a read-only dataset, a conflict) emit
         ``edit_failed`` with the message and return False."""
         if role != Qt.ItemDataRole.EditRole or not self.is_editable(index):
@@ -315,7 +316,7 @@ class DatasetTableModel(QAbstractTableModel):
             old = t.value(row, col.name)
             if new == old and type(new) is type(old):
                 return True
-            ds = set_user_field(t.catalog, rec.id, col.field, new, rec.row_version)
+            ds = set_user_field(t.catalog, rec.id, col.field, new, rec.row_version, base_user=rec.meta_user)
         except DsdeskError as e:
             self.edit_failed.emit(f"{rec.name}, {col.label}: {e}")
             return False
