@@ -11,40 +11,12 @@ import uuid
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 
 import dsdesk as dd
 from dsdesk.api import catalog_locations as loc
 from dsdesk.errors import CatalogAuthError, CatalogError, InvalidInputError
+from tests.file_keyring import FileKeyring
 from tests.pg_auth import DATABASE, PASSWORD, USER, pg_auth_server  # noqa: F401 - the server fixture
-
-
-class FileKeyring(KeyringBackend):
-    """A keyring in a JSON file: what the tests use instead of the OS keyring."""
-
-    priority = 1
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def _load(self) -> dict:
-        return json.loads(self.path.read_text()) if self.path.exists() else {}
-
-    def get_password(self, service, username):
-        return self._load().get(f"{service}\n{username}")
-
-    def set_password(self, service, username, password):
-        d = self._load()
-        d[f"{service}\n{username}"] = password
-        self.path.write_text(json.dumps(d))
-
-    def delete_password(self, service, username):
-        d = self._load()
-        if d.pop(f"{service}\n{username}", None) is None:
-            raise PasswordDeleteError("no such password")
-        self.path.write_text(json.dumps(d))
 
 
 @pytest.fixture
