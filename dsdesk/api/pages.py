@@ -187,16 +187,15 @@ class PagedItems(PagedEntities):
         # in index order), then served a page at a time.  The first window is one page, so
         # the asked page costs one OFFSET; the windows then grow fourfold up to
         # _SORTED_WINDOW ids, so reading every page costs a few OFFSETs, not one per page
-        # (which made reading a sorted million-item listing quadratic).
-        from dsdesk.query import items_select
-        from dsdesk.query.compile import ITEM
+        # (which made reading a sorted million-item listing quadratic).  A deep window
+        # seeks from where an earlier read of the listing was (dsdesk.query.offsets).
+        from dsdesk.query.offsets import sorted_ids
 
-        q = items_select(self._dataset_id, self._filters).with_only_columns(ITEM.c.id)
         grow = window is None
         window = window or size
         while True:
             with self._cat.db.session() as s:
-                ids = list(s.execute(q.offset(start).limit(window + 1)).scalars())
+                ids = sorted_ids(s, self._dataset_id, self._filters, start, window + 1)
             more = len(ids) > window
             ids = ids[:window]
             for i in range(0, len(ids), size):

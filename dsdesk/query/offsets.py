@@ -8,13 +8,24 @@ out of the count by other means: the partial index ``ix_item_hidden`` holds just
 the walk counts all items and moves on by the number of hidden ones before the position
 (a fixed point reached in one or two rounds, hidden items being few).  36 ms at 90 % of a
 million items instead of 118 ms for an OFFSET that reads every row's ``hidden``.
+
+A listing sorted by one DQL field (``sort: {"metadata.user.score": "ascending"}``) has no
+such index trick: its OFFSET walks the sort index (65 ms at 90 % of a million items).
+:func:`sorted_ids` remembers where the pages it read begin and end (*marks*: offset ->
+the row's ``(sort value, id)``) per catalog, dataset and query, labelled with the
+catalog's change sequence (``max(change_log.seq)``: every committed transaction that writes
+items adds a row, :mod:`dsdesk.catalog.changes`).  While the sequence is unchanged a page at
+or after a mark seeks to the mark's key in the sort index and walks only from there; any
+commit that wrote items (here or in another process) makes the marks unusable.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from dsdesk.query import ast
@@ -67,3 +78,99 @@ def _plain_keyset_at(session: Session, dataset_id: int, offset: int):
             return tuple(row)
         skipped = hidden
     raise RuntimeError("page offset did not settle")  # hidden counts only grow, bounded by the dataset
+
+
+_MARKS_PER_QUERY = 64  # the marks one query keeps (the latest pages read)
+_QUERIES = 256  # the queries whose marks are kept, least recently used dropped
+
+
+class _Marks:
+    """The process's page marks: ``{(catalog, dataset, query): (sequence, {offset: key})}``."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[tuple, tuple[Any, dict[int, tuple]]] = OrderedDict()
+
+    def nearest(self, key: tuple, version, offset: int) -> tuple[int, tuple] | None:
+        """The mark at or before *offset* closest to it, if *key*'s marks are of *version*."""
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self.entries.move_to_end(key)
+            before = [o for o in entry[1] if o <= offset]
+            if not before:
+                return None
+            at = max(before)
+            return at, entry[1][at]
+
+    def add(self, key: tuple, version, marks: dict[int, tuple]) -> None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] != version:
+                entry = self.entries[key] = (version, {})
+            entry[1].update(marks)
+            while len(entry[1]) > _MARKS_PER_QUERY:
+                del entry[1][next(iter(entry[1]))]  # the oldest
+            self.entries.move_to_end(key)
+            while len(self.entries) > _QUERIES:
+                self.entries.popitem(last=False)
+
+
+_marks = _Marks()
+
+
+def _change_sequence(session: Session):
+    """The catalog's latest change sequence as this session's snapshot sees it, or
+    :data:`PAST_END` when it has no change log (an old catalog opened read-only)."""
+    if session.get_bind().dialect.name == "sqlite":
+        present = session.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change_log'"))
+        found = present.first() is not None
+    else:
+        found = session.execute(text("SELECT to_regclass('change_log')")).scalar() is not None
+    return session.execute(text("SELECT max(seq) FROM change_log")).scalar() if found else PAST_END
+
+
+def sorted_ids(session: Session, dataset_id: int, filters: Any, offset: int, limit: int) -> list[int]:
+    """The ids of the items from *offset* (0-based) of the listing *filters* sorts, at most
+    *limit* of them: the same as ``items_select(...)`` with that OFFSET and LIMIT.
+
+    A listing sorted by one field seeks from the nearest page mark (module docstring) in a
+    read session; anything else (several sort keys, a write session) is one OFFSET.
+    """
+    from dsdesk.query import _from, _where, items_select, to_query
+    from dsdesk.query.compile import ITEM, Compiler
+
+    q = to_query(filters)
+    bind = session.get_bind()
+    exprs: list = []
+    if len(q.sort) == 1 and bind.get_execution_options().get("sqlite_begin") != "IMMEDIATE":
+        comp = Compiler("items", dataset_id=dataset_id)
+        where = _where(dataset_id, q, comp)
+        exprs = comp.sort_exprs(q.sort[0][0])
+    if len(exprs) != 1:
+        stmt = items_select(dataset_id, filters).with_only_columns(ITEM.c.id).offset(offset).limit(limit)
+        return list(session.execute(stmt).scalars())
+    version = _change_sequence(session)
+    expr, asc = exprs[0], q.sort[0][1]
+    base = select(expr, ITEM.c.id).select_from(_from(comp)).where(where)
+    # As items_select orders it: NULLs first ascending, last descending; the id breaks ties
+    # in the key's direction.
+    order = (expr.asc().nulls_first(), ITEM.c.id.asc()) if asc else (expr.desc().nulls_last(), ITEM.c.id.desc())
+    compiled = base.compile(bind)
+    key = (str(bind.url), dataset_id, str(compiled), repr(sorted(compiled.params.items())), asc)
+    mark = None if version == PAST_END else _marks.nearest(key, version, offset)
+    stmt = base
+    skip = offset
+    if mark is not None:
+        at, (value, item_id) = mark
+        # Rows at or after the mark's key in the listing's order (a mark's value is never
+        # NULL, so the row comparison is never NULL for the rows it must keep).
+        stmt = base.where(tuple_(expr, ITEM.c.id) >= tuple_(value, item_id) if asc else
+                          or_(tuple_(expr, ITEM.c.id) <= tuple_(value, item_id), expr.is_(None)))
+        skip = offset - at
+    rows = session.execute(stmt.order_by(*order).offset(skip).limit(limit)).all()
+    if rows and version != PAST_END:
+        found = {offset: tuple(rows[0]), offset + len(rows) - 1: tuple(rows[-1])}
+        _marks.add(key, version, {o: k for o, k in found.items() if k[0] is not None})
+    return [r[1] for r in rows]
