@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dsdesk.catalog import changes
+from dsdesk.catalog import changes, pg_analyze, write_lock
 from dsdesk.catalog.checkpoint import WAL_KEEP_BYTES, Checkpointer
 from dsdesk.errors import CatalogAuthError, CatalogError, ReadOnlyError, SchemaTooNewError
 
@@ -132,6 +132,9 @@ def _sqlite_begin(conn) -> None:
     # IMMEDIATE, because a deferred transaction that read first cannot take the write lock
     # once another connection committed meanwhile (SQLITE_BUSY at once, no busy wait).
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    if mode == "IMMEDIATE":  # polled every millisecond, not by SQLite's backing-off busy handler
+        write_lock.begin_immediate(conn.connection.dbapi_connection)
+        return
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -201,6 +204,7 @@ class Database:
         #: This open catalog's name in the change feed (``dsdesk.catalog.changes``).
         self.change_origin = changes.new_origin()
         changes.install(engine, (self._factory, self._write_factory), self.change_origin)
+        self.analyzer = pg_analyze.install(engine)  # PostgreSQL: statistics after bulk writes
         if self.checkpointer is not None:
             # Every session's commit, not only those of session(): automatic checkpoints are
             # off on every connection, so a commit path that forgot this let the log grow
@@ -260,6 +264,8 @@ class Database:
         """Let a running checkpoint finish, then release every pooled connection."""
         if self.checkpointer is not None:
             self.checkpointer.wait()
+        if self.analyzer is not None:
+            self.analyzer.wait()
         self.engine.dispose()
 
 
@@ -326,8 +332,10 @@ def catalog_open_error(u, e: DatabaseError) -> CatalogError:
         detail = detail.replace(str(u.password), "***")
     where = u.render_as_string(hide_password=True)
     if any(w in detail for w in _AUTH_FAILURES):
+        why = ("no password was given (type it, or keep it in the OS keyring or ~/.pgpass)"
+               if "no password supplied" in detail else "wrong password or user")
         return CatalogAuthError(f"the server of {where} refused the password for user "
-                                f"{u.username or '(default)'}: {detail}")
+                                f"{u.username or '(default)'}: {why}")
     return CatalogError(f"cannot open catalog {where}: {detail}")
 
 
