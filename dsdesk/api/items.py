@@ -413,39 +413,39 @@ class Item(PrintableEntity):
             base.pop("system", None)
         with self._cat.db.session(write=True) as s:
             writable_dataset(s, self.dataset_id, "change item metadata in")
-            # FOR UPDATE: on PostgreSQL the row stays as merged until this commits (SQLite
-            # holds its write lock already).
-            row = s.execute(select(ItemRow).where(ItemRow.id == self.id).with_for_update()).scalar_one_or_none()
-            if row is None:
-                raise NotFoundError(f"item {self.filename} no longer exists")
-            doc = mine
-            if row.row_version != self.row_version:
-                theirs = _document(row.meta_user or {}, row.description, paths.join(row.dir, row.name),
-                                   row.meta_system or {})
+            # Optimistic: nobody changed the row since it was read, the usual case, is one UPDATE.
+            doc, path_now, version = mine, base.get("filename", mine["filename"]), self.row_version
+            saved_at = utcnow()
+            if _write(s, self.id, version, doc, saved_at, system_metadata) == 0:
+                # FOR UPDATE: on PostgreSQL the row stays as merged until this commits (SQLite
+                # holds its write lock already).
+                row = s.execute(select(ItemRow.meta_user, ItemRow.meta_system, ItemRow.description, ItemRow.dir,
+                                       ItemRow.name, ItemRow.row_version, ItemRow.updated_at)
+                                .where(ItemRow.id == self.id).with_for_update()).first()
+                if row is None:
+                    raise NotFoundError(f"item {self.filename} no longer exists")
+                path_now, version = paths.join(row.dir, row.name), row.row_version
+                theirs = _document(row.meta_user or {}, row.description, path_now, row.meta_system or {})
                 if not system_metadata:
                     theirs.pop("system")
-                who = edit_authors.author_of(s, "item", row.id, row.row_version, row.updated_at)
+                who = edit_authors.author_of(s, "item", self.id, row.row_version, row.updated_at)
                 doc = conflicts.merge_for_save(f"item {self.filename}", "item", self.id, base, mine,
                                                conflicts.Theirs(row.row_version, row.updated_at, who, theirs))
-            values: dict[str, Any] = {"meta_user": doc["user"], "description": doc["description"],
-                                      "updated_at": utcnow(), "row_version": row.row_version + 1}
-            if system_metadata:
-                values["meta_system"] = doc["system"]
-            r = s.execute(update(ItemRow).where(ItemRow.id == self.id, ItemRow.row_version == row.row_version)
-                          .values(**values).execution_options(synchronize_session=False))
-            if r.rowcount == 0:  # pragma: no cover - the row is locked above
-                raise ConflictError(f"item {self.filename} was changed by someone else; refresh() and try again")
-            if doc["filename"] != paths.join(row.dir, row.name):  # a move or a rename, in the same transaction
+                if _write(s, self.id, version, doc, saved_at, system_metadata) == 0:  # pragma: no cover - locked
+                    raise ConflictError(f"item {self.filename} was changed by someone else; refresh() and try again")
+            version += 1
+            if doc["filename"] != path_now:  # a move or a rename, in the same transaction
                 tree.rename_item(s, self.dataset_id, self.id, doc["filename"])
                 stats.refresh(s, self.dataset_id)
-            saved = s.execute(select(ItemRow.row_version, ItemRow.updated_at).where(ItemRow.id == self.id)).one()
-            edit_authors.record(s, "item", self.id, saved.row_version, saved.updated_at, conflicts.writer_name())
+                version, saved_at = s.execute(select(ItemRow.row_version, ItemRow.updated_at)
+                                              .where(ItemRow.id == self.id)).one()
+            edit_authors.record(s, "item", self.id, version, saved_at, conflicts.writer_name())
         self.metadata["user"] = copy.deepcopy(doc["user"])
         self.description = doc["description"]
         self.filename = doc["filename"]
         if system_metadata:
             self.metadata["system"] = {**copy.deepcopy(doc["system"]), **self._blob_facts()}
-        self.row_version, self.updated_at = saved.row_version, saved.updated_at
+        self.row_version, self.updated_at = version, saved_at
         self._loaded = _document(doc["user"], doc["description"], doc["filename"],
                                  doc["system"] if system_metadata else self._loaded.get("system") or {})
         return self
@@ -594,6 +594,17 @@ class Item(PrintableEntity):
 
 
 _BLOB_KEYS = ("size", "mimetype", "width", "height", "etag")  # follow the blob, never saved with the item
+
+
+def _write(session: Session, item_id: int, row_version: int, doc: dict, at: dt.datetime, system: bool) -> int:
+    """Write *doc*'s user metadata and description (and system keys when *system*) over
+    version *row_version* of the item; returns 1, or 0 when the row is at another version."""
+    values: dict[str, Any] = {"meta_user": doc["user"], "description": doc["description"], "updated_at": at,
+                              "row_version": row_version + 1}
+    if system:
+        values["meta_system"] = doc["system"]
+    return session.execute(update(ItemRow).where(ItemRow.id == item_id, ItemRow.row_version == row_version)
+                           .values(**values).execution_options(synchronize_session=False)).rowcount
 
 
 def _document(user: dict, description: str | None, filename: str, system: dict) -> dict:
