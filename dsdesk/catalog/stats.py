@@ -22,11 +22,13 @@ def refresh(session: Session, dataset_id: int) -> None:
     statement: under READ COMMITTED that statement sees whatever the lock's previous holder
     committed (a clone into the dataset, another delete).  Counted in the same statement
     as the lock wait, they would be of the snapshot before it, and the last writer would
-    store a stale count (tests/versioning/test_races.py).
+    store a stale count (tests/versioning/test_races.py).  FOR NO KEY UPDATE, the lock an
+    UPDATE takes anyway: a plain FOR UPDATE would also stop a clone's foreign-key check on
+    the row (a clone of this dataset then fails to serialize).
     """
     touch(session, dataset_id)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Dataset.id).where(Dataset.id == dataset_id).with_for_update())
+        session.execute(select(Dataset.id).where(Dataset.id == dataset_id).with_for_update(key_share=True))
     items = select(func.count()).select_from(Item).where(Item.dataset_id == dataset_id).scalar_subquery()
     annotated = (select(func.count()).select_from(Item)
                  .where(Item.dataset_id == dataset_id, Item.annotated.is_(True)).scalar_subquery())

@@ -212,3 +212,32 @@ def test_clone_into_a_dataset_racing_a_delete_there_keeps_its_counts(cats, src, 
     assert {d.split("/")[1] for d, _ in got} == {"new"}  # the delete ran, the clone landed whole
     assert len(got) == len(paths_of(a, src.id))
     check_consistent(a, dst.id)
+
+
+def test_clones_and_moves_running_freely_side_by_side(cats, src):
+    """No pause: one client moves a folder back and forth while the other clones; each
+    clone is the source with the folder in one place or the other, whole."""
+    a, b = cats
+    here = paths_of(a, src.id)
+    there = moved(here, "/a", "/b/a")
+    errors: list[BaseException] = []
+
+    def mover():
+        try:
+            ds = b.dataset_by_id(src.id)
+            for _ in range(4):
+                ds.items.move_folder("/a", "/b")
+                ds.items.move_folder("/b/a", "/")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    t = threading.Thread(target=mover)
+    t.start()
+    clones = [a.dataset_by_id(src.id).clone(clone_name=f"free{i}") for i in range(4)]
+    t.join(WAIT)
+    assert not errors, errors
+    assert paths_of(a, src.id) == here
+    for c in clones:
+        assert paths_of(a, c.id) in (here, there)
+        check_consistent(a, c.id)
+    check_consistent(a, src.id)
