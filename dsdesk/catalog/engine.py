@@ -198,6 +198,7 @@ class Database:
         self.checkpointer = Checkpointer(sqlite_path) if sqlite_path is not None else None
         #: Why writes are refused (see :func:`open_database`'s *read_only*), or None.
         self.read_only: str | None = None
+        self._read_only_error: type[Exception] = ReadOnlyError
         self._factory = sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_factory = sessionmaker(writer, expire_on_commit=False)
@@ -229,6 +230,11 @@ class Database:
         Pass ``write=True`` when the transaction reads and then writes: on SQLite it then
         takes the write lock up front (waiting for other writers) instead of failing later.
         """
+        if write and self.read_only is not None:
+            # Before a write session takes SQLite's write lock (write_lock.begin_immediate
+            # runs below the statement guard, and the read-only database would refuse it
+            # with a bare "attempt to write a readonly database").
+            raise self._read_only_error(self.read_only)
         s = (self._write_factory if write else self._factory)()
         try:
             yield s
@@ -357,5 +363,5 @@ def _guard_read_only(db: Database) -> None:
         raise CatalogError("this catalog has no dsdesk schema yet" if cur is None else
                            f"this catalog's schema ({cur}) is older than this dsdesk's "
                            f"({migrate.head_revision()}): open it for writing once to upgrade it")
-    db.read_only = reason
+    db.read_only, db._read_only_error = reason, error
     guard_writes(db.engine, reason, error)
