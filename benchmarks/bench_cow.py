@@ -59,8 +59,10 @@ CREATE TABLE version_point (
 CREATE TABLE item_history AS SELECT {ITEM_COLS}, 0 AS v_from, 0 AS v_to FROM item WHERE 0;
 CREATE INDEX ix_item_history_ds ON item_history (dataset_id, v_to, v_from);
 CREATE INDEX ix_item_history_order ON item_history (dataset_id, dir, name, id);
+CREATE INDEX ix_item_history_id ON item_history (id, v_to);
 CREATE TABLE annotation_history AS SELECT {ANN_COLS}, 0 AS v_from, 0 AS v_to FROM annotation WHERE 0;
 CREATE INDEX ix_annotation_history_ds ON annotation_history (dataset_id, v_to, v_from);
+CREATE INDEX ix_annotation_history_item ON annotation_history (item_id);
 CREATE INDEX ix_item_changed ON item (dataset_id, v) WHERE v IS NOT NULL;
 CREATE TABLE item_tombstone (dataset_id INTEGER NOT NULL, item_id INTEGER NOT NULL,
     PRIMARY KEY (dataset_id, item_id));
@@ -146,7 +148,8 @@ class View:
     def count(self, where: str = "1") -> int:
         """Rows of the view matching *where*: live count minus excluded plus included."""
         live = self._one(f"SELECT count(*) FROM item WHERE dataset_id = :d AND {where}")[0]
-        gone = self._one(f"SELECT count(*) FROM item WHERE dataset_id = :d AND id IN ({self.excluded}) "
+        # "+dataset_id": by the excluded ids (primary key), not a walk of the dataset's index
+        gone = self._one(f"SELECT count(*) FROM item WHERE +dataset_id = :d AND id IN ({self.excluded}) "
                          f"AND {where}")[0]
         back = sum(self._one(f"SELECT count(*) {src} AND {where}")[0] for src, _ in self.included)
         return live - gone + back
@@ -155,31 +158,54 @@ class View:
         return ROW.replace("id,", f"{idexpr} AS id,", 1)
 
     def page_after(self, key=None, n: int = PAGE) -> list[tuple]:
-        """The next *n* rows of the view's grid order after *key*: the first *n* of the live
-        index walk (rows it sees) and of each included source, each read in index order and
-        stopped at *n*, merged (a few times n rows sorted, never the dataset)."""
-        extra = dict(zip(("kd", "kn", "ki"), key, strict=True)) if key else {}
-        # compared on the stored id (key id minus the shift) so the index range applies
-        after = "AND (dir, name, id) > (:kd, :kn, :ki - {shift})" if key else ""
-        # "+id": the walk in grid order (the unique index), not an id range (a sort of all)
-        parts = [f"SELECT * FROM (SELECT {self._row('id + :delta')} FROM item WHERE dataset_id = :d AND "
-                 f"{self.live_where} {after.format(shift=':delta')} ORDER BY dir, name, id LIMIT :n)"]
-        for src, idexpr in self.included:
-            shift = ":delta" if idexpr != "id" else "0"
-            parts.append(f"SELECT * FROM (SELECT {self._row(idexpr)} {src} {after.format(shift=shift)} "
-                         "ORDER BY dir, name, id LIMIT :n)")
-        return self.con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3 LIMIT :n",
-                                {**self.p, **extra, "n": n}).fetchall()
+        """The next *n* rows of the view's grid order after *key*, from the cached delta
+        (:meth:`delta_keys`): the master's own page query over the live rows, dropping the
+        excluded ones (reading on while some were dropped), merged with the next included
+        rows, read by primary key.  No sort of anything but the page."""
+        gone, back = self.delta_keys()
+        gone_set = self._gone_set
+        rows: list[tuple] = []
+        cursor = key
+        while True:
+            extra = dict(zip(("kd", "kn", "ki"), cursor, strict=True)) if cursor else {}
+            # compared on the stored id (key id minus the shift) so the index range applies
+            after = "AND (dir, name, id) > (:kd, :kn, :ki - :delta)" if cursor else ""
+            got = self.con.execute(f"SELECT {self._row('id + :delta')} FROM item WHERE dataset_id = :d {after} "
+                                   "ORDER BY dir, name, id LIMIT :n", {**self.p, **extra, "n": n}).fetchall()
+            rows += [r for r in got if r[:3] not in gone_set]
+            if len(rows) >= n or len(got) < n:
+                break
+            cursor = got[-1][:3]
+        j = bisect.bisect_right(back, (*key, float("inf"))) if key else 0
+        # only the included rows that fall inside the page the live rows already fill
+        end = bisect.bisect_right(back, (*rows[n - 1][:3], float("inf"))) if len(rows) >= n else len(back)
+        rows += self._included_rows(back[j:min(j + n, end)])
+        return sorted(rows)[:n]
+
+    def _included_rows(self, keys: list[tuple]) -> list[tuple]:
+        """The rows behind included keys ``(dir, name, id, source)``, by primary key."""
+        out: list[tuple] = []
+        for k, (src, idexpr) in enumerate(self.included):
+            shift = self.shift if idexpr != "id" else 0
+            ids = [key[2] - shift for key in keys if key[3] == k]
+            if ids:
+                # "+dataset_id": by the ids (the history's id index, the primary key)
+                src = src.replace("dataset_id =", "+dataset_id =", 1)
+                out += self.con.execute(f"SELECT {self._row(idexpr)} {src} AND id IN ({','.join(map(str, ids))})",
+                                        self.p).fetchall()
+        return out
 
     def delta_keys(self) -> tuple[list[tuple], list[tuple]]:
-        """The grid-order keys of the excluded and the included rows, sorted: small lists
-        kept while the dataset does not change (the catalog's change counter says when)."""
+        """The grid-order keys of the excluded rows ``(dir, name, id)`` and of the included
+        ones ``(dir, name, id, source)``, sorted: small lists kept while the dataset does
+        not change (the catalog's change counter says when)."""
         if self._delta is None:
-            gone = self.con.execute(f"SELECT dir, name, id + :delta FROM item WHERE dataset_id = :d "
+            gone = self.con.execute(f"SELECT dir, name, id + :delta FROM item WHERE +dataset_id = :d "
                                     f"AND id IN ({self.excluded})", self.p)
-            back = [r for src, idexpr in self.included
+            back = [(*r, k) for k, (src, idexpr) in enumerate(self.included)
                     for r in self.con.execute(f"SELECT dir, name, {idexpr} {src}", self.p)]
-            self._delta = (sorted(map(tuple, gone)), sorted(map(tuple, back)))
+            self._delta = (sorted(map(tuple, gone)), sorted(back))
+            self._gone_set = set(self._delta[0])
         return self._delta
 
     def forget(self) -> None:
@@ -189,7 +215,7 @@ class View:
     def _adj(self, row: tuple) -> int:
         """Excluded minus included rows up to and with *row* in grid order."""
         gone, back = self.delta_keys()
-        return bisect.bisect_right(gone, row) - bisect.bisect_right(back, row)
+        return bisect.bisect_right(gone, row) - bisect.bisect_right(back, (*row, float("inf")))
 
     def _live_at(self, offset: int):
         row = self.con.execute("SELECT dir, name, id + :delta FROM item WHERE dataset_id = :d "
@@ -229,8 +255,8 @@ class View:
         i = bisect.bisect_left(gone, row)
         if i == len(gone) or gone[i] != row:
             return row
-        j = bisect.bisect_right(back, row)
-        prev_back = back[j - 1] if j else None
+        j = bisect.bisect_right(back, (*row, float("inf")))
+        prev_back = back[j - 1][:3] if j else None
         prev_live = row
         while prev_live is not None:
             prev_live = self._step(prev_live, -1)
@@ -260,8 +286,9 @@ class Version(View):
     # live rows of d the version does not see (changed or added since), by index
     EXCLUDED = ("SELECT id FROM item WHERE dataset_id = :d AND v > :s "
                 "UNION SELECT id FROM item WHERE dataset_id = :d AND id > :h")
-    # archived states it does see
-    INCLUDED = "FROM item_history WHERE dataset_id = :d AND +v_to > :s AND v_from <= :s AND id <= :h"
+    # archived states it does see: by the (dataset_id, v_to) index, the states superseded
+    # since the point (few while little changed; sorted for a page)
+    INCLUDED = "FROM item_history WHERE dataset_id = :d AND v_to > :s AND v_from <= :s AND id <= :h"
 
     def __init__(self, con: sqlite3.Connection, d: int, s: int, h: int, ha: int):
         self.s, self.h, self.ha = s, h, ha
@@ -336,27 +363,40 @@ def snapshot_cow(con: sqlite3.Connection, d: int, name: str) -> Version:
     return v
 
 
-def rollback_cow(con: sqlite3.Connection, v: Version) -> tuple[int, int]:
-    """Roll dataset v.d back to version *v* after a safety point: the rows it does not see
-    go (archived for the safety point by the triggers), the archived states it sees come
-    back with their ids, stamped with the current version.  Cost: the changed rows."""
+def rollback_cow(con: sqlite3.Connection, v: Version) -> tuple[int, int, int]:
+    """Roll dataset v.d back to version *v* after a safety point, touching only what
+    changed since: an item changed since takes back the state the version saw in place
+    (one UPDATE, its own pages; the trigger archives the current state for the safety
+    point), an item added since goes, an item deleted since comes back with its id; the
+    annotations likewise.  Returns (items restored in place, removed, brought back)."""
     point(con, v.d)  # the safety snapshot's point
     cur = con.execute("SELECT cow_version FROM dataset WHERE id = ?", (v.d,)).fetchone()[0]
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS rb_items (id INTEGER PRIMARY KEY)")
-    con.execute("DELETE FROM rb_items")
-    con.execute(f"INSERT INTO rb_items {v.EXCLUDED}", v.p)
-    con.execute("DELETE FROM annotation WHERE item_id IN (SELECT id FROM rb_items)")
+    for t in ("rb_now (id INTEGER PRIMARY KEY)", "rb_then (id INTEGER PRIMARY KEY, hrow INTEGER)"):
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {t}")
+        con.execute(f"DELETE FROM {t.split()[0]}")
+    con.execute(f"INSERT INTO rb_now {v.EXCLUDED}", v.p)  # live rows the version does not see
+    con.execute(f"INSERT INTO rb_then SELECT id, rowid {v.INCLUDED}", v.p)  # its states that are not live
+    cols = [c.strip() for c in ITEM_COLS.split(",") if c.strip() not in ("id", "row_version")]
+    hcols = ", ".join(f"h.{c}" for c in cols)
+    same = con.execute(
+        f"UPDATE item SET ({', '.join(cols)}) = (SELECT {hcols} FROM item_history h WHERE h.rowid = "
+        "(SELECT hrow FROM rb_then WHERE rb_then.id = item.id)), row_version = row_version + 1 "
+        "WHERE id IN (SELECT id FROM rb_now WHERE id IN (SELECT id FROM rb_then))").rowcount
+    con.execute("DELETE FROM annotation WHERE item_id IN (SELECT id FROM rb_now WHERE id NOT IN "
+                "(SELECT id FROM rb_then))")
+    gone = con.execute("DELETE FROM item WHERE id IN (SELECT id FROM rb_now WHERE id NOT IN "
+                       "(SELECT id FROM rb_then))").rowcount
+    back = con.execute(f"INSERT INTO item ({ITEM_COLS}, v) SELECT {_cols(ITEM_COLS, 'h')}, :cur "
+                       "FROM item_history h WHERE h.rowid IN (SELECT hrow FROM rb_then WHERE id NOT IN "
+                       "(SELECT id FROM rb_now))", {"cur": cur}).rowcount
     # "+dataset_id": the annotations above the watermark by primary key range, not every
     # annotation of the dataset through the (dataset_id, label) index
     con.execute("DELETE FROM annotation WHERE id IN (SELECT id FROM annotation WHERE dataset_id = :d AND v > :s "
                 "UNION SELECT id FROM annotation WHERE +dataset_id = :d AND id > :ha)", v.p)
-    gone = con.execute("DELETE FROM item WHERE id IN (SELECT id FROM rb_items)").rowcount
-    back = con.execute(f"INSERT INTO item ({ITEM_COLS}, v) SELECT {ITEM_COLS}, :cur {v.INCLUDED}",
-                       {**v.p, "cur": cur}).rowcount
     con.execute(f"INSERT INTO annotation ({ANN_COLS}, v) SELECT {ANN_COLS}, :cur FROM annotation_history "
                 "WHERE dataset_id = :d AND v_to > :s AND v_from <= :s AND id <= :ha "
                 "AND id NOT IN (SELECT id FROM annotation)", {**v.p, "cur": cur})
-    return gone, back
+    return same, gone, back
 
 
 def clone_cow(con: sqlite3.Connection, d: int, name: str) -> CloneView:
@@ -486,7 +526,13 @@ def _check_view(view: View, deep: int) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    """A connection set up as dsdesk's are (dsdesk.catalog.engine): WAL, synchronous=NORMAL,
+    no automatic checkpoint inside a commit (dsdesk checkpoints in the background; here
+    :func:`_timed_tx` checkpoints after the measured transaction)."""
     con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")
     con.execute("PRAGMA cache_size=-262144")
     con.execute("PRAGMA foreign_keys=ON")
     return con
@@ -497,7 +543,9 @@ def _timed_tx(con: sqlite3.Connection, fn):
     con.execute("BEGIN IMMEDIATE")
     out = fn()
     con.execute("COMMIT")
-    return time.perf_counter() - t, out
+    took = time.perf_counter() - t
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # dsdesk's background checkpoint, outside the time
+    return took, out
 
 
 def run_today(base: Path, work: Path, d: int, deep: int) -> dict:
@@ -522,11 +570,7 @@ def run_today(base: Path, work: Path, d: int, deep: int) -> dict:
     frozen = info.frozen_dataset_id
     out["reads master"] = _master_reads(con, d, deep)
     out["reads version"] = _master_reads(con, frozen, deep)
-    con.execute("BEGIN IMMEDIATE")
-    t = time.perf_counter()
-    change_one_percent(con, d)
-    out["change 1%"] = time.perf_counter() - t
-    con.execute("COMMIT")
+    out["change 1%"], _ = _timed_tx(con, lambda: change_one_percent(con, d))
     t = time.perf_counter()
     with db.session() as s:
         rep = diff(s, d, "before")
@@ -562,6 +606,11 @@ def run_cow(base: Path, work: Path, d: int, deep: int, today_frozen_reads: dict)
     out["diff"] = time.perf_counter() - t
     out["rollback"], out["rollback rows"] = _timed_tx(con, lambda: rollback_cow(con, v))
     out["history bytes"] = size1 - size0
+    # rolled back: the dataset reads what the snapshot read, and what today's frozen copy reads
+    back_reads = _master_reads(con, d, deep)
+    for step in ("first page", "deep page"):
+        assert [r[:2] for r in back_reads[step][1]] == [r[:2] for r in today_frozen_reads[step][1]], step
+    assert back_reads["filtered count"][1] == today_frozen_reads["filtered count"][1]
     out["after rollback"] = con.execute(f"SELECT count(*), sum({FILTER}) FROM item WHERE dataset_id = ?",
                                         (d,)).fetchone()
     out["clone"], cv = _timed_tx(con, lambda: clone_cow(con, d, "experiment"))
@@ -658,7 +707,7 @@ def _report(n: int, today: dict, cow: dict) -> None:
           f"{cow['delta load'] * 1000:.1f} ms")
     print(f"migration of the prototype schema: {cow['migrate'] * 1000:.0f} ms; history written by the 1% "
           f"change: {cow['history bytes'] / 2**20:.1f} MB; diff counts today {today['diff counts']}, "
-          f"CoW {cow['diff counts']}; rollback rows (gone, back) {cow['rollback rows']}; "
+          f"CoW {cow['diff counts']}; rollback rows (in place, removed, back) {cow['rollback rows']}; "
           f"after rollback (items, split=val) {cow['after rollback']}")
 
 
