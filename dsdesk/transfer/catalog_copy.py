@@ -107,8 +107,8 @@ def _rebuild_metadata_indexes(dst: Database) -> int:
 
 def _copy_binaries(src: Database, dst: Database) -> int:
     """Copy the internal store's files the copied blobs name; returns how many were copied."""
-    if src.blob_root == dst.blob_root:
-        return 0
+    if src.blob_root == dst.blob_root or src.internal_store_config is not None:
+        return 0  # one folder, or a bucket store: the copy's catalog_setting row names the same bucket
     a, b = BlobStore(src.blob_root), BlobStore(dst.blob_root)
     n = 0
     with src.engine.connect() as con:

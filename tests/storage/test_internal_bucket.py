@@ -216,3 +216,21 @@ def test_two_clients_of_a_postgresql_catalog_share_the_bucket(pg_url, emu, tmp_p
         with admin.connect() as con:
             con.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_copy_of_the_catalog_uses_the_same_bucket(cloud_store, tmp_path):
+    from dsdesk.api.catalog_copy import copy_catalog
+
+    image = jpeg((1, 90, 200))
+    (tmp_path / "a.jpg").write_bytes(image)
+    cat = dd.open_catalog(tmp_path / "src.sqlite", internal_store=_spec(cloud_store))
+    item = cat.projects.create("p").datasets.create("d").items.upload(str(tmp_path / "a.jpg"))
+    cat.close()
+    copy_catalog(str(tmp_path / "src.sqlite"), str(tmp_path / "dst.sqlite"))
+    forget_stores()
+    dst = dd.open_catalog(tmp_path / "dst.sqlite")
+    assert dst.db.internal_store_config["bucket"] == cloud_store.bucket
+    with dst.dataset_by_id(item.dataset_id).items.get(item_id=item.id).open() as f:
+        assert f.read() == image
+    assert _objects(cloud_store) == [_object_of(image)]  # shared, not copied
+    dst.close()
