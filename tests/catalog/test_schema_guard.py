@@ -68,8 +68,8 @@ def test_migrations_create_the_whole_schema_on_both_backends(fresh_url):
 def test_migrations_upgrade_an_old_catalog_on_both_backends(fresh_url):
     db = open_database(fresh_url, upgrade=False)
     migrate.upgrade(db, "0001")
-    with db.session() as s:
-        s.add(Project(name="kept"))
+    with db.engine.begin() as con:  # plain SQL: the ORM's commit hooks know today's schema only
+        con.execute(text("INSERT INTO project (name, description) VALUES ('kept', '')"))
     db.close()
     cat = dsdesk.open_catalog(fresh_url)
     assert migrate.current_revision(cat.db) == migrate.head_revision()
