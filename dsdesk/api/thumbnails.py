@@ -15,7 +15,7 @@ this module is what such a worker needs of the catalog and the storage:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +49,7 @@ class ThumbKey:
 class CatalogLocation:
     """Where a catalog lives: enough for another process to open it (picklable)."""
 
-    url: str
+    url: str = field(repr=False)  # may carry the catalog's password: never in a repr
     blob_root: str
     cache_root: str
 

@@ -153,7 +153,7 @@ def can_run_in_process(fn: Callable, args: tuple = (), kwargs: dict | None = Non
 class _WorkerSpec:
     """Everything the worker needs, sent once when it starts."""
 
-    url: str
+    url: str = field(repr=False)  # may carry the catalog's password: never in a repr
     blob_root: str
     cache_root: str
     env: dict[str, str]

@@ -157,3 +157,25 @@ def test_check_connection_says_what_is_there(team_url):
     assert found.schema == migrate.head_revision() and f"schema {found.schema}" in found.summary()
     with pytest.raises(CatalogError, match="cannot open catalog"):
         loc.check_connection(loc.with_password(loc.server_url("127.0.0.1", 1, DATABASE, USER), PASSWORD), timeout=2)
+
+
+def test_a_job_in_a_worker_process_connects_but_records_no_password(team_url, monkeypatch, tmp_path):
+    """The typed password reaches the worker process in memory (not through the keyring or a
+    file) and is in no job record, spec, message or repr."""
+    from sqlalchemy import select
+
+    from dsdesk.api import jobs
+    from dsdesk.api.thumbnails import catalog_location
+    from dsdesk.catalog.models import Job
+
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    cat = dd.open_catalog(loc.with_password(team_url, PASSWORD))
+    try:
+        ev = cat.process_job(jobs.gc(dry_run=True)).run()
+        assert ev.status == "succeeded", ev.error
+        with cat.db.session() as s:
+            rows = [(j.kind, j.spec, j.message, j.error, j.owner) for j in s.scalars(select(Job))]
+        assert rows and PASSWORD not in repr(rows)
+        assert PASSWORD not in repr(catalog_location(cat))
+    finally:
+        cat.close()
