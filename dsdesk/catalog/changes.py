@@ -77,6 +77,15 @@ def touch(session: Session, dataset_id: int) -> None:
     session.info.setdefault(_DATASETS, set()).add(int(dataset_id))
 
 
+def note_write(info: dict, table: str) -> None:
+    """Count a write into *table* that SQLAlchemy's statement events do not see (a ``COPY``
+    on the driver's connection); *info* is the SQLAlchemy connection's ``info``."""
+    sink = info.get(_SINK)
+    kind = TABLE_KINDS.get(table)
+    if sink is not None and kind is not None:
+        sink.add(kind)
+
+
 def new_origin() -> str:
     """A name for one open catalog: host, process and a token (two catalogs in one process differ)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -86,6 +95,9 @@ def install(engine: Engine, factories: tuple[sessionmaker, ...], origin: str) ->
     """Record changes for every session of *factories* on *engine* (see the module doc)."""
     notify = engine.dialect.name == "postgresql"
     commits = [0]
+    has_log = [False]  # once the table is there it stays (a catalog is never downgraded while open)
+    probe = text("SELECT to_regclass('change_log') IS NOT NULL" if notify else
+                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'change_log'")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _sniff(conn, _cursor, statement, _params, _context, _many):
@@ -117,6 +129,11 @@ def install(engine: Engine, factories: tuple[sessionmaker, ...], origin: str) ->
         kinds = session.info.get(_KINDS)
         if not kinds:
             return
+        if not has_log[0]:
+            # A catalog opened without upgrading, still at a revision before 0016.
+            has_log[0] = bool(session.execute(probe).scalar())
+            if not has_log[0]:
+                return
         datasets = sorted(session.info.get(_DATASETS) or ()) or [None]
         word = ",".join(sorted(kinds))
         at = datetime.now(UTC).replace(tzinfo=None)

@@ -55,6 +55,11 @@ def _insert_sql(session: Session, table: str, cols: Sequence[str], conflict: Seq
     return sql
 
 
+# From this many rows PostgreSQL takes COPY; a few rows (a page's folders, often there
+# already) are cheaper as one INSERT ... ON CONFLICT than as a savepoint, a COPY and a retry.
+COPY_MIN_ROWS = 500
+
+
 def insert_rows(session: Session, table: str, cols: Sequence[str], rows: Sequence[tuple], *,
                 conflict: Sequence[str] | None = None, chunk: int | None = None) -> int:
     """Insert pre-built tuples (values in *cols* order) into *table*: the bulk write of
@@ -65,11 +70,16 @@ def insert_rows(session: Session, table: str, cols: Sequence[str], rows: Sequenc
     parameter processing per row would cost more than the insert itself at a million rows.
     Values must already be what the driver takes: JSON as text, and on SQLite datetimes
     in SQLAlchemy's text form (so the ORM reads them back unchanged).  *chunk* cuts *rows* into statements of at most that many
-    rows.  Returns how many rows the driver reports inserted (rows skipped by a conflict
+    rows (ignored where PostgreSQL writes them by ``COPY``: :mod:`dsdesk.catalog.pgcopy`).
+    Returns how many rows the driver reports inserted (rows skipped by a conflict
     are not counted), or -1 when the driver cannot tell.
     """
     if not rows:
         return 0
+    if len(rows) >= COPY_MIN_ROWS and session.get_bind().dialect.name == "postgresql":
+        from dsdesk.catalog.pgcopy import copy_rows  # local: psycopg only on PostgreSQL
+
+        return copy_rows(session, table, cols, rows, conflict)
     sql = _insert_sql(session, table, cols, conflict)
     con = session.connection()
     total = 0
