@@ -7,9 +7,9 @@ Measured on this 2-core machine, deleting a 1M-item dataset with three metadata 
 took 18 s: 5.5 s in the name index, 9 s in the metadata indexes, 3.5 s for the rows
 themselves.  Rebuilding an index costs a sort of the rows that *remain*, so when a delete
 removes at least as many rows as it leaves (purging a big clone or merge), this drops the
-secondary indexes and pauses the name index's delete trigger inside the caller's write
-transaction, and creates the indexes again and rebuilds the name index from the remaining
-rows before it ends.  The same guarantees as :mod:`dsdesk.catalog.bulkload`: SQLite only
+secondary indexes and the name index's delete trigger inside the caller's write
+transaction, and creates them again and rebuilds the name index from the remaining rows
+before it ends.  The same guarantees as :mod:`dsdesk.catalog.bulkload`: SQLite only
 (DDL is transactional: readers keep the old table until the commit, a rollback or a kill
 restores everything), unique indexes stay.
 """
@@ -34,6 +34,12 @@ def worth_rebuilding(session: Session, deleting: int) -> bool:
     return deleting >= total - deleting
 
 
+#: The name index's delete trigger (migration 0014): dropped for a bulk delete, not paused.
+_DELETE_TRIGGER = "item_name_fts_ad"
+#: FTS5's default ``automerge`` (used when the catalog never set one).
+_FTS_AUTOMERGE = 4
+
+
 @contextmanager
 def bulk_item_delete(session: Session, deleting: int) -> Iterator[bool]:
     """Run the enclosed delete of about *deleting* items with the item indexes and the name
@@ -43,11 +49,29 @@ def bulk_item_delete(session: Session, deleting: int) -> Iterator[bool]:
         return
     deferral = IndexDeferral(session, "item")
     deferral.drop_now()
-    session.execute(text("INSERT OR IGNORE INTO item_name_fts_delete_pause (k) VALUES (1)"))
+    # Dropped, not paused: a paused trigger still runs its WHEN test for every deleted
+    # row (1.8 s of CPU for 2M rows); the name index is rebuilt anyway.
+    trigger = session.execute(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"),
+                              {"n": _DELETE_TRIGGER}).scalar()
+    if trigger is not None:
+        session.execute(text(f"DROP TRIGGER {_DELETE_TRIGGER}"))
     try:
         yield True
     finally:
-        session.execute(text("DELETE FROM item_name_fts_delete_pause"))
+        if trigger is not None:
+            session.connection().exec_driver_sql(trigger)  # SQLite's own text, no parameters
         deferral.restore()
-    # The index is external-content: 'rebuild' drops it and reads every remaining item.
-    session.execute(text("INSERT INTO item_name_fts(item_name_fts) VALUES ('rebuild')"))
+    _rebuild_name_index(session)
+
+
+def _rebuild_name_index(session: Session) -> None:
+    """Rebuild the external-content name index from the remaining items, with FTS5's
+    incremental merging off meanwhile (30 % less CPU: the rebuild writes its segments
+    once instead of merging them as it goes; later writes merge them as usual)."""
+    con = session.connection()
+    automerge = con.exec_driver_sql("SELECT v FROM item_name_fts_config WHERE k = 'automerge'").scalar()
+    con.exec_driver_sql("INSERT INTO item_name_fts(item_name_fts, rank) VALUES ('automerge', 0)")
+    # 'rebuild' empties the index and reads every remaining item.
+    con.exec_driver_sql("INSERT INTO item_name_fts(item_name_fts) VALUES ('rebuild')")
+    con.exec_driver_sql("INSERT INTO item_name_fts(item_name_fts, rank) VALUES ('automerge', ?)",
+                        (_FTS_AUTOMERGE if automerge is None else int(automerge),))
