@@ -54,7 +54,9 @@ class Catalog:
         url = catalog_locations.with_keyring_password(path_or_url)
         if internal_store is not None and read_only:
             raise InvalidInputError("a read-only catalog cannot take an internal store")
-        location = stores.checked_location(internal_store) if internal_store is not None else None
+        location = None
+        if internal_store is not None:
+            location = stores.checked_location(internal_store, must_be_empty=stores.is_new_catalog(url))
         db = open_database(url, read_only=read_only)
         if location is not None:
             try:

@@ -269,7 +269,7 @@ def prepare_server(url: str, password: str | None = None, *, remember: bool = Fa
             if found.catalog != "empty database":
                 raise CatalogError("this catalog exists already: its internal store was chosen when it was "
                                    "created (untick the bucket to open it)")
-            store = stores.checked_location(internal_store)
+            store = stores.checked_location(internal_store, must_be_empty=True)
     if remember and password:
         save_password(url, password)
     return found, full, store

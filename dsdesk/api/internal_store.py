@@ -27,17 +27,40 @@ def location(spec: Any, **extra: Any) -> dict[str, Any]:
     return stores.location_from(spec, **extra)
 
 
-def checked_location(spec: Any, **extra: Any) -> dict[str, Any]:
+def checked_location(spec: Any, *, must_be_empty: bool = False, **extra: Any) -> dict[str, Any]:
     """The location of *spec* (see :func:`dsdesk.storage.internal_store.location_from`) once
     the store proved usable: its prefix listed, a test object written and deleted.
 
     InvalidInputError for a malformed spec; StorageError naming the problem (missing
-    bucket, refused or missing credentials, unreachable endpoint).  Nothing is written to
-    any catalog, and a failed listing writes nothing to the bucket either.
+    bucket, refused or missing credentials, unreachable endpoint); with *must_be_empty* (a
+    new catalog), CatalogError when the prefix already holds binaries: another catalog's
+    store, whose blobs this catalog's garbage collection would take for orphans.  Nothing
+    is written to any catalog, and a failed listing writes nothing to the bucket either.
     """
     loc = stores.location_from(spec, **extra)
-    stores.open_store(loc, ".").check()
+    store = stores.open_store(loc, ".")
+    store.check()
+    if must_be_empty and next(store.iter_blobs(float("inf")), None) is not None:
+        raise CatalogError(f"{stores.describe(loc)} already holds binaries (another catalog's internal store?): "
+                           "give a new catalog a prefix of its own")
     return loc
+
+
+def is_new_catalog(url) -> bool:
+    """True when opening *url* creates a catalog: no SQLite file (or an empty one), or an
+    empty server database."""
+    from dsdesk.api import catalog_locations
+    from dsdesk.catalog.engine import resolve_url
+
+    url = resolve_url(url)
+    if catalog_locations.is_server(url):
+        return catalog_locations.check_connection(url).catalog == "empty database"
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    path = Path(make_url(url).database or "")
+    return not path.is_file() or path.stat().st_size == 0
 
 
 def record(db, location: dict[str, Any]) -> None:

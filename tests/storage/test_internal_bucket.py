@@ -234,3 +234,15 @@ def test_a_copy_of_the_catalog_uses_the_same_bucket(cloud_store, tmp_path):
         assert f.read() == image
     assert _objects(cloud_store) == [_object_of(image)]  # shared, not copied
     dst.close()
+
+
+def test_a_new_catalog_refuses_a_prefix_that_holds_another_catalogs_binaries(cloud_store, tmp_path):
+    (tmp_path / "a.jpg").write_bytes(jpeg())
+    first = dd.open_catalog(tmp_path / "first.sqlite", internal_store=_spec(cloud_store))
+    first.projects.create("p").datasets.create("d").items.upload(str(tmp_path / "a.jpg"))
+    first.close()
+    with pytest.raises(CatalogError, match="already holds binaries .*a prefix of its own"):
+        dd.open_catalog(tmp_path / "second.sqlite", internal_store=_spec(cloud_store))
+    assert not (tmp_path / "second.sqlite").exists()
+    dd.open_catalog(tmp_path / "second.sqlite", internal_store=_spec(cloud_store, prefix="second")).close()
+    dd.open_catalog(tmp_path / "first.sqlite", internal_store=_spec(cloud_store)).close()  # its own: fine

@@ -325,7 +325,7 @@ class OpenCatalogDialog(QDialog):
             self._finish(path, None)
             return
         self._set_busy(True, f"Checking {stores.describe_location(spec)}…")
-        self.tasks.run(lambda: stores.checked_location(spec), lambda loc: self._finish(path, loc),
+        self.tasks.run(lambda: stores.checked_location(spec, must_be_empty=True), lambda loc: self._finish(path, loc),
                        self._on_check_failed)
 
     # ---- servers ------------------------------------------------------------------------
