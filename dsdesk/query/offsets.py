@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import or_, select, text, tuple_
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from dsdesk.query import ast
@@ -164,12 +164,19 @@ def sorted_ids(session: Session, dataset_id: int, filters: Any, offset: int, lim
     skip = offset
     if mark is not None:
         at, (value, item_id) = mark
-        # Rows at or after the mark's key in the listing's order (a mark's value is never
-        # NULL, so the row comparison is never NULL for the rows it must keep).
-        stmt = base.where(tuple_(expr, ITEM.c.id) >= tuple_(value, item_id) if asc else
-                          or_(tuple_(expr, ITEM.c.id) <= tuple_(value, item_id), expr.is_(None)))
+        # Rows at or after the mark's key in the listing's order, written so that the first
+        # term is a range on the sort index (SQLite does not seek on a row-value compare
+        # of an index expression: that walked the whole dataset).  A mark's value is never
+        # NULL; descending, the NULLs that follow the last value are not in the range, so a
+        # short answer is read again with the plain OFFSET.
+        if asc:
+            stmt = base.where(expr >= value, or_(expr > value, ITEM.c.id >= item_id))
+        else:
+            stmt = base.where(expr <= value, or_(expr < value, ITEM.c.id <= item_id))
         skip = offset - at
     rows = session.execute(stmt.order_by(*order).offset(skip).limit(limit)).all()
+    if mark is not None and not asc and len(rows) < limit:
+        rows = session.execute(base.order_by(*order).offset(offset).limit(limit)).all()
     if rows and version != PAST_END:
         found = {offset: tuple(rows[0]), offset + len(rows) - 1: tuple(rows[-1])}
         _marks.add(key, version, {o: k for o, k in found.items() if k[0] is not None})
