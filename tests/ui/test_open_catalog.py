@@ -186,16 +186,16 @@ def test_a_new_file_with_its_internal_store_in_a_bucket(dialog, qtbot, tmp_path,
     monkeypatch.setattr(welcome, "ask_new_catalog_path", lambda parent: str(tmp_path / "team.sqlite"))
     dlg = dialog()
     dlg.store_box.setChecked(True)
-    dlg.store_kind.setCurrentIndex(dlg.store_kind.findData("s3"))
-    dlg.store_bucket.setText(bucket + "-missing")
-    dlg.store_prefix.setText("shared")
-    dlg.store_endpoint.setText(emu.endpoint("s3"))
-    dlg.store_credentials.setText(f"env:{emu.credentials('s3')['var']}")
+    dlg.store_box.kind.setCurrentIndex(dlg.store_box.kind.findData("s3"))
+    dlg.store_box.bucket.setText(bucket + "-missing")
+    dlg.store_box.prefix.setText("shared")
+    dlg.store_box.endpoint.setText(emu.endpoint("s3"))
+    dlg.store_box.credentials.setText(f"env:{emu.credentials('s3')['var']}")
     dlg.new_file_button.click()
     qtbot.waitUntil(lambda: "-missing" in dlg.message.text() and dlg.open_button.isEnabled(), timeout=15000)
     assert dlg.isVisible() and dlg.chosen is None and not (tmp_path / "team.sqlite").exists()
 
-    dlg.store_bucket.setText(bucket)
+    dlg.store_box.bucket.setText(bucket)
     with qtbot.waitSignal(dlg.accepted, timeout=15000):
         dlg.new_file_button.click()
     assert dlg.internal_store["bucket"] == bucket and dlg.internal_store["prefix"] == "shared/"

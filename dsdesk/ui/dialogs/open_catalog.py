@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -43,11 +42,11 @@ from dsdesk.api import catalog_locations as locations
 from dsdesk.api import first_start
 from dsdesk.api import internal_store as stores
 from dsdesk.errors import CatalogAuthError, DsdeskError
+from dsdesk.ui.dialogs.internal_store_box import InternalStoreBox
 from dsdesk.ui.icons import icon
 from dsdesk.ui.tasks import TaskRunner
 
 FILE_TAB, SERVER_TAB = 0, 1
-_STORE_KINDS = (("s3", "Amazon S3 or S3-compatible"), ("gcs", "Google Cloud Storage"), ("azure", "Azure Blob"))
 _ERROR_STYLE = "color: #d9534f;"
 _OK_STYLE = "color: #3c8d40;"
 
@@ -114,7 +113,8 @@ class OpenCatalogDialog(QDialog):
         self.tabs.addTab(self._server_tab(), icon("storage"), "Server")
         self.tabs.currentChanged.connect(lambda _i: self._set_result(""))
         main.addWidget(self.tabs)
-        main.addWidget(self._store_box())
+        self.store_box = InternalStoreBox()
+        main.addWidget(self.store_box)
         main.addStretch(1)
         body.addLayout(main, 1)
 
@@ -187,31 +187,6 @@ class OpenCatalogDialog(QDialog):
         form.addRow(row)
         return w
 
-    def _store_box(self) -> QGroupBox:
-        box = QGroupBox("New catalog: keep internal binaries in a bucket")
-        box.setObjectName("internalStoreBox")
-        box.setCheckable(True)
-        box.setChecked(False)
-        box.setToolTip("Chosen once, when the catalog is created: every client that opens it then reads and "
-                       "writes the same bucket. Unticked: a folder beside the catalog.")
-        form = QFormLayout(box)
-        self.store_kind = QComboBox()
-        for kind, label in _STORE_KINDS:
-            self.store_kind.addItem(icon(f"driver-{kind}"), label, kind)
-        self.store_bucket = QLineEdit()
-        self.store_bucket.setPlaceholderText("team-datasets")
-        self.store_prefix = QLineEdit()
-        self.store_prefix.setPlaceholderText("dsdesk/ (optional)")
-        self.store_endpoint = QLineEdit()
-        self.store_endpoint.setPlaceholderText("optional: https://s3.example.org")
-        self.store_credentials = QLineEdit()
-        self.store_credentials.setPlaceholderText("env:NAME, profile:NAME, file:PATH, keyring:SERVICE/USER, default")
-        for label, field in (("Cloud:", self.store_kind), ("Bucket:", self.store_bucket), ("Prefix:", self.store_prefix),
-                             ("Endpoint:", self.store_endpoint), ("Credentials:", self.store_credentials)):
-            form.addRow(label, field)
-        self.store_box = box
-        return box
-
     def _fill_recent(self) -> None:
         self.recent.clear()
         for target in self.recent_targets:
@@ -253,11 +228,7 @@ class OpenCatalogDialog(QDialog):
 
     def store_spec(self) -> dict | None:
         """The bucket store the fields describe, validated (None when the box is unticked)."""
-        if not self.store_box.isChecked():
-            return None
-        return stores.location({"kind": self.store_kind.currentData(), "bucket": self.store_bucket.text(),
-                                "prefix": self.store_prefix.text(), "endpoint": self.store_endpoint.text().strip(),
-                                "credentials": self.store_credentials.text().strip() or "default"})
+        return self.store_box.spec()
 
     def show_message(self, text: str, ok: bool = False) -> None:
         """Say something under the fields (an error unless *ok*); the dialog stays open."""
