@@ -212,6 +212,7 @@ def check_connection(url: str, timeout: float = 5) -> ConnectionCheck:
     """
     from sqlalchemy import create_engine, inspect, text
     from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
 
     from dsdesk.catalog import migrate
     from dsdesk.catalog.engine import catalog_open_error
@@ -219,7 +220,7 @@ def check_connection(url: str, timeout: float = 5) -> ConnectionCheck:
     u = _url(url)
     if u.get_backend_name() != "postgresql":
         raise InvalidInputError(f"not a PostgreSQL catalog URL: {location(url)!r}")
-    engine = create_engine(u, poolclass=_null_pool(), connect_args={"connect_timeout": max(1, int(timeout))})
+    engine = create_engine(u, poolclass=NullPool, connect_args={"connect_timeout": max(1, int(timeout))})
     try:
         with engine.connect() as con:
             version = str(con.execute(text("SHOW server_version")).scalar()).split()[0]
@@ -316,9 +317,3 @@ def _url(url: str) -> URL:
         return make_url(url)
     except (ArgumentError, ValueError) as e:
         raise InvalidInputError(f"not a catalog URL: {location(url)!r} ({type(e).__name__})") from None
-
-
-def _null_pool():
-    from sqlalchemy.pool import NullPool
-
-    return NullPool
