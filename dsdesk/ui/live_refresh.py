@@ -44,9 +44,7 @@ def affected_views(changes: list[DatasetChange], current_dataset_id: int | None,
         if c.dataset_id != current_dataset_id:
             continue
         if c.kinds & {"items", "folders"}:
-            views.update({"items", "inspector"})
-        if "folders" in c.kinds:
-            views.add("folders")
+            views.update({"items", "folders", "inspector"})  # the folder tree shows counts
         if c.kinds & {"annotations", "recipes"}:
             views.update({"annotations", "inspector"})
         if "meta" in c.kinds:

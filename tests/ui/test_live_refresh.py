@@ -86,7 +86,7 @@ def test_an_unrelated_datasets_change_does_not_reload_the_grid(team, make_window
 def test_affected_views_only_touch_the_dataset_on_show():
     known = {1: object(), 2: object()}
     mine = [DatasetChange(1, frozenset({"items"}), own=False)]
-    assert affected_views(mine, 1, known) == {"datasets", "items", "inspector"}
+    assert affected_views(mine, 1, known) == {"datasets", "items", "folders", "inspector"}
     assert affected_views([DatasetChange(2, frozenset({"items", "folders"}), own=False)], 1, known) == {"datasets"}
     assert affected_views([DatasetChange(1, frozenset({"folders"}), own=False)], 1, known) \
         == {"datasets", "folders", "items", "inspector"}
