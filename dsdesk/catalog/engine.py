@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -183,6 +184,10 @@ def guard_writes(engine: Engine, reason: str, error: type[Exception]) -> None:
             raise error(reason)
 
 
+#: How often an open catalog looks whether a newer dsdesk upgraded its schema meanwhile.
+SCHEMA_CHECK_SECONDS = 10.0
+
+
 class Database:
     """An open catalog: the engine, a session factory and where its internal blobs live.
 
@@ -199,6 +204,7 @@ class Database:
         #: Why writes are refused (see :func:`open_database`'s *read_only*), or None.
         self.read_only: str | None = None
         self._read_only_error: type[Exception] = ReadOnlyError
+        self._next_schema_check = time.monotonic() + SCHEMA_CHECK_SECONDS  # opening checked it
         self._factory = sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_factory = sessionmaker(writer, expire_on_commit=False)
@@ -221,7 +227,29 @@ class Database:
 
     def new_session(self) -> Session:
         """A new ORM session; the caller closes it."""
+        self.watch_schema()
         return self._factory()
+
+    def watch_schema(self) -> None:
+        """Every :data:`SCHEMA_CHECK_SECONDS` at most: when a newer dsdesk upgraded the catalog
+        since it was opened (another client, on a team catalog), stop writing to it: every
+        write then raises SchemaTooNewError; reads go on.  One one-row query; called by
+        :meth:`session` and :meth:`new_session`."""
+        now = time.monotonic()
+        if self.read_only is not None or now < self._next_schema_check:
+            return
+        self._next_schema_check = now + SCHEMA_CHECK_SECONDS
+        from dsdesk.catalog import migrate
+
+        try:
+            with self.engine.connect() as con:
+                revision = con.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DatabaseError:
+            return  # no stamp yet (a catalog being created): nothing to compare
+        if migrate.is_too_new(revision):
+            reason = migrate.too_new_message(revision)
+            guard_writes(self.engine, reason, SchemaTooNewError)
+            self.read_only, self._read_only_error = reason, SchemaTooNewError
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
@@ -230,6 +258,7 @@ class Database:
         Pass ``write=True`` when the transaction reads and then writes: on SQLite it then
         takes the write lock up front (waiting for other writers) instead of failing later.
         """
+        self.watch_schema()
         if write and self.read_only is not None:
             # Before a write session takes SQLite's write lock (write_lock.begin_immediate
             # runs below the statement guard, and the read-only database would refuse it

@@ -146,3 +146,24 @@ def test_read_only_never_creates_or_upgrades(tmp_path):
     db = open_database(tmp_path / "old.sqlite", upgrade=False)
     assert migrate.current_revision(db) == "0001"
     db.close()
+
+
+def test_a_client_stops_writing_when_another_upgrades_the_catalog_meanwhile(fresh_url, monkeypatch):
+    from dsdesk.catalog import engine
+
+    cat = dsdesk.open_catalog(fresh_url)
+    try:
+        cat.projects.create("before")
+        _stamp(fresh_url, FUTURE)  # a newer dsdesk, elsewhere, upgraded the schema
+        monkeypatch.setattr(engine, "SCHEMA_CHECK_SECONDS", 0.0)
+        cat.db._next_schema_check = 0.0  # the next look is due now
+        with pytest.raises(SchemaTooNewError, match=f"schema {FUTURE}.*upgrade dsdesk"):
+            cat.projects.create("after")
+        assert [p.name for p in cat.projects.list()] == ["before"]  # reading goes on
+        with pytest.raises(SchemaTooNewError):
+            with cat.db.session() as s:
+                s.add(Project(name="raw"))
+    finally:
+        cat.close()
+    rev, _tables = _schema(fresh_url)
+    assert rev == FUTURE
