@@ -165,7 +165,8 @@ class ConflictPanel(QFrame):
         n = len(error.conflicts)
         first = error.conflicts[0] if error.conflicts else None
         who = who_when(first) if first is not None else "someone else"
-        self.title.setText(f"⚠  {who.replace(' · ', ' changed this at ', 1)}")
+        name, _, when = who.partition(" · ")
+        self.title.setText(f"⚠  {name} changed {error.what}" + (f" at {when}" if when else ""))
         self.summary.setText(f"{'One key was' if n == 1 else f'{n} keys were'} changed by you both: choose "
                              f"which value to keep. Your other changes and theirs were merged.")
         for c in error.conflicts:

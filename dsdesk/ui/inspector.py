@@ -77,7 +77,7 @@ class InspectorPanel(QWidget):
         self.editor.invalid.connect(self.show_error)
         self.conflicts = ConflictPanel(self)
         self.conflicts.resolved.connect(self._on_conflicts_resolved)
-        self.conflicts.cancelled.connect(self.hide_conflicts)
+        self.conflicts.cancelled.connect(self._on_conflicts_cancelled)
         self.conflicts.hide()
         metadata_page = QWidget(self)
         mlay = QVBoxLayout(metadata_page)
@@ -116,7 +116,10 @@ class InspectorPanel(QWidget):
         """Clear the panel."""
         self.details = None
         self._saving = False
-        self.hide_conflicts()
+        if self.conflicts.error is None:
+            self.hide_conflicts()
+        # else an undecided conflict stays: the grid lost its selection (it was read again),
+        # the user did not choose another item, and the decision is about the saved item
         self.title.setText(text)
         self.preview.setPixmap(QPixmap())
         self.preview.setText("")
@@ -257,9 +260,20 @@ class InspectorPanel(QWidget):
         self._saving = True
         self.metadata_save_requested.emit(self.details.item.id, value)
 
+    def _on_conflicts_cancelled(self) -> None:
+        # Back to editing: the editor shows the merge with the user's values where both
+        # sides changed, as edits of theirs (the item is rebased on the version the
+        # conflict found), so the next save keeps their other changes.
+        error, d = self.conflicts.error, self.details
+        self.hide_conflicts()
+        if error is not None and d is not None and d.item.id == error.object_id:
+            d.item.resolve_conflicts(error, "mine")
+            self.editor.show_edits(d.item.metadata["user"], error.theirs.document["user"])
+
     def _on_conflicts_resolved(self, choices: dict) -> None:
-        if self.details is None or self.conflicts.error is None:
+        error = self.conflicts.error
+        if error is None:
             return
         self._saving = True
-        self.conflict_resolution_requested.emit(self.details.item.id, self.conflicts.error, choices)
+        self.conflict_resolution_requested.emit(error.object_id, error, choices)
 

@@ -131,18 +131,21 @@ class ItemInspection(QObject):
     def resolve_conflicts(self, item_id: int, error, choices: dict) -> None:
         """Save the user's decision on a conflicting save of *item_id* (the conflict panel's
         choice per path); a newer conflict opens the panel again."""
-        d = self._inspector.details
-        if self._current_dataset() is None or d is None or d.item.id != item_id:
+        ds = self._current_dataset()
+        if ds is None:
             return
-        item = d.item
+        d = self._inspector.details
+        item = d.item if d is not None and d.item.id == item_id else None  # else no longer shown: read it
         who = next((c.theirs_by for c in error.conflicts if c.theirs_by), None)
         whose = f"{who}'s" if who else "the newer"
 
         def save():
-            return item.resolve_conflicts(error, choices).update()
+            it = item or self._cat.dataset_by_id(ds).items.get(item_id=item_id)
+            return it.resolve_conflicts(error, choices).update()
 
         def done(_r) -> None:
             self._show_status(f"Metadata saved, merged with {whose} changes", 4000)
+            self._inspector.hide_conflicts()  # decided and saved, whatever the grid's selection is now
             self._load(item_id)
 
         self._tasks.run(save, done, self._inspector.save_failed)

@@ -161,6 +161,12 @@ class MetadataEditor(QWidget):
         self._filling = False
         self._set_dirty(False)
 
+    def show_edits(self, value: dict, original: dict) -> None:
+        """Show *value* as unsaved edits of *original* (what Revert goes back to)."""
+        self.set_value(value)
+        self._original = json.loads(json.dumps(original or {}))
+        self._set_dirty(True)
+
     def _make(self, key: str, v: Any, key_editable: bool) -> QTreeWidgetItem:
         typ = type_of(v)
         it = QTreeWidgetItem([key, _display(v), typ])
