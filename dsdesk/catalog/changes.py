@@ -250,6 +250,7 @@ class NotifyListener:
         self._queue: queue.SimpleQueue[Change] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._wake = wake
+        self.failed = False  # the connection dropped: the feed reports it, a new listener is needed
         self._thread = threading.Thread(target=self._listen, name="dsdesk-change-listener", daemon=True)
         self._thread.start()
 
@@ -261,8 +262,6 @@ class NotifyListener:
             except Exception:  # noqa: BLE001 - a dropped connection ends listening; the feed reports it
                 self._stop.set()
                 self.failed = True
-
-    failed = False
 
     def _put(self, payload: str) -> None:
         try:

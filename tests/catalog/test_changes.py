@@ -9,6 +9,7 @@ from sqlalchemy import text
 import dsdesk as dd
 from dsdesk.api.catalog import Catalog
 from dsdesk.catalog.models import SavedQuery
+from dsdesk.errors import CatalogError
 from tests.conftest import make_image
 from tests.versioning.test_postgres import pg_url  # noqa: F401 - the server fixture of catalog_on_both
 
@@ -115,3 +116,18 @@ def test_own_writes_are_marked_own(catalog_on_both):
         ds = cat.projects.create("mine").datasets.create("d")
         seen = _expect(feed, ds.id, "meta")
     assert all(c.own for c in seen if c.dataset_id == ds.id)
+
+
+def test_a_dropped_listener_connection_is_reported(pg_url, tmp_path, monkeypatch):  # noqa: F811 - the fixture
+    monkeypatch.setenv("DSDESK_BLOB_ROOT", str(tmp_path / "blobs"))
+    cat = Catalog.open(pg_url)
+    feed = cat.changes()
+    try:
+        with cat.db.session() as s:
+            assert s.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE query = 'LISTEN dsdesk_changes'")).scalar() == 1
+        with pytest.raises(CatalogError, match="closed the change listener"):
+            feed.wait(5, until=lambda _seen: False)
+    finally:
+        feed.close()
+        cat.close()
