@@ -277,3 +277,30 @@ def test_a_switch_that_cannot_open_falls_back_to_the_welcome_screen(qapp, tmp_pa
     (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)
     cat, code = app_mod.choose_catalog(UiPrefs(), explicit=str(tmp_path / "junk.sqlite"), fallback_to_welcome=True)
     assert cat is None and code == 0 and "not a dsdesk catalog" in shown[0]
+
+
+def test_run_app_opens_the_chosen_catalog_in_a_new_window(qapp, tmp_path, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from dsdesk.ui import app as app_mod
+    from dsdesk.ui.main_window import MainWindow
+    from dsdesk.ui.settings import UiPrefs
+
+    a, b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    for p in (a, b):
+        c = dd.open_catalog(p)
+        c.projects.create("p").datasets.create(p.stem)
+        c.close()
+    monkeypatch.setattr(open_catalog, "ask_catalog_switch", lambda parent, prefs: (str(b), None))
+    shown, show = [], MainWindow.show
+
+    def show_then_act(self):
+        show(self)
+        shown.append(self.cat.raw_url)
+        QTimer.singleShot(500, self.act_open_catalog.trigger if len(shown) == 1 else self.close)
+
+    monkeypatch.setattr(MainWindow, "show", show_then_act)
+    assert app_mod.run_app(str(a)) == 0
+    assert [loc.location(s).rsplit("/", 1)[-1] for s in shown] == ["a.sqlite", "b.sqlite"]
+    prefs = UiPrefs.load()
+    assert prefs.last_catalog.endswith("b.sqlite") and prefs.recent_catalogs[0].endswith("b.sqlite")
