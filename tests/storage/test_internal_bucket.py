@@ -246,3 +246,22 @@ def test_a_new_catalog_refuses_a_prefix_that_holds_another_catalogs_binaries(clo
     assert not (tmp_path / "second.sqlite").exists()
     dd.open_catalog(tmp_path / "second.sqlite", internal_store=_spec(cloud_store, prefix="second")).close()
     dd.open_catalog(tmp_path / "first.sqlite", internal_store=_spec(cloud_store)).close()  # its own: fine
+
+
+def test_thumbnails_of_a_bucket_store_render_in_another_process_s_renderer(cloud_store, tmp_path):
+    """The grid's thumbnail workers open the catalog by its location alone: the bucket comes
+    from the catalog's record, not from the opening client."""
+    from dsdesk.api.thumbnails import ThumbnailRenderer, catalog_location
+
+    (tmp_path / "a.jpg").write_bytes(jpeg((200, 10, 10), (120, 90)))
+    cat = dd.open_catalog(tmp_path / "c.sqlite", internal_store=_spec(cloud_store))
+    item = cat.projects.create("p").datasets.create("d").items.upload(str(tmp_path / "a.jpg"))
+    forget_stores()
+    renderer = ThumbnailRenderer(catalog_location(cat))
+    with cat.db.session() as s:
+        from dsdesk.catalog.models import Blob
+
+        blob = s.get(Blob, item.blob_id)
+        got = renderer.render(blob.driver_id, blob.storage_key, blob.etag, blob.size)
+    assert not isinstance(got, str), got  # a rendered thumbnail, not an error text
+    cat.close()
