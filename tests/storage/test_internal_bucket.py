@@ -265,3 +265,23 @@ def test_thumbnails_of_a_bucket_store_render_in_another_process_s_renderer(cloud
         got = renderer.render(blob.driver_id, blob.storage_key, blob.etag, blob.size)
     assert not isinstance(got, str), got  # a rendered thumbnail, not an error text
     cat.close()
+
+
+def test_a_client_without_the_credentials_gets_a_clear_error_and_writes_nothing(tmp_path, monkeypatch):
+    from tests.emulators import Store, emulators
+
+    s3 = Store("s3", emulators())
+    var = s3.emu.credentials("s3")["var"]
+    (tmp_path / "a.jpg").write_bytes(jpeg())
+    path = tmp_path / "c.sqlite"
+    a = dd.open_catalog(path, internal_store=_spec(s3))
+    ds = a.projects.create("p").datasets.create("d")
+    a.close()
+    forget_stores()
+    monkeypatch.delenv(var)  # client B's machine has no such variable
+    b = dd.open_catalog(path)
+    with pytest.raises(StorageError, match=var):
+        b.datasets.get(ds.id).items.upload(str(tmp_path / "a.jpg"))
+    assert b.datasets.get(ds.id).items_count == 0
+    assert _objects(s3) == []
+    b.close()
