@@ -106,6 +106,10 @@ class InspectorPanel(QWidget):
         lay.addWidget(self.error_label)
         lay.addWidget(self.tabs, 1)
         self.details: ItemDetails | None = None
+        # The item entity the editor's content is an edit of: a re-read of the same item
+        # while edits are unsaved keeps the old one, so their save merges against what
+        # they were made from instead of overwriting what came in meanwhile.
+        self.edit_item = None
         self._saving = False  # a save was asked for and its result has not come back
         self.show_nothing()
 
@@ -115,6 +119,7 @@ class InspectorPanel(QWidget):
     def show_nothing(self, text: str = "Nothing selected") -> None:
         """Clear the panel."""
         self.details = None
+        self.edit_item = None
         self._saving = False
         if self.conflicts.error is None:
             self.hide_conflicts()
@@ -187,6 +192,7 @@ class InspectorPanel(QWidget):
         self._set_fact("Updated", format_datetime(it.updated_at))
         if not keep_edits:  # (kept edits are saved later, merged with this newer row)
             self.editor.set_value(it.metadata.get("user") or {})
+            self.edit_item = it
         if d.readonly:
             reason = f"dataset '{d.dataset_name}' is read-only"
             self.editor.set_read_only(True, reason)
@@ -255,10 +261,10 @@ class InspectorPanel(QWidget):
             self.show_error(f"Not saved: {error}")
 
     def _on_editor_save_requested(self, value: dict) -> None:
-        if self.details is None:
+        if self.edit_item is None:
             return
         self._saving = True
-        self.metadata_save_requested.emit(self.details.item.id, value)
+        self.metadata_save_requested.emit(self.edit_item.id, value)
 
     def _on_conflicts_cancelled(self) -> None:
         # Back to editing: the editor shows the merge with the user's values where both
@@ -268,6 +274,7 @@ class InspectorPanel(QWidget):
         self.hide_conflicts()
         if error is not None and d is not None and d.item.id == error.object_id:
             d.item.resolve_conflicts(error, "mine")
+            self.edit_item = d.item
             self.editor.show_edits(d.item.metadata["user"], error.theirs.document["user"])
 
     def _on_conflicts_resolved(self, choices: dict) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
 from dsdesk.api.item_details import read_item_details
@@ -45,6 +45,12 @@ class ItemInspection(QObject):
         self._legend_timer.timeout.connect(self.refresh_legend)
         grid.view.open_requested.connect(self.open_item)
         grid.view.selectionModel().selectionChanged.connect(self.refresh)
+        # A re-read of the dataset on show (a change here or by another client) keeps the
+        # selection, and the inspector with its unsaved edits, instead of clearing them.
+        self._reselect: tuple[int | None, list[int]] | None = None
+        grid.model.modelAboutToBeReset.connect(self._on_model_about_to_be_reset)
+        grid.model.loading_finished.connect(self._on_model_loading_finished)
+        grid.model.query_failed.connect(self._on_model_query_failed)
         grid.model.modelReset.connect(self.refresh)
         grid.model.modelReset.connect(self._on_model_reset)
         grid.model.overlays_changed.connect(self._update_preview)
@@ -59,6 +65,8 @@ class ItemInspection(QObject):
         """Show the grid's selection: one item's details, a count, or nothing."""
         ids = self._grid.view.selected_ids()
         n = len(ids)
+        if not n and self._reselect is not None and self._reselect[0] == self._grid.model.dataset_id:
+            return  # the grid is reading the same items again: its selection comes back
         self._selection_status.setText(f"{n:,} selected" if n else "")
         if n == 1:
             self._load(ids[0])
@@ -113,10 +121,9 @@ class ItemInspection(QObject):
 
     def save_metadata(self, item_id: int, value: dict) -> None:
         """Save the user metadata the inspector's editor produced for *item_id*."""
-        d = self._inspector.details
-        if self._current_dataset() is None or d is None or d.item.id != item_id:
+        item = self._inspector.edit_item  # what the edits were made from (see InspectorPanel.edit_item)
+        if self._current_dataset() is None or item is None or item.id != item_id:
             return
-        item = d.item
 
         def save():
             item.metadata["user"] = value
@@ -134,8 +141,8 @@ class ItemInspection(QObject):
         ds = self._current_dataset()
         if ds is None:
             return
-        d = self._inspector.details
-        item = d.item if d is not None and d.item.id == item_id else None  # else no longer shown: read it
+        item = self._inspector.edit_item
+        item = item if item is not None and item.id == item_id else None  # else no longer shown: read it
         who = next((c.theirs_by for c in error.conflicts if c.theirs_by), None)
         whose = f"{who}'s" if who else "the newer"
 
@@ -160,6 +167,33 @@ class ItemInspection(QObject):
             return
         self._tasks.run(lambda: label_counts(self._cat, ds), self._inspector.legend.show_counts,
                         lambda _e: self._inspector.legend.clear(), key="legend")
+
+    def _on_model_about_to_be_reset(self) -> None:
+        ids = self._grid.view.selected_ids()
+        # Up to a hundred: finding each row is a scan of the grid's ids.
+        self._reselect = (self._grid.model.dataset_id, ids) if 0 < len(ids) <= 100 else None
+
+    def _on_model_loading_finished(self, _total: int) -> None:
+        pending, self._reselect = self._reselect, None
+        model = self._grid.model
+        if pending is None or pending[0] != model.dataset_id:
+            if pending is not None:
+                self.refresh()  # another dataset: nothing to bring back
+            return
+        rows = [r for r in (model.row_of(i) for i in pending[1]) if r is not None]
+        if not rows:
+            self.refresh()  # the items are gone (deleted, filtered out)
+            return
+        sel = QItemSelection()
+        for r in rows:
+            sel.select(model.index(r), model.index(r))
+        view = self._grid.view
+        view.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        view.selectionModel().setCurrentIndex(model.index(rows[0]), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def _on_model_query_failed(self, _message: str) -> None:
+        self._reselect = None
+        self.refresh()
 
     def _on_model_reset(self) -> None:
         if self._current_dataset() != self._legend_dataset:

@@ -171,3 +171,27 @@ def test_an_undecided_conflict_outlives_a_lost_selection(qtbot, window, other, m
     wait_idle(qtbot, window)
     now = other.dataset_by_id(window.current_dataset_id).items.get(item_id=item_id).metadata["user"]
     assert now["score"] == 0.99 and now["mine_only"] == "yes" and now["note"] == "from alice"
+
+
+def test_another_clients_change_keeps_the_selection_and_unsaved_edits(qtbot, window, other):
+    """The grid is read again when another client changes the dataset: the selected item
+    stays selected and the editor keeps what the user typed (their save then merges)."""
+    insp = window.inspector
+    item_id = _select_first(qtbot, window)
+    window.live.changes_arrived.connect(window._on_live_changes_arrived)  # live, as in use
+    _top(insp.editor, "score").setText(1, "0.75")
+    theirs = other.dataset_by_id(window.current_dataset_id).items.get(item_id=item_id)
+    theirs.metadata["user"]["note"] = "seen live"
+    theirs.update()
+    reloaded = []
+    window.grid.model.loading_finished.connect(reloaded.append)
+    qtbot.waitUntil(lambda: bool(reloaded), timeout=20000)  # the change arrived and the grid re-read
+    wait_idle(qtbot, window)
+    assert window.grid.view.selected_ids() == [item_id]
+    assert insp.details is not None and insp.details.item.id == item_id
+    assert insp.editor.dirty and insp.editor.value()["score"] == 0.75
+    insp.editor.save_button.click()
+    qtbot.waitUntil(lambda: other.dataset_by_id(window.current_dataset_id).items.get(item_id=item_id)
+                    .metadata["user"].get("score") == 0.75, timeout=20000)
+    assert other.dataset_by_id(window.current_dataset_id).items.get(item_id=item_id).metadata["user"]["note"] == \
+        "seen live"
