@@ -44,6 +44,31 @@ def _cols(cols: str, prefix: str) -> str:
     return ", ".join(f"{prefix}.{c.strip()}" for c in cols.split(","))
 
 
+def _sqlite_triggers(table: str, cols: str, hwm: str) -> str:
+    """SQLite's triggers on *table*: a state the dataset's newest point still sees is
+    archived before it changes or goes; an update is stamped with the current version; a
+    new row that got a reused id at or below the watermark is stamped too, so no point
+    mistakes it for a row it saw (SQLite hands out max(rowid) + 1)."""
+    ds = "(SELECT {} FROM dataset WHERE id = {}.dataset_id)"
+    seen = (f"OLD.id <= {ds.format(hwm, 'OLD')} AND coalesce(OLD.v, 0) <= {ds.format('cow_point', 'OLD')}")
+    archive = (f"INSERT INTO {table}_history SELECT {_cols(cols, 'OLD')}, coalesce(OLD.v, 0), "
+               f"{ds.format('cow_version', 'OLD')};")
+    stamp = f"UPDATE {table} SET v = {ds.format('cow_version', 'NEW')} WHERE id = NEW.id;"
+    # The stamp's own UPDATE (it changes only v) is not a change of state: NEW.v IS OLD.v.
+    return f"""
+CREATE TRIGGER {table}_cow_update BEFORE UPDATE ON {table} WHEN NEW.v IS OLD.v AND {seen}
+BEGIN {archive} END;
+CREATE TRIGGER {table}_cow_delete BEFORE DELETE ON {table} WHEN {seen}
+BEGIN {archive} END;
+CREATE TRIGGER {table}_cow_stamp AFTER UPDATE ON {table}
+WHEN {ds.format('cow_point', 'NEW')} IS NOT NULL AND NEW.v IS NOT {ds.format('cow_version', 'NEW')}
+BEGIN {stamp} END;
+CREATE TRIGGER {table}_cow_reused_id AFTER INSERT ON {table}
+WHEN NEW.id <= {ds.format(hwm, 'NEW')} AND NEW.v IS NULL
+BEGIN {stamp} END;
+"""
+
+
 # The prototype schema.  ``v``: the dataset version at which the row's current state was
 # written (NULL: at its insert, which its id dates against a version's id watermark).
 # A dataset's ``cow_*`` columns: the version writes happen at now, and the newest
@@ -70,60 +95,8 @@ CREATE TABLE item_tombstone (dataset_id INTEGER NOT NULL, item_id INTEGER NOT NU
     PRIMARY KEY (dataset_id, item_id));
 CREATE INDEX ix_annotation_changed ON annotation (dataset_id, v) WHERE v IS NOT NULL;
 
--- A state some version point still sees is archived before it changes or goes.  The
--- stamp's own UPDATE (it changes only v) is not a change of state: NEW.v IS OLD.v.
-CREATE TRIGGER item_cow_update BEFORE UPDATE ON item
-WHEN NEW.v IS OLD.v AND OLD.id <= (SELECT cow_item_hwm FROM dataset WHERE id = OLD.dataset_id)
- AND coalesce(OLD.v, 0) <= (SELECT cow_point FROM dataset WHERE id = OLD.dataset_id)
-BEGIN
-  INSERT INTO item_history SELECT {_cols(ITEM_COLS, 'OLD')}, coalesce(OLD.v, 0),
-         (SELECT cow_version FROM dataset WHERE id = OLD.dataset_id);
-END;
-CREATE TRIGGER item_cow_stamp AFTER UPDATE ON item
-WHEN (SELECT cow_point FROM dataset WHERE id = NEW.dataset_id) IS NOT NULL
- AND NEW.v IS NOT (SELECT cow_version FROM dataset WHERE id = NEW.dataset_id)
-BEGIN
-  UPDATE item SET v = (SELECT cow_version FROM dataset WHERE id = NEW.dataset_id) WHERE id = NEW.id;
-END;
-CREATE TRIGGER item_cow_delete BEFORE DELETE ON item
-WHEN OLD.id <= (SELECT cow_item_hwm FROM dataset WHERE id = OLD.dataset_id)
- AND coalesce(OLD.v, 0) <= (SELECT cow_point FROM dataset WHERE id = OLD.dataset_id)
-BEGIN
-  INSERT INTO item_history SELECT {_cols(ITEM_COLS, 'OLD')}, coalesce(OLD.v, 0),
-         (SELECT cow_version FROM dataset WHERE id = OLD.dataset_id);
-END;
--- SQLite may give a new row the id of a deleted top row: one at or below a watermark is
--- stamped, so no version mistakes it for a row it saw.
-CREATE TRIGGER item_cow_reused_id AFTER INSERT ON item
-WHEN NEW.id <= (SELECT cow_item_hwm FROM dataset WHERE id = NEW.dataset_id) AND NEW.v IS NULL
-BEGIN
-  UPDATE item SET v = (SELECT cow_version FROM dataset WHERE id = NEW.dataset_id) WHERE id = NEW.id;
-END;
-CREATE TRIGGER annotation_cow_update BEFORE UPDATE ON annotation
-WHEN NEW.v IS OLD.v AND OLD.id <= (SELECT cow_ann_hwm FROM dataset WHERE id = OLD.dataset_id)
- AND coalesce(OLD.v, 0) <= (SELECT cow_point FROM dataset WHERE id = OLD.dataset_id)
-BEGIN
-  INSERT INTO annotation_history SELECT {_cols(ANN_COLS, 'OLD')}, coalesce(OLD.v, 0),
-         (SELECT cow_version FROM dataset WHERE id = OLD.dataset_id);
-END;
-CREATE TRIGGER annotation_cow_stamp AFTER UPDATE ON annotation
-WHEN (SELECT cow_point FROM dataset WHERE id = NEW.dataset_id) IS NOT NULL
- AND NEW.v IS NOT (SELECT cow_version FROM dataset WHERE id = NEW.dataset_id)
-BEGIN
-  UPDATE annotation SET v = (SELECT cow_version FROM dataset WHERE id = NEW.dataset_id) WHERE id = NEW.id;
-END;
-CREATE TRIGGER annotation_cow_delete BEFORE DELETE ON annotation
-WHEN OLD.id <= (SELECT cow_ann_hwm FROM dataset WHERE id = OLD.dataset_id)
- AND coalesce(OLD.v, 0) <= (SELECT cow_point FROM dataset WHERE id = OLD.dataset_id)
-BEGIN
-  INSERT INTO annotation_history SELECT {_cols(ANN_COLS, 'OLD')}, coalesce(OLD.v, 0),
-         (SELECT cow_version FROM dataset WHERE id = OLD.dataset_id);
-END;
-CREATE TRIGGER annotation_cow_reused_id AFTER INSERT ON annotation
-WHEN NEW.id <= (SELECT cow_ann_hwm FROM dataset WHERE id = NEW.dataset_id) AND NEW.v IS NULL
-BEGIN
-  UPDATE annotation SET v = (SELECT cow_version FROM dataset WHERE id = NEW.dataset_id) WHERE id = NEW.id;
-END;
+{_sqlite_triggers("item", ITEM_COLS, "cow_item_hwm")}
+{_sqlite_triggers("annotation", ANN_COLS, "cow_ann_hwm")}
 """
 
 
