@@ -6,7 +6,9 @@ colour (:mod:`dsdesk.ui.annotations.canvas`).  The toolbar selects, draws a box,
 polygon or a point, adds a class tag, relabels (the label box: it labels what is drawn
 next, or relabels the selected annotation) and deletes (Del).  Every edit is an undo
 command (Ctrl+Z, Ctrl+Shift+Z) saved through the API, undo included
-(:mod:`dsdesk.ui.annotations.commands`).  A read-only dataset shows its annotations with
+(:mod:`dsdesk.ui.annotations.commands`); so is a shape dragged with the select tool (moved,
+a box's side or corner, a polygon's corner).  The wheel and + / - zoom, 0 fits, the middle
+button or Space + drag pans.  A read-only dataset shows its annotations with
 the editing tools disabled and a banner saying why; the API refuses below the UI too.
 """
 
@@ -25,6 +27,7 @@ from dsdesk.ui.annotations.commands import (
     AddAnnotationCommand,
     DeleteAnnotationCommand,
     RelabelAnnotationCommand,
+    ReshapeAnnotationCommand,
 )
 from dsdesk.ui.annotations.document import AnnotationDocument, AnnotationRecord
 from dsdesk.ui.annotations.overlay_painter import swatch
@@ -75,6 +78,7 @@ class ItemViewerDialog(QDialog):
         self.undo_stack = QUndoStack(self)
         self.canvas = AnnotationCanvas(self)
         self.canvas.shape_drawn.connect(self._on_canvas_shape_drawn)
+        self.canvas.shape_edited.connect(self._on_canvas_shape_edited)
         self.canvas.selection_changed.connect(self._on_canvas_selection_changed)
         self.canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.canvas.customContextMenuRequested.connect(self._on_canvas_context_menu)
@@ -213,6 +217,7 @@ class ItemViewerDialog(QDialog):
         self.act_delete.setToolTip(reason or ("Delete the selected annotation (Del)" if selected
                                               else "select an annotation first"))
         self.label_box.setEnabled(editable)
+        self.canvas.editable = editable  # the select tool drags shapes only when edits are allowed
         self.label_box.setToolTip(reason or "The label of what you draw next, or of the selected annotation")
         if not editable:
             self.undo_stack.setActive(False)
@@ -246,6 +251,11 @@ class ItemViewerDialog(QDialog):
         rec = AnnotationRecord({"type": kind, "label": label, "coordinates": coordinates})
         self._push(AddAnnotationCommand(self.doc, rec))
         self.canvas.select(rec.key)  # what was just drawn is what a relabel or Del acts on
+
+    def _on_canvas_shape_edited(self, key: int, coordinates) -> None:
+        rec = self.doc.by_key(key) if self.doc is not None else None
+        if rec is not None:
+            self._push(ReshapeAnnotationCommand(self.doc, rec, coordinates))
 
     def add_class_tag(self) -> None:
         """Tag the whole image with the current label (a class annotation)."""

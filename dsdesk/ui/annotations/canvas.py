@@ -4,9 +4,15 @@ mouse tools that select and draw.
 Tools (:data:`TOOLS`): ``select`` (click an annotation; a class tag in the corner is
 clicked too), ``box`` (drag), ``polygon`` (click each corner; double-click, Enter or a
 click on the first corner closes it; Backspace removes the last corner; Esc cancels) and
-``point`` (click).  The canvas only reports: ``shape_drawn(type, coordinates)`` in image
-pixels as Dataloop JSON, and ``selection_changed(key)``; the viewer turns them into undo
-commands.  GUI thread only.
+``point`` (click).  With ``select``, dragging the selected box's corner or side resizes
+it, dragging a polygon's or polyline's corner moves that corner, and dragging a shape
+moves it (:mod:`dsdesk.ui.annotations.shape_edit`); the drag is previewed and reported
+once, on release.  The wheel and ``+`` / ``-`` zoom (about the pointer; ``0`` fits the
+image again); the middle button, or the left one with Space held, pans.
+
+The canvas only reports: ``shape_drawn(type, coordinates)`` and ``shape_edited(key,
+coordinates)`` in image pixels as Dataloop JSON, and ``selection_changed(key)``; the
+viewer turns them into undo commands.  GUI thread only.
 """
 
 from __future__ import annotations
@@ -20,9 +26,16 @@ from PySide6.QtWidgets import QWidget
 from dsdesk.api.overlays import OverlayShape
 from dsdesk.ui.annotations.document import AnnotationDocument
 from dsdesk.ui.annotations.overlay_painter import OverlayPainter, qcolor
+from dsdesk.ui.annotations.shape_edit import EDITABLE, MOVE, box_corners, dragged, vertices
 
 TOOLS = ("select", "box", "polygon", "point")
 _NEAR = 6.0  # pixels: how close a click must be to a point, a line or a polygon's first corner
+ZOOM_STEP = 1.25  # one wheel notch or one + / -
+ZOOM_RANGE = (0.25, 32.0)  # times the fitted size
+_CURSORS = {(-1, -1): Qt.CursorShape.SizeFDiagCursor, (1, 1): Qt.CursorShape.SizeFDiagCursor,
+            (1, -1): Qt.CursorShape.SizeBDiagCursor, (-1, 1): Qt.CursorShape.SizeBDiagCursor,
+            (-1, 0): Qt.CursorShape.SizeHorCursor, (1, 0): Qt.CursorShape.SizeHorCursor,
+            (0, -1): Qt.CursorShape.SizeVerCursor, (0, 1): Qt.CursorShape.SizeVerCursor}
 
 
 def _segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
@@ -37,6 +50,7 @@ class AnnotationCanvas(QWidget):
     """Paints the image and the document's annotations; the current tool handles the mouse."""
 
     shape_drawn = Signal(str, object)  # annotation type, Dataloop coordinates in image pixels
+    shape_edited = Signal(int, object)  # the record's key, its new coordinates in image pixels
     selection_changed = Signal(object)  # the selected record's key, or None
 
     def __init__(self, parent: QWidget | None = None):
@@ -50,6 +64,15 @@ class AnnotationCanvas(QWidget):
         self._drag_start: QPointF | None = None  # image coordinates
         self._drag_now: QPointF | None = None
         self._poly: list[QPointF] = []  # image coordinates of the polygon being drawn
+        #: False on a read-only dataset: the select tool selects but drags nothing.
+        self.editable = True
+        self.zoom = 1.0  # times the fitted size
+        self._pan = QPointF()  # the image centre's offset from the widget's, in widget pixels
+        self._panning: tuple[QPointF, QPointF] | None = None  # (press position, pan then)
+        self._space = False  # Space held: the left button pans
+        # A drag of the select tool: the record's key, its type, its coordinates before,
+        # the handle, the press in image pixels, and whether it moved yet.
+        self._edit: dict | None = None
         self.setMinimumSize(320, 240)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -94,13 +117,36 @@ class AnnotationCanvas(QWidget):
 
     # ---- geometry ------------------------------------------------------------------------
     def image_rect(self) -> QRectF:
-        """Where the image is drawn (scaled to fit, centred)."""
+        """Where the image is drawn: scaled to fit and centred, times :attr:`zoom`, moved by
+        the pan."""
         if self.pixmap is None or self.pixmap.isNull():
             return QRectF()
         pw, ph = self.pixmap.width(), self.pixmap.height()
-        scale = min(self.width() / pw, self.height() / ph)
+        scale = min(self.width() / pw, self.height() / ph) * self.zoom
         tw, th = pw * scale, ph * scale
-        return QRectF((self.width() - tw) / 2, (self.height() - th) / 2, tw, th)
+        return QRectF((self.width() - tw) / 2 + self._pan.x(), (self.height() - th) / 2 + self._pan.y(), tw, th)
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zoom by *factor* (within :data:`ZOOM_RANGE`), keeping the image point under
+        *anchor* (default: the widget's centre) where it is."""
+        if self.pixmap is None or self.pixmap.isNull():
+            return
+        anchor = QPointF(self.width() / 2, self.height() / 2) if anchor is None else anchor
+        x, y = self.painter_for().unmap(anchor)
+        self.zoom = min(max(self.zoom * factor, ZOOM_RANGE[0]), ZOOM_RANGE[1])
+        moved = self.painter_for().map(x, y)
+        self._pan += anchor - moved
+        self.update()
+
+    def fit(self) -> None:
+        """Show the whole image again (no zoom, no pan)."""
+        self.zoom, self._pan = 1.0, QPointF()
+        self.update()
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Move the image by ``(dx, dy)`` widget pixels."""
+        self._pan += QPointF(dx, dy)
+        self.update()
 
     def painter_for(self) -> OverlayPainter:
         """The mapping from image pixels to the widget."""
@@ -192,14 +238,112 @@ class AnnotationCanvas(QWidget):
     def _on_image(self, pos: QPointF) -> bool:
         return self.image_rect().adjusted(-_NEAR, -_NEAR, _NEAR, _NEAR).contains(pos)
 
+    def handle_at(self, pos: QPointF) -> tuple | None:
+        """What a press at *pos* would drag of the selected annotation: a handle of
+        :mod:`~dsdesk.ui.annotations.shape_edit` (a box's corner or side, a polygon's
+        corner, the shape itself when *pos* is on it), or None."""
+        rec = self.doc.by_key(self.selected_key) if self.doc is not None else None
+        if rec is None or rec.type not in EDITABLE or self.pixmap is None:
+            return None
+        coords = rec.data.get("coordinates")
+        pts = vertices(rec.type, coords)
+        if not pts:
+            return None
+        op = self.painter_for()
+        if rec.type == "box" and len(pts) == 2:
+            x0, y0, x1, y1 = box_corners(coords)
+            a, b = op.map(x0, y0), op.map(x1, y1)
+            for sx, sy, q in ((-1, -1, a), (1, -1, QPointF(b.x(), a.y())), (-1, 1, QPointF(a.x(), b.y())),
+                              (1, 1, b)):
+                if math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= _NEAR + 2:
+                    return ("box", sx, sy)
+            within_x = a.x() - _NEAR <= pos.x() <= b.x() + _NEAR
+            within_y = a.y() - _NEAR <= pos.y() <= b.y() + _NEAR
+            for sx, sy, hit in ((-1, 0, abs(pos.x() - a.x()) <= _NEAR and within_y),
+                                (1, 0, abs(pos.x() - b.x()) <= _NEAR and within_y),
+                                (0, -1, abs(pos.y() - a.y()) <= _NEAR and within_x),
+                                (0, 1, abs(pos.y() - b.y()) <= _NEAR and within_x)):
+                if hit:
+                    return ("box", sx, sy)
+        elif rec.type in ("segment", "polyline"):
+            for i, p in enumerate(pts):
+                q = op.map(p["x"], p["y"])
+                if math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= _NEAR + 2:
+                    return ("vertex", i)
+        return MOVE if self.shape_at(pos) == rec.key else None
+
+    def _start_edit(self, pos: QPointF) -> bool:
+        handle = self.handle_at(pos) if self.editable else None
+        if handle is None:
+            return False
+        rec = self.doc.by_key(self.selected_key)
+        x, y = self.painter_for().unmap(pos)
+        self._edit = {"key": rec.key, "kind": rec.type, "before": rec.data.get("coordinates"), "handle": handle,
+                      "from": (x, y), "press": QPointF(pos), "moved": False}
+        return True
+
+    def _drag_edit(self, pos: QPointF) -> None:
+        ed = self._edit
+        rec = self.doc.by_key(ed["key"]) if self.doc is not None else None
+        if rec is None:
+            self._edit = None
+            return
+        if not ed["moved"] and (pos - ed["press"]).manhattanLength() < 3:
+            return  # a click, not a drag (yet)
+        ed["moved"] = True
+        x, y = self.painter_for().unmap(pos)
+        # The preview: the record shows the dragged coordinates until the release.
+        rec.data["coordinates"] = dragged(ed["kind"], ed["before"], ed["handle"], x - ed["from"][0],
+                                          y - ed["from"][1], self.pixmap.width(), self.pixmap.height())
+        self.update()
+
+    def _end_edit(self) -> None:
+        ed, self._edit = self._edit, None
+        rec = self.doc.by_key(ed["key"]) if self.doc is not None else None
+        if rec is None:
+            return
+        after = rec.data.get("coordinates")
+        rec.data["coordinates"] = ed["before"]  # the command applies it (and undo restores this)
+        self.update()
+        if ed["moved"] and after != ed["before"]:
+            self.shape_edited.emit(ed["key"], after)
+
+    def _update_cursor(self, pos: QPointF) -> None:
+        if self._panning is not None or self._space:
+            shape = Qt.CursorShape.ClosedHandCursor if self._panning is not None else Qt.CursorShape.OpenHandCursor
+        elif self.tool != "select":
+            shape = Qt.CursorShape.CrossCursor
+        else:
+            handle = self.handle_at(pos) if self.editable else None
+            shape = (Qt.CursorShape.ArrowCursor if handle is None else Qt.CursorShape.SizeAllCursor
+                     if handle[0] in ("move", "vertex") else _CURSORS.get(handle[1:], Qt.CursorShape.ArrowCursor))
+        self.setCursor(shape)
+
+    def wheelEvent(self, e) -> None:
+        steps = e.angleDelta().y() / 120
+        if steps and self.pixmap is not None and not self.pixmap.isNull():
+            self.zoom_by(ZOOM_STEP ** steps, e.position())
+            e.accept()
+        else:
+            super().wheelEvent(e)
+
     def mousePressEvent(self, e) -> None:
         pos = e.position()
-        if e.button() != Qt.MouseButton.LeftButton or self.pixmap is None or self.pixmap.isNull():
+        if self.pixmap is None or self.pixmap.isNull():
+            super().mousePressEvent(e)
+            return
+        if e.button() == Qt.MouseButton.MiddleButton or (e.button() == Qt.MouseButton.LeftButton and self._space):
+            self._panning = (QPointF(pos), QPointF(self._pan))
+            self._update_cursor(pos)
+            return
+        if e.button() != Qt.MouseButton.LeftButton:
             super().mousePressEvent(e)
             return
         self.setFocus()
         if self.tool == "select":
-            self.select(self.shape_at(pos))
+            if not self._start_edit(pos):  # the selection's handle, or the selection itself
+                self.select(self.shape_at(pos))
+                self._start_edit(pos)  # grabbing another shape drags it at once
         elif not self._on_image(pos):
             return
         elif self.tool == "box":
@@ -220,11 +364,27 @@ class AnnotationCanvas(QWidget):
     def mouseMoveEvent(self, e) -> None:
         if self.pixmap is None or self.pixmap.isNull():
             return
+        if self._panning is not None:
+            start, pan = self._panning
+            self._pan = pan + (e.position() - start)
+            self.update()
+            return
+        if self._edit is not None:
+            self._drag_edit(e.position())
+            return
+        self._update_cursor(e.position())
         if self._drag_start is not None or self._poly:
             self._drag_now = self.to_image(e.position())
             self.update()
 
     def mouseReleaseEvent(self, e) -> None:
+        if self._panning is not None and e.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._panning = None
+            self._update_cursor(e.position())
+            return
+        if self._edit is not None and e.button() == Qt.MouseButton.LeftButton:
+            self._end_edit()
+            return
         if self.tool != "box" or self._drag_start is None or e.button() != Qt.MouseButton.LeftButton:
             return
         a, b = self._drag_start, self.to_image(e.position())
@@ -257,7 +417,22 @@ class AnnotationCanvas(QWidget):
 
     def keyPressEvent(self, e) -> None:
         k = e.key()
-        if self.tool == "polygon" and self._poly and k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if k == Qt.Key.Key_Space and not e.isAutoRepeat():
+            self._space = True
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        elif k in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(ZOOM_STEP)
+        elif k == Qt.Key.Key_Minus:
+            self.zoom_by(1 / ZOOM_STEP)
+        elif k == Qt.Key.Key_0:
+            self.fit()
+        elif k == Qt.Key.Key_Escape and self._edit is not None:
+            ed, self._edit = self._edit, None  # the drag is dropped: the shape goes back
+            rec = self.doc.by_key(ed["key"]) if self.doc is not None else None
+            if rec is not None:
+                rec.data["coordinates"] = ed["before"]
+            self.update()
+        elif self.tool == "polygon" and self._poly and k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.finish_polygon()
         elif self.tool == "polygon" and self._poly and k == Qt.Key.Key_Backspace:
             self._poly.pop()
@@ -268,3 +443,10 @@ class AnnotationCanvas(QWidget):
             self.select(None)
         else:
             super().keyPressEvent(e)
+
+    def keyReleaseEvent(self, e) -> None:
+        if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
+            self._space = False
+            self.setCursor(Qt.CursorShape.ArrowCursor if self.tool == "select" else Qt.CursorShape.CrossCursor)
+        else:
+            super().keyReleaseEvent(e)

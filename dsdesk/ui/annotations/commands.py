@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from PySide6.QtGui import QUndoCommand
 
 from dsdesk.ui.annotations.document import AnnotationDocument, AnnotationRecord
@@ -51,3 +53,18 @@ class RelabelAnnotationCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.set_label(self.record, self.old)
+
+
+class ReshapeAnnotationCommand(QUndoCommand):
+    """Move or reshape an annotation (a drag of the select tool); undo puts it back."""
+
+    def __init__(self, doc: AnnotationDocument, record: AnnotationRecord, coordinates):
+        super().__init__(f"Move {record.type} '{record.label}'")
+        self.doc, self.record = doc, record
+        self.old, self.new = copy.deepcopy(record.data.get("coordinates")), copy.deepcopy(coordinates)
+
+    def redo(self) -> None:
+        self.doc.set_coordinates(self.record, self.new)
+
+    def undo(self) -> None:
+        self.doc.set_coordinates(self.record, self.old)

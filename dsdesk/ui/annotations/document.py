@@ -160,6 +160,18 @@ class AnnotationDocument(QObject):
 
         self._queue(save, f"The label '{label}'")
 
+    def set_coordinates(self, record: AnnotationRecord, coordinates) -> None:
+        """Give *record* new *coordinates* (Dataloop JSON, image pixels) and save them."""
+        record.data["coordinates"] = copy.deepcopy(coordinates)
+        self.changed.emit()
+        annotations = self.item.annotations
+        data = record.upload_json()
+
+        def save() -> None:
+            annotations.update({**data, "id": record.id})
+
+        self._queue(save, f"The new shape of the {record.type} '{record.label}'")
+
     def _queue(self, fn: Callable[[], Any], what: str) -> None:
         self._pending += 1
         self._pool.start(_Save(self, fn, what))
