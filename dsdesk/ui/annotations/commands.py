@@ -59,7 +59,7 @@ class ReshapeAnnotationCommand(QUndoCommand):
     """Move or reshape an annotation (a drag of the select tool); undo puts it back."""
 
     def __init__(self, doc: AnnotationDocument, record: AnnotationRecord, coordinates):
-        super().__init__(f"Move {record.type} '{record.label}'")
+        super().__init__(f"Reshape {record.type} '{record.label}'")
         self.doc, self.record = doc, record
         self.old, self.new = copy.deepcopy(record.data.get("coordinates")), copy.deepcopy(coordinates)
 
