@@ -757,7 +757,8 @@ def main() -> None:
             from benchmarks.pgserver import temporary_server
             from dsdesk.api.catalog_copy import copy_catalog
 
-            pg = stack.enter_context(temporary_server())
+            pg = stack.enter_context(temporary_server(settings=(
+                "shared_buffers=1GB", "max_wal_size=8GB", "work_mem=64MB", "maintenance_work_mem=512MB")))
             t = time.perf_counter()
             copy_catalog(base, pg.create("base"))
             print(f"base catalog copied to PostgreSQL in {time.perf_counter() - t:.0f} s", flush=True)

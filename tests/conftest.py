@@ -7,6 +7,7 @@ neither read nor damage a real catalog and needs no screen.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -24,6 +25,24 @@ def unavailable(reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI installs it: scripts/setup.sh test)")
     pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def postgres_server(**options):
+    """A throwaway PostgreSQL server for a fixture (``benchmarks.pgserver``; fsync off for
+    speed unless *options* say otherwise), or :func:`unavailable` when none can be had."""
+    from benchmarks.pgserver import PgUnavailable, temporary_server
+
+    options.setdefault("fsync", False)
+    server = temporary_server(**options)
+    try:
+        started = server.__enter__()
+    except PgUnavailable as e:
+        unavailable(str(e))
+    try:
+        yield started
+    finally:
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)

@@ -6,19 +6,13 @@ user to run them as).
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-
 import pytest
 from sqlalchemy import func, select, text
 
 import dsdesk.query as q
 from dsdesk.catalog.models import Item
 from dsdesk.query import indexes
-from tests.conftest import unavailable
+from tests.conftest import postgres_server
 from tests.query.catalog_data import add_items, make_catalog
 from tests.query.test_table import CASES, ITEMS
 
@@ -26,37 +20,12 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not initdb or not pg_ctl:
-        unavailable("PostgreSQL is not installed")
-    prefix = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        if not shutil.which("runuser"):
-            unavailable("running as root without runuser")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    base = tempfile.mkdtemp(prefix="dsdesk-query-pg-")
-    os.chmod(base, 0o777)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = os.path.join(base, "data")
-    try:
-        subprocess.run([*prefix, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
-                       check=True, capture_output=True)
-        subprocess.run([*prefix, pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"), "-o",
-                        f"-p {port} -k {base} -c listen_addresses='' -c fsync=off", "start"],
-                       check=True, capture_output=True)
-        subprocess.run([*prefix, "createdb", "-h", base, "-p", str(port), "-U", "postgres", "q"],
-                       check=True, capture_output=True)
-    except (subprocess.CalledProcessError, FileNotFoundError) as e:
-        unavailable(f"cannot start PostgreSQL: {getattr(e, 'stderr', e)}")
-    db, ids = make_catalog(f"postgresql+psycopg://postgres@/q?host={base}&port={port}")
-    add_items(db, ids, ITEMS)
-    yield db, ids
-    db.close()
-    subprocess.run([*prefix, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True)
-    shutil.rmtree(base, ignore_errors=True)
+def pg():
+    with postgres_server() as server:
+        db, ids = make_catalog(server.create("q"))
+        add_items(db, ids, ITEMS)
+        yield db, ids
+        db.close()
 
 
 @pytest.mark.parametrize("query,expected", CASES, ids=[str(i) for i in range(len(CASES))])

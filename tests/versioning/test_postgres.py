@@ -6,55 +6,21 @@ are missing.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-
 import pytest
 
 import dsdesk as dd
 from dsdesk.versioning import clone, diff, gc, merge, rollback, snapshot
-from tests.conftest import unavailable
+from tests.conftest import postgres_server
 
 from .conftest import build_master, dataset_dump, make_images
 
 pytestmark = pytest.mark.postgres
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def pg_url():
-    if not shutil.which("pg_ctl") or not shutil.which("initdb") and not os.path.exists("/usr/lib/postgresql"):
-        unavailable("PostgreSQL is not installed")
-    run_as = []
-    if os.geteuid() == 0:
-        if not shutil.which("runuser"):
-            unavailable("cannot run PostgreSQL as root")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    base = tempfile.mkdtemp(prefix="dsdesk-pg-")
-    os.chmod(base, 0o777)
-    data, sock, port = os.path.join(base, "data"), base, _free_port()
-    initdb = shutil.which("initdb") or next(
-        os.path.join(r, "initdb") for r, _, f in os.walk("/usr/lib/postgresql") if "initdb" in f)
-    try:
-        subprocess.run([*run_as, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
-                       check=True, capture_output=True)
-        subprocess.run([*run_as, "pg_ctl", "-D", data, "-w", "-l", os.path.join(base, "log"), "-o",
-                        f"-p {port} -k {sock} -c listen_addresses='' -c fsync=off", "start"],
-                       check=True, capture_output=True)
-    except (subprocess.CalledProcessError, StopIteration) as e:
-        unavailable(f"cannot start PostgreSQL: {getattr(e, 'stderr', e)}")
-    subprocess.run([*run_as, "createdb", "-h", sock, "-p", str(port), "-U", "postgres", "dsdesk"], check=True)
-    yield f"postgresql+psycopg://postgres@/dsdesk?host={sock}&port={port}"
-    subprocess.run([*run_as, "pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
-    shutil.rmtree(base, ignore_errors=True)
+    with postgres_server() as server:
+        yield server.create("dsdesk")
 
 
 @pytest.fixture
