@@ -331,6 +331,7 @@ class DatasetActionHandlers:
     def properties(self, ids: list[int]) -> None:
         """Show a dataset's facts; save its description and user metadata."""
         from dsdesk.api.dataset_facts import read_dataset_facts, save_dataset_properties
+        from dsdesk.ui.conflict_dialog import save_resolving
         from dsdesk.ui.dialogs.properties import DatasetPropertiesDialog
 
         h, ds = self.host, ids[0]
@@ -340,7 +341,9 @@ class DatasetActionHandlers:
             if ans is None or facts.dataset.readonly:
                 return
             d = facts.dataset
-            h.run_write(f"Save the properties of {d.name}",
-                        lambda: save_dataset_properties(d, ans.description, ans.user_metadata), changes={"datasets"})
+            # Someone else's newer save merges; the same key changed by both is asked about.
+            save_resolving(h, f"Save the properties of {d.name}",
+                           lambda: save_dataset_properties(d, ans.description, ans.user_metadata),
+                           lambda e, choices: d.resolve_conflicts(e, choices).update(), changes={"datasets"})
 
         self._read(lambda: read_dataset_facts(h.cat, ds), ask)

@@ -12,7 +12,8 @@ Two ways to use it:
   which the caller saves off the GUI thread;
 * :meth:`DatasetPropertiesDialog.for_dataset`: a dialog that saves on OK through
   :func:`dsdesk.api.dataset_facts.save_dataset_properties` and stays open with the
-  message when the save is refused (read-only, someone else's newer edit).
+  message when the save is refused (read-only); someone else's newer edit is merged, and
+  a key both changed is asked about (:class:`dsdesk.ui.conflict_dialog.ConflictDialog`).
 
 Open it by hand::
 
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsdesk.api.conflicts import MetadataConflictError
 from dsdesk.api.dataset_facts import DatasetFacts, read_dataset_facts, save_dataset_properties
 from dsdesk.api.formatting import format_datetime, format_size
 from dsdesk.errors import DsdeskError
@@ -195,11 +197,34 @@ class DatasetPropertiesDialog(QDialog):
         if self._save is not None:
             try:
                 self._save(answer)
+            except MetadataConflictError as e:  # someone else changed the same keys: ask
+                if not self._resolve(e):
+                    return
             except DsdeskError as e:
                 self._fail(str(e))
                 return
         self.answer = answer
         super().accept()
+
+
+    def _resolve(self, error: MetadataConflictError) -> bool:
+        """Ask about a conflicting save and save the decision; False (the dialog stays open
+        with a message) when the user went back to editing or the decision was refused."""
+        from dsdesk.ui.conflict_dialog import ConflictDialog
+
+        while True:
+            choices = ConflictDialog.ask(self, error)
+            if choices is None:
+                self._fail(f"Not saved: {error}")
+                return False
+            try:
+                self.dataset.resolve_conflicts(error, choices).update()
+                return True
+            except MetadataConflictError as again:  # changed again meanwhile
+                error = again
+            except DsdeskError as e:
+                self._fail(str(e))
+                return False
 
 
 def main(argv: list[str] | None = None) -> int:
