@@ -16,7 +16,7 @@ import dsdesk as dd
 from dsdesk.api import catalog_locations as loc
 from dsdesk.errors import CatalogAuthError, CatalogError, InvalidInputError
 from tests.file_keyring import FileKeyring
-from tests.pg_auth import DATABASE, PASSWORD, USER, pg_auth_server  # noqa: F401 - the server fixture
+from tests.pg_auth import PASSWORD, USER, pg_auth_server  # noqa: F401 - the server fixture
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_check_connection_says_what_is_there(team_url):
 
     assert found.schema == migrate.head_revision() and f"schema {found.schema}" in found.summary()
     with pytest.raises(CatalogError, match="cannot open catalog"):
-        loc.check_connection(loc.with_password(loc.server_url("127.0.0.1", 1, DATABASE, USER), PASSWORD), timeout=2)
+        loc.check_connection(loc.with_password(loc.server_url("127.0.0.1", 1, "team", USER), PASSWORD), timeout=2)
 
 
 def test_a_job_in_a_worker_process_connects_but_records_no_password(team_url, monkeypatch, tmp_path):
