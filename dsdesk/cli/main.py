@@ -19,7 +19,7 @@ from dsdesk.errors import DsdeskError, InvalidInputError, NotFoundError
 def _catalog(args):
     import dsdesk
 
-    return dsdesk.open_catalog(args.catalog)
+    return dsdesk.open_catalog(args.catalog, read_only=bool(getattr(args, "read_only", False)))
 
 
 def _project(cat, args, spec: str | None = None):
@@ -247,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument("-p", "--project", default=default, help="project name (default: the only project)")
         parser.add_argument("-q", "--quiet", action="store_true", default=default if default else False,
                             help="no progress bars")
+        parser.add_argument("--read-only", action="store_true", default=default if default else False,
+                            help="open the catalog without writing to it (also one a newer dsdesk upgraded)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, **kw) -> argparse.ArgumentParser:

@@ -43,3 +43,19 @@ def test_create_a_catalog_with_its_internal_store_in_a_bucket(emu, tmp_path):
                      f"env:{emu.credentials('s3')['var']}", check=False)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
     assert not (tmp_path / "other.sqlite").exists()
+
+
+def test_read_only_reads_a_catalog_a_newer_dsdesk_upgraded(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "c.sqlite"
+    dsdesk("--catalog", str(path), "project", "create", "p")
+    con = sqlite3.connect(path)
+    con.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    con.commit()
+    con.close()
+    refused = dsdesk("--catalog", str(path), "info", check=False)
+    assert refused.returncode == 2 and "upgraded by a newer dsdesk (schema 9999_future)" in refused.stderr
+    assert "project p" in dsdesk("--catalog", str(path), "--read-only", "info").stdout
+    write = dsdesk("--catalog", str(path), "--read-only", "project", "create", "q", check=False)
+    assert write.returncode == 2 and "upgrade dsdesk" in write.stderr
