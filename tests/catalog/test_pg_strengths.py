@@ -83,3 +83,30 @@ def test_name_search_uses_the_trigram_index_and_works_without_it(pcat):
     finally:
         with pcat.db.session() as s:
             s.execute(text("CREATE INDEX ix_item_name_trgm ON item USING gin (name gin_trgm_ops)"))
+
+
+def test_the_pair_index_answers_the_json_type_tests_too(pcat):
+    from sqlalchemy import func, select
+
+    import dsdesk.query as q
+    from dsdesk.query import indexes
+
+    ds = pcat.projects.create("typed").datasets.create("d")
+    ds.items.bulk_import(records(3000))
+    name = indexes.pair_index_name("metadata.user.split", "metadata.user.score")
+    with pcat.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:  # one made before
+        con.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        con.exec_driver_sql(f"CREATE INDEX {name} ON item (dataset_id, (meta_user #>> '{{split}}'))")
+    indexes._done.discard((str(pcat.db.engine.url), name))
+    assert indexes.ensure_pair_index(pcat.db.engine, "metadata.user.split", "metadata.user.score", True)
+    stmt = select(func.count()).select_from(q.item_ids_select(ds.id, "split:val score>0.5").subquery())
+    with pcat.db.session() as s:
+        assert "json_typeof" in s.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+                                          {"n": name}).scalar()
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = [r[0] for r in s.execute(text("EXPLAIN " + str(stmt.compile(
+            pcat.db.engine, compile_kwargs={"literal_binds": True}))))]
+        assert any(name in line for line in plan), plan
+        assert not any(line.strip().startswith("Filter:") and "json_typeof" in line for line in plan), plan
+        expected = sum(1 for r in records(3000) if r.meta_user["split"] == "val" and r.meta_user["score"] > 0.5)
+        assert q.count_items(s, ds.id, "split:val score>0.5") == expected
