@@ -6,7 +6,7 @@ clicked too), ``box`` (drag), ``polygon`` (click each corner; double-click, Ente
 click on the first corner closes it; Backspace removes the last corner; Esc cancels) and
 ``point`` (click).  With ``select``, dragging the selected box's corner or side resizes
 it, dragging a polygon's or polyline's corner moves that corner, and dragging a shape
-moves it (:mod:`dsdesk.ui.annotations.shape_edit`); the drag is previewed and reported
+moves it (:mod:`dsdesk.ui.annotations.shape_drag`); the drag is previewed and reported
 once, on release.  The wheel and ``+`` / ``-`` zoom (about the pointer; ``0`` fits the
 image again); the middle button, or the left one with Space held, pans.
 
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QWidget
 from dsdesk.api.overlays import OverlayShape
 from dsdesk.ui.annotations.document import AnnotationDocument
 from dsdesk.ui.annotations.overlay_painter import OverlayPainter, qcolor
-from dsdesk.ui.annotations.shape_edit import EDITABLE, MOVE, box_corners, dragged, vertices
+from dsdesk.ui.annotations.shape_drag import ShapeDrag, handle_at
 
 TOOLS = ("select", "box", "polygon", "point")
 _NEAR = 6.0  # pixels: how close a click must be to a point, a line or a polygon's first corner
@@ -70,9 +70,7 @@ class AnnotationCanvas(QWidget):
         self._pan = QPointF()  # the image centre's offset from the widget's, in widget pixels
         self._panning: tuple[QPointF, QPointF] | None = None  # (press position, pan then)
         self._space = False  # Space held: the left button pans
-        # A drag of the select tool: the record's key, its type, its coordinates before,
-        # the handle, the press in image pixels, and whether it moved yet.
-        self._edit: dict | None = None
+        self._edit: ShapeDrag | None = None  # the select tool's drag under way
         self.setMinimumSize(320, 240)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -239,74 +237,30 @@ class AnnotationCanvas(QWidget):
         return self.image_rect().adjusted(-_NEAR, -_NEAR, _NEAR, _NEAR).contains(pos)
 
     def handle_at(self, pos: QPointF) -> tuple | None:
-        """What a press at *pos* would drag of the selected annotation: a handle of
-        :mod:`~dsdesk.ui.annotations.shape_edit` (a box's corner or side, a polygon's
-        corner, the shape itself when *pos* is on it), or None."""
+        """What a press at *pos* would drag of the selected annotation (None: nothing):
+        see :func:`dsdesk.ui.annotations.shape_drag.handle_at`."""
         rec = self.doc.by_key(self.selected_key) if self.doc is not None else None
-        if rec is None or rec.type not in EDITABLE or self.pixmap is None:
+        if rec is None or self.pixmap is None or not self.editable:
             return None
-        coords = rec.data.get("coordinates")
-        pts = vertices(rec.type, coords)
-        if not pts:
-            return None
-        op = self.painter_for()
-        if rec.type == "box" and len(pts) == 2:
-            x0, y0, x1, y1 = box_corners(coords)
-            a, b = op.map(x0, y0), op.map(x1, y1)
-            for sx, sy, q in ((-1, -1, a), (1, -1, QPointF(b.x(), a.y())), (-1, 1, QPointF(a.x(), b.y())),
-                              (1, 1, b)):
-                if math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= _NEAR + 2:
-                    return ("box", sx, sy)
-            within_x = a.x() - _NEAR <= pos.x() <= b.x() + _NEAR
-            within_y = a.y() - _NEAR <= pos.y() <= b.y() + _NEAR
-            for sx, sy, hit in ((-1, 0, abs(pos.x() - a.x()) <= _NEAR and within_y),
-                                (1, 0, abs(pos.x() - b.x()) <= _NEAR and within_y),
-                                (0, -1, abs(pos.y() - a.y()) <= _NEAR and within_x),
-                                (0, 1, abs(pos.y() - b.y()) <= _NEAR and within_x)):
-                if hit:
-                    return ("box", sx, sy)
-        elif rec.type in ("segment", "polyline"):
-            for i, p in enumerate(pts):
-                q = op.map(p["x"], p["y"])
-                if math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= _NEAR + 2:
-                    return ("vertex", i)
-        return MOVE if self.shape_at(pos) == rec.key else None
+        return handle_at(rec, pos, self.painter_for(), lambda: self.shape_at(pos) == rec.key)
 
     def _start_edit(self, pos: QPointF) -> bool:
-        handle = self.handle_at(pos) if self.editable else None
+        handle = self.handle_at(pos)
         if handle is None:
             return False
-        rec = self.doc.by_key(self.selected_key)
-        x, y = self.painter_for().unmap(pos)
-        self._edit = {"key": rec.key, "kind": rec.type, "before": rec.data.get("coordinates"), "handle": handle,
-                      "from": (x, y), "press": QPointF(pos), "moved": False}
+        self._edit = ShapeDrag(self.doc.by_key(self.selected_key), handle, pos, self.painter_for())
         return True
 
     def _drag_edit(self, pos: QPointF) -> None:
-        ed = self._edit
-        rec = self.doc.by_key(ed["key"]) if self.doc is not None else None
-        if rec is None:
-            self._edit = None
-            return
-        if not ed["moved"] and (pos - ed["press"]).manhattanLength() < 3:
-            return  # a click, not a drag (yet)
-        ed["moved"] = True
-        x, y = self.painter_for().unmap(pos)
-        # The preview: the record shows the dragged coordinates until the release.
-        rec.data["coordinates"] = dragged(ed["kind"], ed["before"], ed["handle"], x - ed["from"][0],
-                                          y - ed["from"][1], self.pixmap.width(), self.pixmap.height())
-        self.update()
+        if self._edit.move_to(pos, self.painter_for(), self.pixmap.width(), self.pixmap.height()):
+            self.update()
 
     def _end_edit(self) -> None:
-        ed, self._edit = self._edit, None
-        rec = self.doc.by_key(ed["key"]) if self.doc is not None else None
-        if rec is None:
-            return
-        after = rec.data.get("coordinates")
-        rec.data["coordinates"] = ed["before"]  # the command applies it (and undo restores this)
+        drag, self._edit = self._edit, None
+        after = drag.finish()
         self.update()
-        if ed["moved"] and after != ed["before"]:
-            self.shape_edited.emit(ed["key"], after)
+        if after is not None:
+            self.shape_edited.emit(drag.record.key, after)
 
     def _update_cursor(self, pos: QPointF) -> None:
         if self._panning is not None or self._space:
@@ -427,10 +381,8 @@ class AnnotationCanvas(QWidget):
         elif k == Qt.Key.Key_0:
             self.fit()
         elif k == Qt.Key.Key_Escape and self._edit is not None:
-            ed, self._edit = self._edit, None  # the drag is dropped: the shape goes back
-            rec = self.doc.by_key(ed["key"]) if self.doc is not None else None
-            if rec is not None:
-                rec.data["coordinates"] = ed["before"]
+            self._edit.finish()  # the drag is dropped: the shape goes back
+            self._edit = None
             self.update()
         elif self.tool == "polygon" and self._poly and k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.finish_polygon()
