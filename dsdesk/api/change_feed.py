@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from dsdesk.catalog.changes import KINDS, Change, LogReader, NotifyListener
 from dsdesk.errors import CatalogError
 
-__all__ = ["KINDS", "ChangeFeed", "DatasetChange"]
+__all__ = ["KINDS", "ChangeFeed", "DatasetChange", "merged"]
 
 
 @dataclass(frozen=True)

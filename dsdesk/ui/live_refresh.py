@@ -11,12 +11,18 @@ row in the datasets table and never the grid.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from dsdesk.api.change_feed import DatasetChange
+from dsdesk.api.change_feed import DatasetChange, merged
 from dsdesk.errors import DsdeskError
 
 POLL_MS = 500  # well inside the 2 s a team expects to see each other's edits in
+# At most one refresh a second: a sync elsewhere commits a page every few milliseconds, and
+# re-reading the grid on each would keep resetting what the user looks at.
+MIN_GAP_S = 1.0
+_now = time.monotonic  # the clock of the gap (tests set it)
 
 
 def affected_views(changes: list[DatasetChange], current_dataset_id: int | None,
@@ -53,7 +59,8 @@ def affected_views(changes: list[DatasetChange], current_dataset_id: int | None,
 
 
 class LiveRefresh(QObject):
-    """Polls the change feed on *tasks* (a TaskRunner) and emits other clients' changes.
+    """Polls the change feed on *tasks* (a TaskRunner) and emits other clients' changes,
+    merged, at most once per :data:`MIN_GAP_S`.
 
     GUI thread only; the feed is opened, read and closed in the runner's worker threads
     (never touch widgets there).  A failed poll (the server went away) is reported once
@@ -71,6 +78,8 @@ class LiveRefresh(QObject):
         # One poll at a time: a poll consumes what it read, so a newer one must never make
         # the runner drop an older one's result (a key would); a slow tick is skipped instead.
         self._in_flight = False
+        self._pending: list[DatasetChange] = []
+        self._last_emit = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -103,8 +112,12 @@ class LiveRefresh(QObject):
     def _on_polled(self, changes: list[DatasetChange]) -> None:
         self._in_flight = False
         self._failing = False
-        if changes:
-            self.changes_arrived.emit(changes)
+        self._pending += changes
+        now = _now()
+        if self._pending and now - self._last_emit >= MIN_GAP_S:
+            batch, self._pending = merged(self._pending), []
+            self._last_emit = now
+            self.changes_arrived.emit(batch)
 
     def _on_poll_error(self, e: BaseException) -> None:
         self._in_flight = False

@@ -96,3 +96,21 @@ def test_affected_views_only_touch_the_dataset_on_show():
     assert affected_views([DatasetChange(None, frozenset({"recipes"}), own=False)], 1, known) \
         == {"datasets", "annotations", "inspector"}
     assert affected_views([DatasetChange(9, frozenset({"meta"}), own=False)], 1, known) == {"datasets"}
+
+
+def test_a_burst_of_changes_is_one_refresh_a_second(qtbot, monkeypatch):
+    from dsdesk.ui import live_refresh
+
+    clock = [100.0]
+    monkeypatch.setattr(live_refresh, "_now", lambda: clock[0])
+    live = live_refresh.LiveRefresh(cat=None, tasks=None)
+    got = []
+    live.changes_arrived.connect(got.append)
+    a, b = DatasetChange(1, frozenset({"items"}), False), DatasetChange(1, frozenset({"folders"}), False)
+    live._on_polled([a])
+    clock[0] += 0.5
+    live._on_polled([b])  # a sync elsewhere commits again: held back
+    assert got == [[a]]
+    clock[0] += 0.6
+    live._on_polled([])
+    assert got == [[a], [DatasetChange(1, frozenset({"folders"}), False)]]
