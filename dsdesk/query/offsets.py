@@ -21,11 +21,13 @@ commit that wrote items (here or in another process) makes the marks unusable.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import Text, cast, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from dsdesk.query import ast
@@ -169,6 +171,10 @@ def sorted_ids(session: Session, dataset_id: int, filters: Any, offset: int, lim
         # of an index expression: that walked the whole dataset).  A mark's value is never
         # NULL; descending, the NULLs that follow the last value are not in the range, so a
         # short answer is read again with the plain OFFSET.
+        if bind.dialect.name == "postgresql":
+            # the sort value is jsonb there: the mark's value goes back as jsonb, compared
+            # as the ORDER BY compares
+            value = cast(literal(json.dumps(value), Text()), JSONB)
         if asc:
             stmt = base.where(expr >= value, or_(expr > value, ITEM.c.id >= item_id))
         else:

@@ -112,3 +112,32 @@ def test_several_sort_keys_and_write_sessions_use_one_offset(catalog):
     with db.session(write=True) as s:
         assert offsets.sorted_ids(s, ds, _listing(True), 10, 5) == _reference(s, ds, _listing(True), 10, 5)
     assert not offsets._marks.entries  # neither left marks
+
+
+from benchmarks.synth import records  # noqa: E402 - the listing test on both databases below
+from tests.versioning.test_postgres import pg_url  # noqa: E402, F401 - the module's PostgreSQL server
+
+
+@pytest.mark.parametrize("catalog_on_both", ["sqlite", "postgres"], indirect=True)
+def test_pages_of_a_sorted_listing_on_both_databases(catalog_on_both):
+    cat = catalog_on_both
+    offsets._marks.entries.clear()
+    ds = cat.projects.create("p").datasets.create("d")
+    ds.items.bulk_import(records(120, seed=4))
+    for asc in (True, False):
+        filters = _listing(asc)
+
+        def page(n, filters=filters):
+            return [it.id for it in next(iter(ds.items.list(filters=filters, page_offset=n, page_size=7)), [])]
+
+        with cat.db.session() as s:
+            want = _reference(s, ds.id, filters, 0, 1000)
+        for _ in ("cold", "warm"):
+            assert [page(n) for n in range(18)] == [want[n * 7:(n + 1) * 7] for n in range(18)]
+        first = ds.items.get(item_id=want[0])
+        first.metadata["user"]["score"] = 2.0 if asc else -1.0  # first becomes last
+        first.update()
+        with cat.db.session() as s:
+            want = _reference(s, ds.id, filters, 0, 1000)
+        assert want[-1] == first.id
+        assert [page(n) for n in range(18)] == [want[n * 7:(n + 1) * 7] for n in range(18)]
