@@ -17,11 +17,22 @@ from dsdesk.catalog.models import CatalogSetting
 #: "credentials_ref"}`` (a reference, never a secret).
 INTERNAL_STORE = "internal_store"
 
+#: Set when the internal store is also another catalog's (``dsdesk catalog copy`` of a
+#: catalog whose store is a bucket, or a folder both name): ``{"catalogs": [url, ...]}``,
+#: urls without passwords.  Garbage collection then deletes no binary from the store: what
+#: one catalog no longer names, the other may.
+SHARED_STORE = "shared_internal_store"
+
 
 def read_setting(db, key: str) -> dict[str, Any] | None:
     """The setting *key* of the catalog *db*, or None when it was never set."""
     with db.session() as s:
-        return s.scalar(select(CatalogSetting.value).where(CatalogSetting.key == key))
+        return setting_in(s, key)
+
+
+def setting_in(session, key: str) -> dict[str, Any] | None:
+    """The setting *key* as the caller's transaction sees it, or None."""
+    return session.scalar(select(CatalogSetting.value).where(CatalogSetting.key == key))
 
 
 def write_setting(session, key: str, value: dict[str, Any]) -> None:

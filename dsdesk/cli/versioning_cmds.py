@@ -155,6 +155,8 @@ def cmd_gc(args) -> int:
         print(f"  kept {k['key']}: {k['reason']}")
     if r.orphan_files:
         print(f"{len(r.orphan_files)} orphan files in the internal store" + (" removed" if not r.dry_run else ""))
+    if r.shared_store:
+        print(f"  note: {r.shared_store}")
     for e in r.errors[:20]:
         print(f"  error: {e}", file=sys.stderr)
     return 0

@@ -7,7 +7,10 @@ leaves the destination as empty as it was.  Then what is not rows of the models 
 PostgreSQL's id sequences are moved past the copied ids, SQLite's name-search index is
 rebuilt from the items, the metadata indexes the source had built are built again, and the
 internal store's binaries are copied into the destination's store (content-addressed, so a
-binary already there is skipped).
+binary already there is skipped).  When the destination uses the source's store itself (a
+bucket store, or one folder), both catalogs are marked as sharing it
+(``catalog_settings.SHARED_STORE``) so that neither one's garbage collection deletes a binary
+the other still names.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy.engine import make_url
 
+from dsdesk.catalog.catalog_settings import SHARED_STORE, write_setting
 from dsdesk.catalog.engine import Database
 from dsdesk.catalog.models import Base, Blob, Driver, MetadataKey
 from dsdesk.errors import InvalidInputError
@@ -58,6 +63,11 @@ def copy_catalog(src: Database, dst: Database, on_progress: Callable[[str, int],
         raise InvalidInputError("the source and the destination are the same catalog")
     _check_empty(dst)
     report = CopyReport()
+    if _store_shared(src, dst):
+        # Marked in the source before anything is copied (the copy takes the row along): a
+        # copy that fails after this leaves only a gc more careful than it needs to be.
+        with src.session(write=True) as s:
+            write_setting(s, SHARED_STORE, {"catalogs": sorted({_plain_url(src), _plain_url(dst)})})
     # Binaries first: a copy killed before its rows commit leaves only files nothing names
     # (gc's orphan pass finds them), never a row naming a missing file.
     report.binaries = _copy_binaries(src, dst)
@@ -105,10 +115,20 @@ def _rebuild_metadata_indexes(dst: Database) -> int:
     return sum(bool(indexes.ensure_index(dst.engine, k.path, k.dataset_id, k.value_type or "text")) for k in keys)
 
 
+def _store_shared(src: Database, dst: Database) -> bool:
+    """Whether the copy will use the source's internal store itself: one folder, or a
+    bucket store (the copy's catalog_setting row names the same bucket)."""
+    return src.blob_root == dst.blob_root or src.internal_store_config is not None
+
+
+def _plain_url(db: Database) -> str:
+    return make_url(db.url).render_as_string(hide_password=True)
+
+
 def _copy_binaries(src: Database, dst: Database) -> int:
     """Copy the internal store's files the copied blobs name; returns how many were copied."""
-    if src.blob_root == dst.blob_root or src.internal_store_config is not None:
-        return 0  # one folder, or a bucket store: the copy's catalog_setting row names the same bucket
+    if _store_shared(src, dst):
+        return 0
     a, b = BlobStore(src.blob_root), BlobStore(dst.blob_root)
     n = 0
     with src.engine.connect() as con:

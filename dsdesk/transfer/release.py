@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from sqlalchemy import Select, delete, select
 
 from dsdesk.catalog import blob_lock, stats, tombstones, tree
+from dsdesk.catalog.catalog_settings import SHARED_STORE, setting_in
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.idset import id_set
 from dsdesk.catalog.models import Blob, Driver, Item
@@ -95,11 +96,15 @@ def _release_chunk(db, blob_ids: list[int]) -> int:
         if not gone:
             return 0
         s.execute(delete(Blob).where(Blob.id.in_([bid for bid, _, _ in gone])))
-        # The same bytes may be referenced by a blob row of another driver of the same internal store.
+        # The same bytes may be referenced by a blob row of another driver of the same internal
+        # store; and a store shared with another catalog (a catalog copy) keeps every file.
         internal_keys = [key for _, key, drv in gone if drv.kind == "internal"]
-        in_use = set(s.scalars(select(Blob.storage_key).join(Driver, Driver.id == Blob.driver_id)
-                               .where(Blob.storage_key.in_(internal_keys), Driver.kind == "internal"))) \
-            if internal_keys else set()
+        if setting_in(s, SHARED_STORE):
+            in_use = set(internal_keys)
+        else:
+            in_use = set(s.scalars(select(Blob.storage_key).join(Driver, Driver.id == Blob.driver_id)
+                                   .where(Blob.storage_key.in_(internal_keys), Driver.kind == "internal"))) \
+                if internal_keys else set()
     removed = 0
     drivers: dict[int, object] = {}
     for _, key, drv in gone:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, exists, select
 
 from dsdesk.catalog import blob_lock
+from dsdesk.catalog.catalog_settings import SHARED_STORE, read_setting
 from dsdesk.catalog.models import Blob, Driver, Item
 from dsdesk.errors import DsdeskError
 from dsdesk.storage.blobstore import BlobStore
@@ -40,6 +41,8 @@ class GcReport:
     kept: list[dict] = field(default_factory=list)  # external objects not deleted, with why
     orphan_files: list[str] = field(default_factory=list)  # internal files without any blob row
     errors: list[str] = field(default_factory=list)
+    # Set when the internal store is shared with another catalog: its binaries were left alone.
+    shared_store: str | None = None
 
 
 def _unreferenced():
@@ -76,13 +79,19 @@ def gc(db, dry_run: bool = True, *, ctx=None) -> GcReport:
                                 "reason": f"driver '{drv_name}' does not allow external delete"})
     if ctx is not None:
         ctx.progress(0, len(deletable_internal) + len(deletable_external), "gc: candidates listed")
+    shared = read_setting(db, SHARED_STORE)
+    if shared:
+        # Another catalog names binaries of this store that this one does not know: none
+        # is garbage from here (unreferenced rows go, their files stay).
+        report.shared_store = (f"the internal store is shared with {', '.join(shared.get('catalogs', []))} "
+                               "(dsdesk catalog copy): its binaries are kept")
     if dry_run:
-        report.orphan_files = _orphan_files(db, store)
+        report.orphan_files = [] if shared else _orphan_files(db, store)
         return report
 
-    _delete_internal(db, store, deletable_internal, report, ctx)
+    _delete_internal(db, None if shared else store, deletable_internal, report, ctx)
     _delete_external(db, deletable_external, report, ctx)
-    for p in _orphan_files(db, store):
+    for p in [] if shared else _orphan_files(db, store):
         try:
             store.delete_found(p)
             report.orphan_files.append(p)
@@ -91,7 +100,9 @@ def gc(db, dry_run: bool = True, *, ctx=None) -> GcReport:
     return report
 
 
-def _delete_internal(db, store: BlobStore, rows, report: GcReport, ctx) -> None:
+def _delete_internal(db, store: BlobStore | None, rows, report: GcReport, ctx) -> None:
+    """Delete the unreferenced internal blob rows and, unless *store* is None (shared with
+    another catalog), the files no remaining row names."""
     ids = [r[0] for r in rows]
     deleted: set[int] = set()
     with db.session() as s:
@@ -115,7 +126,7 @@ def _delete_internal(db, store: BlobStore, rows, report: GcReport, ctx) -> None:
                                                     Blob.driver_id.in_(internal_ids)).limit(1)).first()
             report.deleted_count += 1
             report.deleted_bytes += size
-            if still is None:
+            if still is None and store is not None:
                 try:
                     store.delete(key)
                 except Exception as e:  # noqa: BLE001 - a bad key must not stop the rest

@@ -236,6 +236,39 @@ def test_a_copy_of_the_catalog_uses_the_same_bucket(cloud_store, tmp_path):
     dst.close()
 
 
+def test_a_catalog_and_its_copy_never_delete_each_others_binaries(cloud_store, tmp_path, monkeypatch):
+    """Both name the same bucket after a copy, and each knows only its own blob rows: the
+    release on delete, gc and gc's orphan pass of either would otherwise delete objects the
+    other still names (the copy's new uploads are orphans to the source)."""
+    import time
+
+    from dsdesk.api.catalog_copy import copy_catalog
+
+    shared, mine = jpeg((1, 90, 200)), jpeg((250, 10, 10), (30, 30))
+    (tmp_path / "a.jpg").write_bytes(shared)
+    (tmp_path / "b.jpg").write_bytes(mine)
+    src = dd.open_catalog(tmp_path / "src.sqlite", internal_store=_spec(cloud_store))
+    item = src.projects.create("p").datasets.create("d").items.upload(str(tmp_path / "a.jpg"))
+    src.close()
+    copy_catalog(str(tmp_path / "src.sqlite"), str(tmp_path / "dst.sqlite"))
+    forget_stores()
+    dst = dd.open_catalog(tmp_path / "dst.sqlite")
+    dst.dataset_by_id(item.dataset_id).items.upload(str(tmp_path / "b.jpg"))  # only the copy names it
+    src = dd.open_catalog(tmp_path / "src.sqlite")
+    src.dataset_by_id(item.dataset_id).items.get(item_id=item.id).delete()  # the copy still names it
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + ORPHAN_GRACE_SECONDS + 60)  # every object is old
+    report = src.gc(dry_run=False)
+    assert report.orphan_files == [] and "shared with" in report.shared_store
+    assert _objects(cloud_store) == sorted([_object_of(shared), _object_of(mine)])
+    with dst.dataset_by_id(item.dataset_id).items.get(item_id=item.id).open() as f:
+        assert f.read() == shared
+    assert "shared with" in dst.gc(dry_run=False).shared_store
+    assert _objects(cloud_store) == sorted([_object_of(shared), _object_of(mine)])
+    src.close()
+    dst.close()
+
+
 def test_a_new_catalog_refuses_a_prefix_that_holds_another_catalogs_binaries(cloud_store, tmp_path):
     (tmp_path / "a.jpg").write_bytes(jpeg())
     first = dd.open_catalog(tmp_path / "first.sqlite", internal_store=_spec(cloud_store))
