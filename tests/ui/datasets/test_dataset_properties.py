@@ -54,7 +54,11 @@ def test_a_read_only_dataset_cannot_be_edited(qtbot, cat, project):
     dlg.close()
 
 
-def test_a_stale_edit_is_refused(qtbot, cat, project):
+def test_a_stale_edit_is_refused(qtbot, cat, project, monkeypatch):
+    from dsdesk.ui.conflict_dialog import ConflictDialog
+
+    # The same key changed by both opens the conflict dialog (modal): the user goes back.
+    monkeypatch.setattr(ConflictDialog, "ask", classmethod(lambda cls, parent, error: None))
     dlg = DatasetPropertiesDialog.for_dataset(cat, project.datasets.get("trucks").id)
     qtbot.addWidget(dlg)
     dlg.show()
