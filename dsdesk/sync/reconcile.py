@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import JSON, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from dsdesk.catalog import paths, stats, tombstones
+from dsdesk.catalog import blob_lock, paths, stats, tombstones
 from dsdesk.catalog.models import Blob, Driver, Folder, Item, SyncListing, utcnow
 from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import chunked, insert_ignore, written
@@ -220,13 +220,16 @@ def vanished(s: Session, x: Sides, delete_missing: bool, now, report: SyncReport
     not_listed = (Blob.driver_id == x.drv, x.in_ds, ~Blob.storage_key.in_(x.listed_key))
     if delete_missing:
         blob_ids = list(s.execute(select(Blob.id).where(*not_listed)).scalars())
+        # A copy running on PostgreSQL may be about to point items at these blob rows
+        # (catalog/blob_lock): then the rows stay, unreferenced, for gc to drop later.
+        drop_rows = bool(blob_ids) and blob_lock.try_hold_for_release(s)
         n = 0
         for part in chunked(blob_ids, CHUNK):
             n += s.execute(delete(Item).where(Item.dataset_id == x.d, Item.blob_id.in_(part))
                            .execution_options(synchronize_session=False)).rowcount or 0
-            # The object is already gone from storage; drop blob rows nothing else uses.
-            used = select(Item.id).where(Item.blob_id == Blob.id).exists()
-            s.execute(delete(Blob).where(Blob.id.in_(part), ~used).execution_options(synchronize_session=False))
+            if drop_rows:  # the object is already gone from storage; drop rows nothing else uses
+                used = select(Item.id).where(Item.blob_id == Blob.id).exists()
+                s.execute(delete(Blob).where(Blob.id.in_(part), ~used).execution_options(synchronize_session=False))
         report.deleted = n
         return
     # The conditions on the updated rows themselves, not "id IN (SELECT id FROM blob ...)":

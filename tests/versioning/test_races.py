@@ -241,3 +241,28 @@ def test_clones_and_moves_running_freely_side_by_side(cats, src):
         assert paths_of(a, c.id) in (here, there)
         check_consistent(a, c.id)
     check_consistent(a, src.id)
+
+
+def test_clone_racing_a_sync_that_deletes_vanished_objects(cats, images, tmp_path, monkeypatch):
+    """A sync with delete_missing drops the blob rows of objects gone from storage; a clone
+    of that dataset running meanwhile (on PostgreSQL, on its snapshot) points its items at
+    those rows.  Both must finish, the clone whole as it read the source."""
+    import shutil
+
+    a, b = cats
+    folder = tmp_path / "bucket"
+    shutil.copytree(images / "a", folder)
+    project = a.projects.create("p-sync-race")
+    drv = project.drivers.create("folder", driver_type="local", bucket_name=str(folder))
+    ds = project.datasets.create("synced", driver=drv)
+    ds.sync()
+    before = paths_of(a, ds.id)
+    gone = sorted(folder.glob("*.jpg"))[:2]
+    for f in gone:
+        f.unlink()
+    clone, _ = race(monkeypatch, ("clone", "start"), lambda: a.dataset_by_id(ds.id).clone(clone_name="c"),
+                    lambda: b.dataset_by_id(ds.id).sync(delete_missing=True))
+    after = {(d, n) for d, n in before if n not in {f.name for f in gone}}
+    assert paths_of(a, ds.id) == after
+    assert paths_of(a, clone.id) in (before, after)
+    check_consistent(a, ds.id)
