@@ -10,16 +10,31 @@ keeps the same layout under a bucket prefix (a team's shared store) with the sam
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from dsdesk.errors import NotFoundError, StorageError
 
 CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike) -> Iterator[None]:
+    """Turn the errors of reading a local file to store it into clear DsdeskErrors."""
+    try:
+        yield
+    except FileNotFoundError as e:
+        raise NotFoundError(f"no such file: {path}") from e
+    except IsADirectoryError as e:
+        raise StorageError(f"is a directory, not a file: {path}") from e
+    except PermissionError as e:
+        raise StorageError(f"cannot read {path}: permission denied") from e
 
 
 def blob_path(key: str) -> str:
@@ -84,15 +99,8 @@ class BlobStore:
 
     def put_file(self, path: str | os.PathLike) -> tuple[str, int]:
         """Store the file at *path*; return (sha256 hex, size).  Same bytes → same key, stored once."""
-        try:
-            with open(path, "rb") as f:
-                return self.put_stream(f)
-        except FileNotFoundError as e:
-            raise NotFoundError(f"no such file: {path}") from e
-        except IsADirectoryError as e:
-            raise StorageError(f"is a directory, not a file: {path}") from e
-        except PermissionError as e:
-            raise StorageError(f"cannot read {path}: permission denied") from e
+        with reading(path), open(path, "rb") as f:
+            return self.put_stream(f)
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         """Store *data*; return (sha256 hex, size)."""

@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from dsdesk.errors import NotFoundError, StorageError
-from dsdesk.storage.blobstore import CHUNK, blob_path, is_blob_name
+from dsdesk.errors import NotFoundError
+from dsdesk.storage.blobstore import CHUNK, blob_path, is_blob_name, reading
 from dsdesk.storage.drivers.interface import BaseDriver
 
 
@@ -56,14 +56,8 @@ class BucketBlobStore:
 
     def put_file(self, path: str | os.PathLike) -> tuple[str, int]:
         """Store the file at *path*; return (sha256 hex, size).  Same bytes, one object."""
-        try:
+        with reading(path):
             key, size = _hash_file(path)
-        except FileNotFoundError as e:
-            raise NotFoundError(f"no such file: {path}") from e
-        except IsADirectoryError as e:
-            raise StorageError(f"is a directory, not a file: {path}") from e
-        except PermissionError as e:
-            raise StorageError(f"cannot read {path}: permission denied") from e
         if not self.exists(key):
             self.driver.put_file(path, self.object_key(key))
         return key, size
