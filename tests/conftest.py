@@ -88,6 +88,16 @@ def catalog_on_both(request, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def cats(catalog_on_both):
+    """Client A (``catalog_on_both``) and client B (a second catalog on the same database)."""
+    import dsdesk
+
+    other = dsdesk.open_catalog(catalog_on_both.raw_url)
+    yield catalog_on_both, other
+    other.close()
+
+
+@pytest.fixture
 def project(catalog):
     return catalog.projects.create("demo")
 

@@ -7,20 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-import dsdesk as dd
 from dsdesk.api.conflicts import MetadataConflictError
 from dsdesk.api.metadata_merge import ABSENT, Value
 from dsdesk.errors import ConflictError, InvalidInputError
 from tests.conftest import make_image
 from tests.versioning.test_postgres import pg_url  # noqa: F401  (the module's PostgreSQL server)
-
-
-@pytest.fixture
-def cats(catalog_on_both):
-    """Client A (the fixture's catalog) and client B (a second catalog on the same database)."""
-    other = dd.open_catalog(catalog_on_both.raw_url)
-    yield catalog_on_both, other
-    other.close()
 
 
 @pytest.fixture

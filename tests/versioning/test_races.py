@@ -16,7 +16,6 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-import dsdesk as dd
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Folder, Item
 from dsdesk.versioning import _common
@@ -24,14 +23,6 @@ from tests.conftest import make_image
 from tests.versioning.test_postgres import pg_url  # noqa: F401  (the module's PostgreSQL server)
 
 WAIT = 60
-
-
-@pytest.fixture
-def cats(catalog_on_both):
-    """Client A (the fixture's catalog) and client B (a second catalog on the same database)."""
-    other = dd.open_catalog(catalog_on_both.raw_url)
-    yield catalog_on_both, other
-    other.close()
 
 
 @pytest.fixture
