@@ -23,10 +23,7 @@ import contextlib
 import gc
 import json
 import os
-import shutil
-import socket
 import sqlite3
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -39,6 +36,7 @@ import dsdesk
 import dsdesk.query as q
 from benchmarks.bench_ingest import _ancestors, raw_ingest
 from benchmarks.bench_query import timed
+from benchmarks.pgserver import temporary_server
 from benchmarks.synth import folder_of, records
 from dsdesk.catalog.models import Item
 from dsdesk.query import indexes
@@ -49,26 +47,11 @@ COPY_COLS = [c.name for c in Item.__table__.columns if c.name not in ("id", "dat
 
 
 @contextlib.contextmanager
-def local_server(base: Path) -> Iterator[str]:
-    """A throw-away PostgreSQL server (as the tests start one); yields its base URL."""
-    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    initdb = shutil.which("initdb") or next(
-        os.path.join(r, "initdb") for r, _, f in os.walk("/usr/lib/postgresql") if "initdb" in f)
-    pg_ctl = os.path.join(os.path.dirname(initdb), "pg_ctl")
-    os.chmod(base, 0o777)
-    data = base / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
-                   check=True, capture_output=True)
-    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-w", "-l", str(base / "log"), "-o",
-                    f"-p {port} -k {base} -c listen_addresses='' -c fsync=off -c shared_buffers=512MB "
-                    "-c max_wal_size=4GB", "start"], check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://postgres@/{{db}}?host={base}&port={port}"
-    finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+def local_server() -> Iterator[str]:
+    """A throw-away PostgreSQL server (``benchmarks.pgserver``, fsync off as in the tests);
+    yields its URL with ``{db}`` where the database name goes."""
+    with temporary_server(fsync=False, settings=("shared_buffers=512MB", "max_wal_size=4GB")) as server:
+        yield server.url("{db}")
 
 
 def _create_db(admin_url: str, name: str) -> str:
@@ -257,7 +240,7 @@ def main() -> None:
         work = Path(tmp)
         os.environ["DSDESK_DATA_DIR"] = str(work / "data")
         os.environ["DSDESK_BLOB_ROOT"] = str(work / "blobs")
-        admin = a.pg_url or stack.enter_context(local_server(work))
+        admin = a.pg_url or stack.enter_context(local_server())
         rows = []
         rows += run_backend("sqlite", f"sqlite:///{work / 'api.sqlite'}", f"sqlite:///{work / 'bare.sqlite'}", n)
         rows += run_backend("postgresql", _create_db(admin, "dsdesk_bench"), _create_db(admin, "dsdesk_bare"), n)
