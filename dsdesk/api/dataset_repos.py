@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dsdesk.api.datasets import Dataset
 from dsdesk.api.entities_print import EntityList
-from dsdesk.api.ids import as_id
+from dsdesk.api.ids import as_id, only_one
 from dsdesk.api.projects import _check_name
 from dsdesk.catalog.models import Dataset as DatasetRow
 from dsdesk.catalog.models import Driver as DriverRow
@@ -205,13 +205,8 @@ class CatalogDatasets:
             return self._cat.dataset_by_id(dataset_id)
         if dataset_name is None:
             raise InvalidInputError("give dataset_id or dataset_name")
-        found = self.list(name=dataset_name)
-        if not found:
-            raise NotFoundError(f"dataset {dataset_name!r} not found")
-        if len(found) > 1:
-            raise InvalidInputError(f"{len(found)} projects have a dataset named {dataset_name!r}: "
-                                    "use project.datasets.get(dataset_name=...) or dataset_id")
-        return found[0]
+        return only_one(self.list(name=dataset_name), "dataset", dataset_name,
+                        "project.datasets.get(dataset_name=...) or dataset_id")
 
     def list(self, name: str | None = None) -> EntityList:
         """Every live dataset of every project (or those named *name*)."""

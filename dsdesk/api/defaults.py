@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from dsdesk.api.entities_print import EntityList
-from dsdesk.api.ids import as_id
+from dsdesk.api.ids import as_id, only_one
 from dsdesk.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -127,12 +127,7 @@ class CatalogDrivers:
             raise InvalidInputError("give driver_name or driver_id")
         found = [d for d in self.list() if (driver_id is not None and str(d.id) == str(driver_id))
                  or (driver_id is None and d.name == driver_name)]
-        if not found:
-            raise NotFoundError(f"driver {driver_name or driver_id!r} not found")
-        if len(found) > 1:
-            raise InvalidInputError(f"{len(found)} projects have a driver named {driver_name!r}: "
-                                    "use project.drivers.get(driver_name=...) or driver_id")
-        return found[0]
+        return only_one(found, "driver", driver_name or driver_id, "project.drivers.get(driver_name=...) or driver_id")
 
     def create(self, *args, **kwargs):
         raise InvalidInputError("a driver belongs to a project: project.drivers.create(...)")

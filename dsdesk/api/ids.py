@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsdesk.errors import InvalidInputError
+from dsdesk.errors import InvalidInputError, NotFoundError
 
 
 def as_id(value, what: str) -> int:
@@ -15,3 +15,13 @@ def as_id(value, what: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{value!r} is not {what} id (dsdesk ids are whole numbers)") from None
+
+
+def only_one(found: list, what: str, name, hint: str):
+    """The single entity of *found* (a catalog-wide lookup by *name*): NotFoundError when
+    none, InvalidInputError naming *hint* (the per-project call) when several projects have one."""
+    if not found:
+        raise NotFoundError(f"{what} {name!r} not found")
+    if len(found) > 1:
+        raise InvalidInputError(f"{len(found)} projects have a {what} named {name!r}: use {hint}")
+    return found[0]
