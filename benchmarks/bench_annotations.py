@@ -59,17 +59,24 @@ def _settle(cat) -> None:
         cat.db.checkpointer.wait()
 
 
-def _bare(cat, ds_id: int, item_ids: list[int], per_item: int) -> float:
-    """The floor: the rows the upload writes, as ready tuples, through one executemany + commit."""
+def _bare_rows(cat, item_ids: list[int], per_item: int, row) -> list[tuple]:
+    """The boxes the upload writes, as ready tuples: ``row(id, item_id, label, coordinates)``
+    for each, ids after the table's last."""
     with cat.db.session() as s:
         first = (s.scalar(select(func.coalesce(func.max(Annotation.id), 0))) or 0) + 1
-    at = utcnow().isoformat(sep=" ", timespec="microseconds")
     rows, k = [], 0
     for iid in item_ids:
         for _ in range(per_item):
-            rows.append((first + k, iid, ds_id, "box", LABELS[k % 5], box_json(*_geometry(k)), None,
-                         '{"system":{},"user":{}}', None, None, None, at, at))
+            rows.append(row(first + k, iid, LABELS[k % 5], box_json(*_geometry(k))))
             k += 1
+    return rows
+
+
+def _bare(cat, ds_id: int, item_ids: list[int], per_item: int) -> float:
+    """The floor: the rows the upload writes, as ready tuples, through one executemany + commit."""
+    at = utcnow().isoformat(sep=" ", timespec="microseconds")
+    rows = _bare_rows(cat, item_ids, per_item, lambda i, iid, label, coords: (
+        i, iid, ds_id, "box", label, coords, None, '{"system":{},"user":{}}', None, None, None, at, at))
     _settle(cat)
     t = time.perf_counter()
     with cat.db.session(write=True) as s:
@@ -82,14 +89,9 @@ def _bare_short(cat, ds_id: int, item_ids: list[int], per_item: int) -> float:
     from row to row (id, item, type, label, coordinates, meta; the dataset and timestamps
     in the statement), one executemany, timed up to the commit and rolled back (its
     items are the upload's, which runs next)."""
-    with cat.db.session() as s:
-        first = (s.scalar(select(func.coalesce(func.max(Annotation.id), 0))) or 0) + 1
     at = utcnow().isoformat(sep=" ", timespec="microseconds")
-    rows, k = [], 0
-    for iid in item_ids:
-        for _ in range(per_item):
-            rows.append((first + k, iid, "box", LABELS[k % 5], box_json(*_geometry(k)), '{"system":{},"user":{}}'))
-            k += 1
+    rows = _bare_rows(cat, item_ids, per_item, lambda i, iid, label, coords: (
+        i, iid, "box", label, coords, '{"system":{},"user":{}}'))
     sql = ("INSERT INTO annotation (id, item_id, type, label, coordinates, meta, dataset_id, created_at, "
            f"updated_at) VALUES (?, ?, ?, ?, ?, ?, {int(ds_id)}, '{at}', '{at}')")
     _settle(cat)
