@@ -34,15 +34,12 @@ def postgres_server(**options):
     from benchmarks.pgserver import PgUnavailable, temporary_server
 
     options.setdefault("fsync", False)
-    server = temporary_server(**options)
-    try:
-        started = server.__enter__()
-    except PgUnavailable as e:
-        unavailable(str(e))
-    try:
-        yield started
-    finally:
-        server.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(temporary_server(**options))
+        except PgUnavailable as e:
+            unavailable(str(e))
+        yield server
 
 
 @pytest.fixture(autouse=True)
