@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import socket
 import threading
 import uuid
@@ -35,6 +34,8 @@ from datetime import UTC, datetime
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from dsdesk.catalog.sql import written_table
 
 CHANNEL = "dsdesk_changes"
 TABLE_KINDS = {
@@ -53,9 +54,6 @@ _KINDS = "dsdesk_change_kinds"  # session.info: kinds written in this transactio
 _DATASETS = "dsdesk_change_datasets"  # session.info: datasets touched in this transaction
 _SINK = "dsdesk_change_sink"  # connection.info: the session's kinds set, while it is linked
 _LINKED = "dsdesk_change_linked"  # session.info: the connection infos to unlink at the end
-_WRITE = re.compile(r'(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+'
-                    r'(?:"?\w+"?\.)?"?(\w+)"?', re.IGNORECASE)
-_VERBS = ("INSERT", "UPDATE", "DELETE", "WITH", "REPLACE")
 _MAX_NOTIFIED = 200  # datasets named in one NOTIFY (its payload is capped at 8000 bytes)
 _PRUNE_EVERY = 500  # commits with changes between two prunes of the log
 _KEEP = 10_000  # log rows a prune keeps: readers poll every second or so
@@ -102,13 +100,11 @@ def install(engine: Engine, factories: tuple[sessionmaker, ...], origin: str) ->
     @event.listens_for(engine, "before_cursor_execute")
     def _sniff(conn, _cursor, statement, _params, _context, _many):
         sink = conn.info.get(_SINK)
-        if sink is None or not statement.lstrip()[:7].upper().startswith(_VERBS):
+        if sink is None:
             return
-        m = _WRITE.search(statement)
-        if m is not None:
-            kind = TABLE_KINDS.get(m.group(1).lower())
-            if kind is not None:
-                sink.add(kind)
+        kind = TABLE_KINDS.get(written_table(statement) or "")
+        if kind is not None:
+            sink.add(kind)
 
     def _after_begin(session, _transaction, connection):
         sink = session.info.setdefault(_KINDS, set())

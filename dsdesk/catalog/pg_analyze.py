@@ -17,15 +17,15 @@ connection goes back to the pool, after the commit is complete.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from dsdesk.catalog.sql import written_table
+
 BIG_WRITE = 10_000
 TABLES = ("item", "annotation", "blob", "folder")
-_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+"?(\w+)"?', re.IGNORECASE)
 _ROWS = "dsdesk_rows_written"  # connection info: {table: rows} in the open transaction
 _DUE = "dsdesk_analyze_due"  # connection info: tables a committed transaction made stale
 log = logging.getLogger(__name__)
@@ -84,9 +84,9 @@ def install(engine: Engine) -> Analyzer | None:
 
     @event.listens_for(engine, "after_cursor_execute")
     def _count(conn, cursor, statement, _params, _context, _many):
-        m = _WRITE.match(statement)
-        if m is not None:
-            note_rows(conn.info, m.group(1).lower(), cursor.rowcount or 0)
+        table = written_table(statement)
+        if table is not None:
+            note_rows(conn.info, table, cursor.rowcount or 0)
 
     @event.listens_for(engine, "commit")
     def _committing(conn):

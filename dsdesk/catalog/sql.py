@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -10,6 +11,20 @@ from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+# The table a writing statement writes: INSERT [OR ...] INTO, UPDATE [OR ...], DELETE FROM,
+# COPY; searched, so that a WITH ... INSERT is seen too.
+_WRITTEN = re.compile(r'(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM|COPY)\s+'
+                      r'(?:"?\w+"?\.)?"?(\w+)"?', re.IGNORECASE)
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "WITH", "REPLACE", "COPY")
+
+
+def written_table(statement: str) -> str | None:
+    """The table *statement* writes (lower case), or None for a statement that writes none:
+    the one reading of statements that the change feed and PostgreSQL's statistics both use."""
+    if not statement.lstrip()[:7].upper().startswith(_WRITE_VERBS):
+        return None
+    m = _WRITTEN.search(statement)
+    return m.group(1).lower() if m else None
 
 def insert_ignore(session: Session, table: Table, index_elements: Sequence[str]):
     """``INSERT ... ON CONFLICT (cols) DO NOTHING`` for the session's dialect."""
