@@ -225,10 +225,14 @@ class Database:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
-    def new_session(self) -> Session:
-        """A new ORM session; the caller closes it."""
+    def new_session(self, write: bool = False) -> Session:
+        """A new ORM session; the caller closes it.  *write* as in :meth:`session`: on SQLite
+        the transaction takes the write lock up front, so a session that reads and then
+        writes never finds the lock lost to a commit in between."""
         self.watch_schema()
-        return self._factory()
+        if write and self.read_only is not None:
+            raise self._read_only_error(self.read_only)
+        return (self._write_factory if write else self._factory)()
 
     def watch_schema(self) -> None:
         """Every :data:`SCHEMA_CHECK_SECONDS` at most: when a newer dsdesk upgraded the catalog

@@ -17,8 +17,13 @@ def sync_session(db, commit: bool = True) -> Iterator[Session]:
     those mapped pages count in the process's resident size.  Through the page cache the
     speed is the same (measured), the resident size stays bounded, and the connection
     gets its setting back before it returns to the pool.
+
+    Every sync session reads and then writes, so it is a write session (on SQLite the
+    write lock is taken up front): a deferred one lost the lock to another client's commit
+    between its read and its first write ("database is locked" at once, no wait; seen in
+    tests/concurrency).  A session that will be rolled back only reads.
     """
-    s = db.new_session()
+    s = db.new_session(write=commit)
     lean = db.dialect == "sqlite"
     old = None
     try:
