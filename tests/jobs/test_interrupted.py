@@ -28,7 +28,9 @@ from tests.conftest import make_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Runs a sync of a local-folder dataset with 2-key pages and freezes after the second page.
+# Runs a sync of a local-folder dataset with 2-key pages and freezes the listing at its second
+# page.  The "listed" event follows a page's hand-off to the writer thread, not its commit
+# (dsdesk.sync.staging.PageWriter): the writer goes on committing the pages handed to it.
 SYNC_CHILD = r"""
 import sys, time
 import dsdesk
@@ -69,6 +71,12 @@ def _status(cat, job_id: int) -> str:
         return s.get(Job, job_id).status
 
 
+def _item_count(cat, dataset_id: int) -> int:
+    """How many items of *dataset_id* are committed (what another process sees)."""
+    with cat.db.session() as s:
+        return len(s.execute(select(Item.id).where(Item.dataset_id == dataset_id)).all())
+
+
 def _dead_pid() -> int:
     p = subprocess.Popen(["true"])
     p.wait()
@@ -83,16 +91,18 @@ def test_killed_sync_is_interrupted_and_resumes(tmp_path, catalog, project):
     marker = tmp_path / "paused"
     child = _child(SYNC_CHILD, str(tmp_path / "catalog.sqlite"), str(ds.id), str(marker))
     deadline = time.monotonic() + 60
-    while not marker.exists():
+    # Killed at the pause alone, the child could die before its writer committed the first
+    # page (0 items, the flake): the kill waits for a committed page as well.
+    while not (marker.exists() and _item_count(catalog, ds.id)):
         assert child.poll() is None, child.stderr.read()[-2000:]
-        assert time.monotonic() < deadline, "the child never reached its second page"
+        assert time.monotonic() < deadline, "the child never committed a page and reached its second"
         time.sleep(0.05)
     child.send_signal(signal.SIGKILL)
     child.wait(10)
     with catalog.db.session() as s:
         job = s.execute(select(Job).where(Job.kind == "sync")).scalar_one()
         assert job.status == "running" and job.owner.split(":")[1] == str(child.pid)
-        done = len(s.execute(select(Item.id).where(Item.dataset_id == ds.id)).all())
+    done = _item_count(catalog, ds.id)
     assert 0 < done < 9
 
     reopened = dsdesk.open_catalog(tmp_path / "catalog.sqlite")
