@@ -3,6 +3,10 @@ of the same step (issue 17).
 
     python -m benchmarks.bench_scale                  # 100k and 1M (about 6 minutes here)
     python -m benchmarks.bench_scale --sizes 100000   # 100k only
+    python -m benchmarks.bench_scale --sizes 1000000 --steps merge-purge   # the last two steps
+
+``--steps merge-purge`` runs only the merge and the purge, on a copy of a catalog kept in
+``--cache`` (ingested, cloned and indexed as the full run leaves it; built on first use).
 
 One catalog per size, built by the step it measures: ingest from a generator through the
 public bulk path (the bare side builds the same rows and executemany's them into a fresh
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -79,8 +84,8 @@ def _bare_write(path: Path, *statements: tuple[str, tuple]) -> float:
         con.close()
 
 
-def run_size(n: int, work: Path) -> list[tuple]:
-    """Every step at *n* items: rows of (step, figure, unit, bare figure, target, met)."""
+def _rows():
+    """A list of result rows and the function that adds (and prints) one."""
     rows: list[tuple] = []
 
     def row(step, value, unit, bare, target, ok):
@@ -88,6 +93,19 @@ def run_size(n: int, work: Path) -> list[tuple]:
         print(f"  {step}: {value:.3f} {unit} (bare {bare if isinstance(bare, str) else f'{bare:.3f}'}) "
               f"target {target} {'ok' if ok else 'MISSED'}", flush=True)
 
+    return rows, row
+
+
+def _indexed(cat, ds) -> None:
+    """The automatic metadata indexes the count and the sort ask for, built now."""
+    indexes.request_indexes(cat.db.engine, ds.id, q.to_query(COUNT_FILTER).filter, wait=True)
+    indexes.request_indexes(cat.db.engine, ds.id, q.to_query(SORTED).filter, wait=True)
+    indexes.ensure_index(cat.db.engine, "metadata.user.score", ds.id, "number")
+
+
+def run_size(n: int, work: Path) -> list[tuple]:
+    """Every step at *n* items: rows of (step, figure, unit, bare figure, target, met)."""
+    rows, row = _rows()
     big = n >= 1_000_000
     bare_path, path = work / f"bare-{n}.sqlite", work / f"scale-{n}.sqlite"
     t_bare = raw_ingest(bare_path, n, include_build=True)[0]  # the same rows, built and executemany'd
@@ -99,7 +117,6 @@ def run_size(n: int, work: Path) -> list[tuple]:
     assert created == n, created
     row(f"ingest {n:,} items with metadata from a generator", t_ingest, "s", t_bare,
         "<= 1.15x bare", t_ingest <= 1.15 * t_bare)
-    project = cat.projects.get(project_name="bench")
 
     t_clone, clone = _timed(lambda: ds.clone(clone_name="day-clone"))
     row("clone with metadata", t_clone, "s", "-", "-", True)
@@ -112,9 +129,7 @@ def run_size(n: int, work: Path) -> list[tuple]:
     t0 = time.perf_counter()
     count()  # the first call: no index yet (it asks for them in the background)
     cold = (time.perf_counter() - t0) * 1000
-    indexes.request_indexes(cat.db.engine, ds.id, q.to_query(COUNT_FILTER).filter, wait=True)
-    indexes.request_indexes(cat.db.engine, ds.id, q.to_query(SORTED).filter, wait=True)
-    indexes.ensure_index(cat.db.engine, "metadata.user.score", ds.id, "number")
+    _indexed(cat, ds)
     warm = timed(count)
     plan_after = _plan(cat, COUNT_FILTER, ds.id)
     bare_count = _bare(path, "SELECT count(*) FROM item WHERE dataset_id = ? AND hidden = 0 AND "
@@ -137,6 +152,15 @@ def run_size(n: int, work: Path) -> list[tuple]:
     row(f"items.list(page_offset={deep}) in grid order", plain_page, "ms", bare_plain,
         "<= 50 ms" if big else "-", not big or plain_page <= 50)
 
+    merge_and_purge(cat, path, ds, clone, row, big)
+    cat.close()
+    return rows
+
+
+def merge_and_purge(cat, path: Path, ds, clone, row, big: bool) -> None:
+    """Merge *clone* back into a new dataset with *ds*, then purge the clone and the merge."""
+    n = ds.items_count
+    project = cat.projects.get(project_name="bench")
     t_merge, merged = _timed(lambda: project.datasets.merge("day-merge", [ds.id, clone.id], with_metadata=True))
     assert merged.items_count == n, merged.items_count
     # The floor of the merge: the clone's item rows copied once into a new dataset.
@@ -156,6 +180,31 @@ def run_size(n: int, work: Path) -> list[tuple]:
     bare_purge = _bare_write(path, ("DELETE FROM item WHERE dataset_id = ?", (ds.id,)))
     row("purge the clone and the merge (2x the items of the bare step)", t_purge, "s", bare_purge,
         "<= 10 s" if big else "-", not big or t_purge <= 10)
+
+
+def run_merge_purge(n: int, work: Path, cache: Path) -> list[tuple]:
+    """The merge and purge steps at *n* items, on a copy of the cached day-so-far catalog."""
+    rows, row = _rows()
+    cached = cache / f"scale-{n}-cloned.sqlite"
+    if not cached.exists():
+        print(f"  building {cached} (ingest, clone, indexes) ...", flush=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        building = cache / f"scale-{n}-building.sqlite"
+        cat = dsdesk.open_catalog(building)
+        ds = cat.projects.create("bench").datasets.create("synthetic")
+        ds.items.bulk_import(records(n))
+        ds.clone(clone_name="day-clone")
+        _indexed(cat, ds)
+        cat.close()
+        with sqlite3.connect(building) as con:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        building.rename(cached)
+    path = work / f"scale-{n}.sqlite"
+    shutil.copyfile(cached, path)
+    cat = dsdesk.open_catalog(path)
+    project = cat.projects.get(project_name="bench")
+    ds, clone = project.datasets.get(dataset_name="synthetic"), project.datasets.get(dataset_name="day-clone")
+    merge_and_purge(cat, path, ds, clone, row, n >= 1_000_000)
     cat.close()
     return rows
 
@@ -164,13 +213,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    ap.add_argument("--steps", choices=("all", "merge-purge"), default="all",
+                    help="merge-purge: only the merge and the purge, on a cached catalog")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dsdesk-bench-cache",
+                    help="where --steps merge-purge keeps its built catalogs")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     table = []
     with tempfile.TemporaryDirectory(prefix="dsdesk-scale-", dir=args.work) as tmp:
         for n in args.sizes:
             print(f"{n:,} items ...", flush=True)
-            table += [(n, *r) for r in run_size(n, Path(tmp))]
+            steps = run_size(n, Path(tmp)) if args.steps == "all" else run_merge_purge(n, Path(tmp), args.cache)
+            table += [(n, *r) for r in steps]
     print(f"\nload average at the start: {load:.1f} (2 cores)")
     print(f"{'items':>9}  {'step':<62} {'figure':>10} {'bare':>10}  {'target':<26} met")
     for n, step, value, unit, bare, target, ok in table:
