@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -182,6 +183,13 @@ class Dataset(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    # Copy-on-write versions (migration 0018, docs/VERSIONING.md): the version writes happen
+    # at now, and the newest version point's version and id watermarks (NULL: no point).
+    cow_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    cow_point: Mapped[int | None] = mapped_column(Integer)
+    cow_item_hwm: Mapped[int | None] = mapped_column(IdType)
+    cow_ann_hwm: Mapped[int | None] = mapped_column(IdType)
+    cow_task_hwm: Mapped[int | None] = mapped_column(IdType)
     __mapper_args__ = {"version_id_col": row_version}
 
 
@@ -203,6 +211,10 @@ class Item(Base):
         # Only the hidden items, in the grid order (migration 0013; see dsdesk.query.offsets).
         Index("ix_item_hidden", "dataset_id", "dir", "name", "id", sqlite_where=text("hidden = 1"),
               postgresql_where=text("hidden")),
+        # The rows written since a version point (migration 0018, dsdesk.versioning.points).
+        Index("ix_item_changed", "dataset_id", "v", sqlite_where=text("v IS NOT NULL"),
+              postgresql_where=text("v IS NOT NULL")),
+        {"sqlite_autoincrement": True},  # ids are never reused: version points date rows by id
     )
     id: Mapped[int] = _id()
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
@@ -222,6 +234,8 @@ class Item(Base):
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    # The dataset version that wrote this state (NULL: as inserted); kept by triggers only.
+    v: Mapped[int | None] = mapped_column(Integer)
     __mapper_args__ = {"version_id_col": row_version}
 
 
@@ -231,6 +245,9 @@ class Annotation(Base):
         # by item (lists, deletes, the annotated flag) and merge's copy probe (item, root)
         Index("ix_annotation_item", "item_id", "src_annotation_id"),
         Index("ix_annotation_dataset_label", "dataset_id", "label"),
+        Index("ix_annotation_changed", "dataset_id", "v", sqlite_where=text("v IS NOT NULL"),
+              postgresql_where=text("v IS NOT NULL")),
+        {"sqlite_autoincrement": True},
     )
     id: Mapped[int] = _id()
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), nullable=False)
@@ -248,17 +265,19 @@ class Annotation(Base):
     creator: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
+    v: Mapped[int | None] = mapped_column(Integer)  # see Item.v
 
 
 class TaskStatus(Base):
     __tablename__ = "task_status"
-    __table_args__ = (UniqueConstraint("item_id", "task"),)
+    __table_args__ = (UniqueConstraint("item_id", "task"), {"sqlite_autoincrement": True})
     id: Mapped[int] = _id()
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), nullable=False)
     task: Mapped[str] = mapped_column(String(255), nullable=False)
     status: Mapped[str] = mapped_column(String(64), nullable=False)
     creator: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, server_default=func.current_timestamp())
+    v: Mapped[int | None] = mapped_column(Integer)  # see Item.v
 
 
 class Snapshot(Base):
@@ -272,6 +291,25 @@ class Snapshot(Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     auto: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())  # safety snapshot
+    created_at: Mapped[dt.datetime] = _created()
+    # The version point the snapshot reads (migration 0018); NULL for a frozen copy made
+    # before it, whose rows are the frozen dataset's own.
+    point_id: Mapped[int | None] = mapped_column(IdType)
+
+
+class VersionPoint(Base):
+    """A version of a dataset without a copy: it sees the rows with ids up to its watermarks
+    whose state was written at a version up to ``version``, live or archived
+    (docs/VERSIONING.md)."""
+
+    __tablename__ = "version_point"
+    __table_args__ = (Index("ix_version_point_dataset", "dataset_id", "version"),)
+    id: Mapped[int] = _id()
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    item_hwm: Mapped[int] = mapped_column(IdType, nullable=False)
+    ann_hwm: Mapped[int] = mapped_column(IdType, nullable=False)
+    task_hwm: Mapped[int] = mapped_column(IdType, nullable=False)
     created_at: Mapped[dt.datetime] = _created()
 
 
@@ -429,3 +467,22 @@ Index("ix_item_dataset_created", Item.dataset_id, Item.created_at)
 Index("ix_dataset_project", Dataset.project_id)
 Index("ix_task_status_item", TaskStatus.item_id)
 Index("ix_job_status", Job.status)
+
+
+def _history(live, *extra: sa.Column) -> sa.Table:
+    """The history table of a versioned *live* table (migration 0018): its columns, no
+    constraints (a state outlives its row), plus the versions it was valid for,
+    ``[v_from, v_to)``, and a surrogate key (one row may have several archived states)."""
+    cols = [sa.Column(c.name, c.type, nullable=c.nullable) for c in live.columns]
+    t = sa.Table(f"{live.name}_history", Base.metadata,
+                 sa.Column("hid", IdType, primary_key=True, autoincrement=True), *cols, *extra,
+                 sa.Column("v_from", Integer, nullable=False), sa.Column("v_to", Integer, nullable=False))
+    Index(f"ix_{live.name}_history_ds", t.c.dataset_id, t.c.v_to, t.c.v_from)
+    Index(f"ix_{live.name}_history_id", t.c.id, t.c.v_to)
+    return t
+
+
+ITEM_HISTORY = _history(Item.__table__)
+Index("ix_item_history_blob", ITEM_HISTORY.c.blob_id)  # garbage collection's references
+ANNOTATION_HISTORY = _history(Annotation.__table__)
+TASK_STATUS_HISTORY = _history(TaskStatus.__table__, sa.Column("dataset_id", IdType, nullable=False))

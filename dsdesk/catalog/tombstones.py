@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, exists, func, literal, select, true
 from sqlalchemy.orm import Session
 
+from dsdesk.catalog.blob_refs import blob_in_use
 from dsdesk.catalog.models import Blob, Dataset, Driver, Item, SyncTombstone, utcnow
 from dsdesk.catalog.sql import chunked
 
@@ -65,7 +66,7 @@ def record(session: Session, ds: Dataset, blob_ids: Sequence[int]) -> int:
     in_ds = exists().where(Item.blob_id == Blob.id, Item.dataset_id + 0 == ds.id)
     # With external delete allowed, an unreferenced object is removed right after this
     # transaction (release_blobs); only one still used elsewhere stays in the bucket.
-    stays = exists().where(Item.blob_id == Blob.id) if drv.allow_external_delete else true()
+    stays = blob_in_use() if drv.allow_external_delete else true()
     n = 0
     for part in chunked(blob_ids, CHUNK):
         keys = select(Blob.storage_key).where(Blob.id.in_(part), Blob.driver_id == drv.id, ~in_ds, stays)

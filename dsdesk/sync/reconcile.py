@@ -28,6 +28,7 @@ from sqlalchemy import JSON, and_, delete, func, insert, literal, or_, select, u
 from sqlalchemy.orm import Session, aliased
 
 from dsdesk.catalog import blob_lock, paths, stats, tombstones
+from dsdesk.catalog.blob_refs import blob_in_use
 from dsdesk.catalog.models import Blob, Driver, Folder, Item, SyncListing, utcnow
 from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.catalog.sql import chunked, insert_ignore, written
@@ -228,8 +229,7 @@ def vanished(s: Session, x: Sides, delete_missing: bool, now, report: SyncReport
             n += s.execute(delete(Item).where(Item.dataset_id == x.d, Item.blob_id.in_(part))
                            .execution_options(synchronize_session=False)).rowcount or 0
             if drop_rows:  # the object is already gone from storage; drop rows nothing else uses
-                used = select(Item.id).where(Item.blob_id == Blob.id).exists()
-                s.execute(delete(Blob).where(Blob.id.in_(part), ~used).execution_options(synchronize_session=False))
+                s.execute(delete(Blob).where(Blob.id.in_(part), ~blob_in_use()).execution_options(synchronize_session=False))
         report.deleted = n
         return
     # The conditions on the updated rows themselves, not "id IN (SELECT id FROM blob ...)":

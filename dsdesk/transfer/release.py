@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from sqlalchemy import Select, delete, select
 
 from dsdesk.catalog import blob_lock, stats, tombstones, tree
+from dsdesk.catalog.blob_refs import blob_in_use
 from dsdesk.catalog.catalog_settings import SHARED_STORE, setting_in
 from dsdesk.catalog.guards import writable_dataset
 from dsdesk.catalog.idset import id_set
@@ -50,11 +51,10 @@ def delete_items(db, dataset_id: int, ids: Sequence[int] | Select, folder: str |
 
 
 def unreferenced(session, blob_ids: Sequence[int]) -> list[int]:
-    """Those of *blob_ids* that no item points at."""
+    """Those of *blob_ids* that no item (nor a snapshot's archived item state) points at."""
     out: list[int] = []
-    used = select(Item.id).where(Item.blob_id == Blob.id).exists()
     for part in chunked(blob_ids, RELEASE_CHUNK):
-        out.extend(session.execute(select(Blob.id).where(Blob.id.in_(part), ~used)).scalars())
+        out.extend(session.execute(select(Blob.id).where(Blob.id.in_(part), ~blob_in_use())).scalars())
     return out
 
 

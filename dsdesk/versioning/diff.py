@@ -1,5 +1,8 @@
 """Item-level differences between versions of one dataset (the dataset and its snapshots).
 
+Snapshots that are version points go to :mod:`dsdesk.versioning.point_diff` (cost: what
+changed).  What follows is the diff of frozen copies, the snapshots made before them.
+
 Versions are compared by item identity, not by path: a snapshot's copy of item ``i`` has
 id ``i + delta`` (see :mod:`dsdesk.versioning.snapshots`), so "the same item" in two
 versions is one join on an arithmetic key.  A moved or renamed item is therefore *changed*
@@ -17,6 +20,8 @@ from dsdesk.catalog.guards import live_dataset
 from dsdesk.catalog.models import Dataset
 from dsdesk.errors import InvalidInputError
 from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T
+from dsdesk.versioning.point_diff import diff_points
+from dsdesk.versioning.points import Point, get_point
 from dsdesk.versioning.snapshots import deltas, get_snapshot
 
 DEFAULT_LIMIT = 10000
@@ -65,6 +70,13 @@ def _version(session: Session, dataset_id: int, ref) -> Dataset:
     return session.get(Dataset, snap.frozen_dataset_id)
 
 
+def _point_of(session: Session, version: Dataset) -> Point | None:
+    """The version point a snapshot's hidden dataset stands for (None: the dataset itself,
+    or a frozen copy made before points)."""
+    pid = (version.meta_system or {}).get("snapshot", {}).get("point_id") if version.kind == "snapshot" else None
+    return get_point(session, pid) if pid is not None else None
+
+
 def _filename(d, n):
     return d + "/" + n if d != "/" else "/" + n
 
@@ -77,9 +89,16 @@ def diff(session: Session, dataset_id: int, a=None, b=None, limit: int = DEFAULT
         origin = v.id if v.kind != "snapshot" else (v.meta_system or {}).get("snapshot", {}).get("of_dataset_id")
         if origin != dataset_id:
             raise InvalidInputError(f"'{v.name}' is not a version of dataset {dataset_id}")
+    report = DiffReport(a=a if a is not None else "(current)", b=b if b is not None else "(current)")
+    pa, pb = _point_of(session, va), _point_of(session, vb)
+    if pa is not None or pb is not None:
+        for v, p in ((va, pa), (vb, pb)):
+            if v.kind == "snapshot" and p is None:
+                raise InvalidInputError(f"'{v.name}' is a snapshot made before this catalog's upgrade (a full copy); "
+                                        "diff it with the dataset itself, not with a newer snapshot")
+        return diff_points(session, dataset_id, pa, pb, report, limit)
     da, aa = deltas(va)
     db_, ab = deltas(vb)
-    report = DiffReport(a=a if a is not None else "(current)", b=b if b is not None else "(current)")
 
     x, y = ITEM_T.alias("x"), ITEM_T.alias("y")
     # An item's key is its id in the live dataset; a version's row for key k has id k + delta.

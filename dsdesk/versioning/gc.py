@@ -16,11 +16,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, select
 
 from dsdesk.catalog import blob_lock
+from dsdesk.catalog.blob_refs import blob_in_use
 from dsdesk.catalog.catalog_settings import SHARED_STORE, read_setting
-from dsdesk.catalog.models import Blob, Driver, Item
+from dsdesk.catalog.models import Blob, Driver
 from dsdesk.errors import DsdeskError
 from dsdesk.storage.blobstore import BlobStore
 from dsdesk.storage.drivers.factory import internal_store_of
@@ -46,7 +47,7 @@ class GcReport:
 
 
 def _unreferenced():
-    return ~exists().where(Item.blob_id == Blob.id)
+    return ~blob_in_use()  # snapshots' archived item states count
 
 
 def gc(db, dry_run: bool = True, *, ctx=None) -> GcReport:

@@ -1,12 +1,17 @@
 """Snapshots: named, immutable versions of a dataset, and rollback to one of them.
 
-A snapshot is a hidden dataset of kind ``snapshot`` (read-only) holding an exact copy of
-the dataset's items, folders, metadata, annotations and task statuses at that moment, plus
-a ``snapshot`` row naming it.  Copies get ``id + delta`` with one delta per table, kept in
-the frozen dataset's ``meta_system``; rollback subtracts it, so restored items and
-annotations get their original ids back and every reference to them stays valid.
-Because the copies are ordinary item rows, the blobs they point at stay referenced and
-garbage collection needs no special case.
+A snapshot is a *version point* of the dataset (:mod:`dsdesk.versioning.points`): it
+copies no row.  The rows it sees are the dataset's own, and a write to a row whose state
+the snapshot sees first archives that state (the catalog's triggers), so a snapshot costs
+a few statements at any size and the catalog grows only by what changes afterwards.  A
+``snapshot`` row names it, and a hidden, read-only dataset of kind ``snapshot`` (no items
+of its own) keeps its folders, the dataset's user metadata and cached statistics of that
+moment.  Rollback restores in place what changed since (:mod:`dsdesk.versioning.restore`);
+items and annotations keep their ids, so every reference to them stays valid.
+
+Snapshots taken before migration 0018 are *frozen copies*: the hidden dataset holds a copy
+of every row, with ids ``id + delta`` (one delta per table, kept in its ``meta_system``).
+They are read, rolled back to and deleted as before (``point_id`` is NULL).
 """
 
 from __future__ import annotations
@@ -27,10 +32,10 @@ from dsdesk.versioning._common import (
     checkpoint,
     copy_stats,
     dialect_of,
-    id_range,
-    reserve_ids,
 )
-from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T, CopyPlan, copy_rows, count_items
+from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T, CopyPlan, copy_rows
+from dsdesk.versioning.points import current_version, drop_point, get_point, take_point
+from dsdesk.versioning.restore import restore
 
 FOLDER_T = Folder.__table__
 
@@ -101,8 +106,6 @@ def _snapshot(session: Session, dataset_id: int, name: str, description: str = "
     if session.execute(select(Snapshot.id).where(Snapshot.dataset_id == src.id, Snapshot.name == name)).first():
         raise AlreadyExistsError(f"dataset '{src.name}' already has a snapshot named '{name}'")
 
-    ranges = boundaries(session, src.id)
-    item_delta = ann_delta = 0
     frozen = Dataset(project_id=src.project_id, name=f"{src.name}@{name}"[:255], kind="snapshot",
                      driver_id=src.driver_id, recipe_id=src.recipe_id, readonly=True,
                      src_dataset_id=src.id, meta_user=dict(src.meta_user or {}),
@@ -110,31 +113,21 @@ def _snapshot(session: Session, dataset_id: int, name: str, description: str = "
     session.add(frozen)
     session.flush()
     checkpoint("snapshot", "start")
-    alo = ahi = None
-    if ranges:
-        lo, hi = ranges[0][0], ranges[-1][1]
-        item_delta = reserve_ids(session, ITEM_T, hi - lo + 1) - lo
-        alo, ahi = id_range(session, ANN_T, ANN_T.c.dataset_id == src.id)
-        if alo is not None:
-            ann_delta = reserve_ids(session, ANN_T, ahi - alo + 1) - alo
-    # The frozen annotations' id range is kept so diff can walk it without a scan to find it.
-    frozen.meta_system = {"snapshot": {
-        "of_dataset_id": src.id, "name": name, "item_delta": item_delta, "annotation_delta": ann_delta,
-        "annotation_ids": [alo + ann_delta, ahi + ann_delta] if alo is not None else None,
-        "dataset_name": src.name}}
-    total = count_items(session, src.id)
-    plan = CopyPlan(src=src.id, dst=frozen.id, item_delta=item_delta, ann_delta=ann_delta, op="snapshot",
-                    ann_ids=(alo, ahi) if alo is not None else None)
-    copy_rows(session, plan, ranges, rep, total)
+    rep.progress(0, 1, "snapshot")
+    point = take_point(session, src.id)
+    frozen.meta_system = {"snapshot": {"of_dataset_id": src.id, "name": name, "point_id": point.id,
+                                       "dataset_name": src.name}}
+    # Folders are few (a path per folder, not per item): the snapshot keeps its own list.
     session.execute(insert(FOLDER_T).from_select(
         ["dataset_id", "path", "created_at"],
         select(literal(frozen.id), FOLDER_T.c.path, FOLDER_T.c.created_at).where(FOLDER_T.c.dataset_id == src.id)))
-    snap = Snapshot(dataset_id=src.id, frozen_dataset_id=frozen.id, name=name,
+    snap = Snapshot(dataset_id=src.id, frozen_dataset_id=frozen.id, name=name, point_id=point.id,
                     description=description or "", auto=auto, created_at=utcnow())
     session.add(snap)
     session.flush()
     copy_stats(session, src.id, frozen.id)
     session.refresh(frozen)
+    rep.progress(1, 1, "snapshot")
     checkpoint("snapshot", "end")
     return _info(session, snap)
 
@@ -177,11 +170,14 @@ def _clear_content(session: Session, dataset_id: int) -> None:
 
 
 def delete_snapshot(session: Session, dataset_id: int, name_or_id: str | int) -> None:
-    """Delete a snapshot and its frozen copy.  Blobs only it referenced become garbage for gc."""
+    """Delete a snapshot: its point and the archived states only it saw (or a frozen copy's
+    rows).  Blobs only it referenced become garbage for gc."""
     snap = get_snapshot(session, dataset_id, name_or_id)
-    frozen_id = snap.frozen_dataset_id
+    frozen_id, point_id = snap.frozen_dataset_id, snap.point_id
     session.delete(snap)
     session.flush()
+    if point_id is not None:
+        drop_point(session, point_id)
     _clear_content(session, frozen_id)
     session.execute(delete(Dataset.__table__).where(Dataset.__table__.c.id == frozen_id))
 
@@ -201,13 +197,44 @@ def rollback(session: Session, dataset_id: int, name_or_id: str | int, *, ctx=No
     frozen = session.get(Dataset, snap.frozen_dataset_id)
     item_delta, ann_delta = deltas(frozen)
     stamp = utcnow().strftime("%Y%m%d-%H%M%S-%f")
+    if snap.point_id is not None:
+        return _rollback_to_point(session, ds, snap, frozen, stamp, rep, ctx)
     with deferred_name_index(session):
         return _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx)
 
 
+def _safety_snapshot(session, ds, snap, stamp, ctx) -> SnapshotInfo:
+    return _snapshot(session, ds.id, f"before-rollback-to-{snap.name[:200]}-{stamp}",
+                     f"taken automatically before rolling back to '{snap.name}'", auto=True, ctx=ctx)
+
+
+def _rollback_to_point(session, ds, snap, frozen, stamp, rep, ctx) -> RollbackResult:
+    """Rollback to a point: the safety snapshot is a point too, and only what changed
+    since the snapshot is written (:func:`dsdesk.versioning.restore.restore`)."""
+    safety = _safety_snapshot(session, ds, snap, stamp, ctx)
+    rep.check_cancelled()
+    checkpoint("rollback", "after-safety")
+    done = restore(session, get_point(session, snap.point_id))
+    checkpoint("rollback", "cleared")
+    session.execute(delete(FOLDER_T).where(FOLDER_T.c.dataset_id == ds.id))
+    session.execute(insert(FOLDER_T).from_select(
+        ["dataset_id", "path", "created_at"],
+        select(literal(ds.id), FOLDER_T.c.path, FOLDER_T.c.created_at).where(FOLDER_T.c.dataset_id == frozen.id)))
+    ds.meta_user = dict(frozen.meta_user or {})
+    session.flush()
+    copy_stats(session, frozen.id, ds.id)
+    session.refresh(ds)
+    rep.progress(1, 1, f"rollback: {sum(done.items):,} items and {sum(done.annotations):,} annotations "
+                       "written back")
+    checkpoint("rollback", "end")
+    tasks = session.execute(select(func.count()).select_from(TASK_T).join(ITEM_T, ITEM_T.c.id == TASK_T.c.item_id)
+                            .where(ITEM_T.c.dataset_id == ds.id)).scalar()
+    # what the dataset holds now, as a rollback by copy reports it (done says what was written)
+    return RollbackResult(ds.id, snap.name, safety, ds.item_count, ds.annotation_count, tasks, ds.folder_count)
+
+
 def _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx) -> RollbackResult:
-    safety = _snapshot(session, ds.id, f"before-rollback-to-{snap.name[:200]}-{stamp}",
-                      f"taken automatically before rolling back to '{snap.name}'", auto=True, ctx=ctx)
+    safety = _safety_snapshot(session, ds, snap, stamp, ctx)
     rep.check_cancelled()
     checkpoint("rollback", "after-safety")
     bump = session.execute(select(func.coalesce(func.max(ITEM_T.c.row_version), 0))
@@ -217,7 +244,8 @@ def _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx)
     ranges = boundaries(session, frozen.id)
     # Ranges are in frozen ids; copy_rows maps them back with the negative deltas.
     plan = CopyPlan(src=frozen.id, dst=ds.id, item_delta=-item_delta, ann_delta=-ann_delta, op="rollback",
-                    item_overrides=lambda s: {"row_version": s.c.row_version + bump})
+                    item_overrides=lambda s: {"row_version": s.c.row_version + bump},
+                    stamp=current_version(session, ds.id))  # below the safety point's watermarks
     counts = copy_rows(session, plan, ranges, rep, frozen.item_count)
     if dialect_of(session) == "sqlite":
         # Restored rows have their old ids, below what deferred_name_index indexes on exit.

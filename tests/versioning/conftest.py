@@ -67,10 +67,13 @@ def dataset_dump(db, dataset_id: int) -> dict:
     """Everything that makes up a dataset's content, ids included, in a stable order."""
     with db.session() as s:
         ds = s.get(Dataset, dataset_id)
-        items = [tuple(r) for r in s.execute(select(*[c for c in Item.__table__.columns if c.name != "row_version"])
+        # Not content: row_version (an editor's conflict check) and v (the version that wrote
+        # the state, dsdesk.versioning.points: a restored row is written anew).
+        bookkeeping = ("row_version", "v")
+        items = [tuple(r) for r in s.execute(select(*[c for c in Item.__table__.columns if c.name not in bookkeeping])
                                               .where(Item.dataset_id == dataset_id).order_by(Item.id))]
-        anns = [tuple(r) for r in s.execute(select(Annotation.__table__).where(Annotation.dataset_id == dataset_id)
-                                            .order_by(Annotation.id))]
+        anns = [tuple(r) for r in s.execute(select(*[c for c in Annotation.__table__.columns if c.name != "v"])
+                                            .where(Annotation.dataset_id == dataset_id).order_by(Annotation.id))]
         ids = select(Item.id).where(Item.dataset_id == dataset_id)
         tasks = [tuple(r) for r in s.execute(select(TaskStatus.item_id, TaskStatus.task, TaskStatus.status,
                                                     TaskStatus.creator, TaskStatus.at)
