@@ -270,7 +270,10 @@ class Annotation(Base):
 
 class TaskStatus(Base):
     __tablename__ = "task_status"
-    __table_args__ = (UniqueConstraint("item_id", "task"), {"sqlite_autoincrement": True})
+    __table_args__ = (UniqueConstraint("item_id", "task"),
+                      Index("ix_task_status_changed", "v", sqlite_where=text("v IS NOT NULL"),
+                            postgresql_where=text("v IS NOT NULL")),
+                      {"sqlite_autoincrement": True})
     id: Mapped[int] = _id()
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), nullable=False)
     task: Mapped[str] = mapped_column(String(255), nullable=False)

@@ -27,6 +27,8 @@ def _by_id(session: Session, sql: str, ids: Iterable[int], params: dict | None =
     """Rows of ``sql`` (ending in ``IN``) for *ids*, by their first column, in bounded chunks."""
     out: dict[int, tuple] = {}
     todo = sorted(ids)
+    # "+dataset_id": by the primary key, not a walk of the dataset's index (SQLite's hint)
+    sql = for_engine(session, sql.replace("dataset_id =", "+dataset_id =", 1))
     for i in range(0, len(todo), CHUNK):
         part = ",".join(map(str, todo[i:i + CHUNK]))
         for r in session.execute(text(f"{sql} ({part})"), params or {}):

@@ -68,8 +68,11 @@ class Point:
                      "UNION SELECT id FROM annotation WHERE +dataset_id = :d AND id > :ha")
     ANNS_INCLUDED = ("FROM annotation_history WHERE dataset_id = :d AND v_to > :s AND v_from <= :s "
                      "AND id <= :ha")
-    TASKS_EXCLUDED = ("SELECT t.id FROM task_status t JOIN item i ON i.id = t.item_id WHERE i.dataset_id = :d "
-                      "AND (coalesce(t.v, 0) > :s OR t.id > :ht)")
+    # Driven by the task statuses written or added since (CROSS JOIN: SQLite keeps that
+    # order), never by a walk of the dataset's items.
+    TASKS_EXCLUDED = ("SELECT t.id FROM task_status t CROSS JOIN item i WHERE t.v > :s AND i.id = t.item_id "
+                      "AND i.dataset_id = :d UNION SELECT t.id FROM task_status t CROSS JOIN item i "
+                      "WHERE t.id > :ht AND i.id = t.item_id AND i.dataset_id = :d")
     TASKS_INCLUDED = ("FROM task_status_history WHERE dataset_id = :d AND v_to > :s AND v_from <= :s "
                       "AND id <= :ht")
 

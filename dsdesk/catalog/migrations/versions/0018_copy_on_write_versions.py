@@ -233,6 +233,8 @@ def upgrade() -> None:
     for table in ("item", "annotation"):
         op.create_index(f"ix_{table}_changed", table, ["dataset_id", "v"],
                         sqlite_where=sa.text("v IS NOT NULL"), postgresql_where=sa.text("v IS NOT NULL"))
+    op.create_index("ix_task_status_changed", "task_status", ["v"],
+                    sqlite_where=sa.text("v IS NOT NULL"), postgresql_where=sa.text("v IS NOT NULL"))
     if sqlite:
         _sqlite_triggers(bind)
     else:
@@ -254,6 +256,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS cow_point_lock()")
     for table in ("item", "annotation"):
         op.drop_index(f"ix_{table}_changed", table_name=table)
+    op.drop_index("ix_task_status_changed", table_name="task_status")
     for table in VERSIONED:
         op.drop_table(f"{table}_history")
     with op.batch_alter_table("snapshot") as b:
