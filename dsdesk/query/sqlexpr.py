@@ -397,5 +397,6 @@ def _in_json_list_sqlite(el, compiler, **kw):
 @compiles(InJsonList)
 def _in_json_list_pg(el, compiler, **kw):
     v = compiler.process(el.values, **kw)
-    return (f"({compiler.process(el.expr, **kw)} IN (SELECT CAST(v AS {el.sql_type}) "
-            f"FROM jsonb_array_elements_text(CAST({v} AS jsonb)) AS v))")
+    # Qualified by an alias no table has: a bare "v" would be item.v (migration 0018) here.
+    return (f"({compiler.process(el.expr, **kw)} IN (SELECT CAST(in_list.value AS {el.sql_type}) "
+            f"FROM jsonb_array_elements_text(CAST({v} AS jsonb)) AS in_list(value)))")
