@@ -96,13 +96,16 @@ def copy_catalog(src: Database, dst: Database, on_progress: Callable[[str, int],
 
 
 def _move_sequences(con) -> None:
-    """Move each id sequence past the copied ids (the rows came with their ids)."""
+    """Move each id sequence past the copied ids (the rows came with their ids); the key is
+    ``id``, or ``hid`` for the history tables of version points."""
     for table in Base.metadata.sorted_tables:
-        if "id" not in table.c or not table.c.id.autoincrement:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not keys[0].autoincrement:
             continue
-        seq = con.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
+        key = keys[0].name
+        seq = con.execute(text("SELECT pg_get_serial_sequence(:t, :k)"), {"t": table.name, "k": key}).scalar()
         if seq:
-            con.execute(text(f"SELECT setval(:s, coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"),
+            con.execute(text(f"SELECT setval(:s, coalesce((SELECT max({key}) FROM {table.name}), 0) + 1, false)"),
                         {"s": seq})
 
 
