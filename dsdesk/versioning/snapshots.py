@@ -118,9 +118,7 @@ def _snapshot(session: Session, dataset_id: int, name: str, description: str = "
     frozen.meta_system = {"snapshot": {"of_dataset_id": src.id, "name": name, "point_id": point.id,
                                        "dataset_name": src.name}}
     # Folders are few (a path per folder, not per item): the snapshot keeps its own list.
-    session.execute(insert(FOLDER_T).from_select(
-        ["dataset_id", "path", "created_at"],
-        select(literal(frozen.id), FOLDER_T.c.path, FOLDER_T.c.created_at).where(FOLDER_T.c.dataset_id == src.id)))
+    _copy_folders(session, src.id, frozen.id)
     snap = Snapshot(dataset_id=src.id, frozen_dataset_id=frozen.id, name=name, point_id=point.id,
                     description=description or "", auto=auto, created_at=utcnow())
     session.add(snap)
@@ -130,6 +128,22 @@ def _snapshot(session: Session, dataset_id: int, name: str, description: str = "
     rep.progress(1, 1, "snapshot")
     checkpoint("snapshot", "end")
     return _info(session, snap)
+
+
+def _copy_folders(session: Session, src_id: int, dst_id: int) -> None:
+    session.execute(insert(FOLDER_T).from_select(
+        ["dataset_id", "path", "created_at"],
+        select(literal(dst_id), FOLDER_T.c.path, FOLDER_T.c.created_at).where(FOLDER_T.c.dataset_id == src_id)))
+
+
+def _take_back_dataset_facts(session: Session, ds: Dataset, frozen: Dataset) -> None:
+    """The dataset gets the snapshot's folders (after its own were cleared), user metadata
+    and cached statistics."""
+    _copy_folders(session, frozen.id, ds.id)
+    ds.meta_user = dict(frozen.meta_user or {})
+    session.flush()
+    copy_stats(session, frozen.id, ds.id)
+    session.refresh(ds)
 
 
 def list_snapshots(session: Session, dataset_id: int, include_auto: bool = True) -> list[SnapshotInfo]:
@@ -217,13 +231,7 @@ def _rollback_to_point(session, ds, snap, frozen, stamp, rep, ctx) -> RollbackRe
     done = restore(session, get_point(session, snap.point_id))
     checkpoint("rollback", "cleared")
     session.execute(delete(FOLDER_T).where(FOLDER_T.c.dataset_id == ds.id))
-    session.execute(insert(FOLDER_T).from_select(
-        ["dataset_id", "path", "created_at"],
-        select(literal(ds.id), FOLDER_T.c.path, FOLDER_T.c.created_at).where(FOLDER_T.c.dataset_id == frozen.id)))
-    ds.meta_user = dict(frozen.meta_user or {})
-    session.flush()
-    copy_stats(session, frozen.id, ds.id)
-    session.refresh(ds)
+    _take_back_dataset_facts(session, ds, frozen)
     rep.progress(1, 1, f"rollback: {sum(done.items):,} items and {sum(done.annotations):,} annotations "
                        "written back")
     checkpoint("rollback", "end")
@@ -251,13 +259,7 @@ def _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx)
         # Restored rows have their old ids, below what deferred_name_index indexes on exit.
         session.execute(text("INSERT INTO item_name_fts (rowid, name) SELECT id, name FROM item "
                              "WHERE dataset_id = :d"), {"d": ds.id})
-    session.execute(insert(FOLDER_T).from_select(
-        ["dataset_id", "path", "created_at"],
-        select(literal(ds.id), FOLDER_T.c.path, FOLDER_T.c.created_at).where(FOLDER_T.c.dataset_id == frozen.id)))
-    ds.meta_user = dict(frozen.meta_user or {})
-    session.flush()
-    copy_stats(session, frozen.id, ds.id)
-    session.refresh(ds)
+    _take_back_dataset_facts(session, ds, frozen)
     checkpoint("rollback", "end")
     return RollbackResult(ds.id, snap.name, safety, counts.items, counts.annotations, counts.task_statuses,
                           ds.folder_count)
