@@ -36,6 +36,29 @@ def fingerprint(path: Path) -> dict:
         con.close()
 
 
+def _point_of(con, ds_id: int):
+    """(source dataset, version, item and annotation watermarks) of a snapshot that is a
+    version point (migration 0018), else None."""
+    return con.execute("SELECT p.dataset_id, p.version, p.item_hwm, p.ann_hwm FROM snapshot s JOIN version_point p "
+                       "ON p.id = s.point_id WHERE s.frozen_dataset_id = ?", (ds_id,)).fetchone()
+
+
+def _seen_by(con, point) -> tuple[int, int, int]:
+    """(items, annotations, annotated items) the point sees, read the naive way: live rows
+    written at or before its version plus the archived states valid at it."""
+    d, v, h, ha = point
+    live = "dataset_id = :d AND id <= :h AND coalesce(v, 0) <= :v"
+    old = "dataset_id = :d AND id <= :h AND v_from <= :v AND v_to > :v"
+    p = {"d": d, "v": v, "h": h}
+    items = con.execute(f"SELECT (SELECT count(*) FROM item WHERE {live}) + (SELECT count(*) FROM item_history "
+                        f"WHERE {old}), (SELECT count(*) FROM item WHERE {live} AND annotated) + "
+                        f"(SELECT count(*) FROM item_history WHERE {old} AND annotated)", p).fetchone()
+    anns = con.execute(f"SELECT (SELECT count(*) FROM annotation WHERE {live.replace(':h', ':ha')}) + "
+                       f"(SELECT count(*) FROM annotation_history WHERE {old.replace(':h', ':ha')})",
+                       {**p, "ha": ha}).fetchone()[0]
+    return items[0], anns, items[1]
+
+
 def problems(path: Path, blob_root: Path, stored: set[str]) -> list[str]:
     """What is wrong with the catalog at *path*: integrity, foreign keys, the name index,
     cached counts against the rows, orphans, and internal binaries an item points at but
@@ -58,6 +81,9 @@ def problems(path: Path, blob_root: Path, stored: set[str]) -> list[str]:
                                "(SELECT count(*) FROM annotation WHERE dataset_id = :d), "
                                "(SELECT count(*) FROM folder WHERE dataset_id = :d), "
                                "(SELECT count(*) FROM item WHERE dataset_id = :d AND annotated)", {"d": ds_id}).fetchone()
+            point = _point_of(con, ds_id)
+            if point is not None:  # a snapshot that is a version point: the rows it sees
+                real = (*_seen_by(con, point)[:2], real[2], _seen_by(con, point)[2])
             if (n, na, nf, ann_items) != real:
                 bad.append(f"cached counts of {name}: {(n, na, nf, ann_items)} but the rows say {real}")
         for what, sql in (
@@ -69,6 +95,8 @@ def problems(path: Path, blob_root: Path, stored: set[str]) -> list[str]:
                                         "WHERE d.id IS NULL"),
                 ("items without their blob", "SELECT count(*) FROM item i LEFT JOIN blob b ON b.id = i.blob_id "
                                              "WHERE b.id IS NULL"),
+                ("snapshots' archived items without their blob",
+                 "SELECT count(*) FROM item_history i LEFT JOIN blob b ON b.id = i.blob_id WHERE b.id IS NULL"),
                 ("jobs left running", "SELECT count(*) FROM job WHERE status IN ('queued', 'running')")):
             if n := con.execute(sql).fetchone()[0]:
                 bad.append(f"{n} {what}")
