@@ -16,14 +16,19 @@ restores everything), unique indexes stay.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog import bulkload
 from dsdesk.catalog.bulkload import IndexDeferral
+
+log = logging.getLogger(__name__)
 
 
 def worth_rebuilding(session: Session, deleting: int) -> bool:
@@ -36,6 +41,9 @@ def worth_rebuilding(session: Session, deleting: int) -> bool:
 
 #: The name index's delete trigger (migration 0014): dropped for a bulk delete, not paused.
 _DELETE_TRIGGER = "item_name_fts_ad"
+#: The tables whose rows a purge deletes along with their datasets.
+_PURGED_TABLES = ("item", "annotation", "task_status")
+_ON_DELETE = re.compile(r"\b(BEFORE|AFTER)\s+DELETE\s+ON\b", re.IGNORECASE)
 #: FTS5's default ``automerge`` (used when the catalog never set one).
 _FTS_AUTOMERGE = 4
 
@@ -75,3 +83,44 @@ def _rebuild_name_index(session: Session) -> None:
     con.exec_driver_sql("INSERT INTO item_name_fts(item_name_fts) VALUES ('rebuild')")
     con.exec_driver_sql("INSERT INTO item_name_fts(item_name_fts, rank) VALUES ('automerge', ?)",
                         (_FTS_AUTOMERGE if automerge is None else int(automerge),))
+
+
+@contextmanager
+def row_triggers_off(session: Session) -> Iterator[int]:
+    """Drop the per-row DELETE triggers of items, annotations and task statuses for the
+    enclosed delete of whole datasets, and create them again before it ends; yields how
+    many were dropped.
+
+    Those triggers keep something of the deleted row's own dataset: the copy-on-write
+    history of a dataset with a live snapshot point (migration 0018) archives the old
+    row.  A purge deletes the dataset, its snapshots and their history together, so the
+    archive would be written only to be deleted; each trigger still costs its ``WHEN``
+    test (dataset look-ups) per row, 2M times when a clone and a merge go.  The name
+    index's trigger is not one of them (the index is the whole catalog's):
+    :func:`bulk_item_delete` decides about it.  SQLite only (transactional DDL, as in
+    the module docstring); elsewhere nothing changes.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield 0
+        return
+    con = session.connection()
+    found = [(name, sql) for name, sql in con.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (?, ?, ?)", _PURGED_TABLES)
+        if name != _DELETE_TRIGGER and _ON_DELETE.search(sql)]
+    for name, _ in found:
+        con.exec_driver_sql(f'DROP TRIGGER "{name}"')
+
+    def restore():
+        for _, sql in found:
+            con.exec_driver_sql(sql)  # SQLite's own text, no parameters
+
+    try:
+        yield len(found)
+    except BaseException:
+        # When the transaction itself is gone, its rollback restored them already.
+        try:
+            restore()
+        except SQLAlchemyError as e:
+            log.debug("delete triggers not recreated after a failed purge: %s", e)
+        raise
+    restore()
