@@ -50,10 +50,6 @@ class CopyPlan:
     # The source annotations' (min id, max id), for a copy of every item: the annotations
     # are then copied after the items, in id order (see copy_rows), not batch by batch.
     ann_ids: tuple[int, int] | None = None
-    # The version the copies are written at (``v``), for copies into a dataset that has a
-    # version point (a rollback to a frozen copy): rows inserted with ids the point's
-    # watermarks cover must not look like rows it saw.  None: no version (a new dataset).
-    stamp: int | None = None
 
 
 @dataclass
@@ -96,10 +92,6 @@ def copy_rows(session: Session, plan: CopyPlan, ranges: list[tuple[int, int]], r
     ann_exprs += [ann_over.get(c, a.c[c]) for c in ANN_COLS]
     task_cols = ["item_id", *TASK_COLS]
     task_exprs = [t.c.item_id + plan.item_delta, *[t.c[c] for c in TASK_COLS]]
-    if plan.stamp is not None:
-        for cols, exprs in ((item_cols, item_exprs), (ann_cols, ann_exprs), (task_cols, task_exprs)):
-            cols.append("v")
-            exprs.append(literal(plan.stamp))
 
     # Annotations of a whole dataset go in source id order, after the items: a dataset's
     # annotation ids interleave across its items (one pass of annotating after another),

@@ -9,9 +9,8 @@ of its own) keeps its folders, the dataset's user metadata and cached statistics
 moment.  Rollback restores in place what changed since (:mod:`dsdesk.versioning.restore`);
 items and annotations keep their ids, so every reference to them stays valid.
 
-Snapshots taken before migration 0018 are *frozen copies*: the hidden dataset holds a copy
-of every row, with ids ``id + delta`` (one delta per table, kept in its ``meta_system``).
-They are read, rolled back to and deleted as before (``point_id`` is NULL).
+Snapshots taken before migration 0018 were *frozen copies* of every row; migration 0019
+turned them into points.
 """
 
 from __future__ import annotations
@@ -19,22 +18,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, literal, select, text
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from dsdesk.catalog.guards import live_dataset, writable_dataset
 from dsdesk.catalog.models import Dataset, Folder, Snapshot, utcnow
-from dsdesk.catalog.namesearch import deferred_name_index
 from dsdesk.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from dsdesk.versioning._common import (
     Reporter,
-    boundaries,
     checkpoint,
     copy_stats,
     dialect_of,
 )
-from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T, CopyPlan, copy_rows
-from dsdesk.versioning.points import current_version, drop_point, get_point, take_point
+from dsdesk.versioning._copy import ANN_T, ITEM_T, TASK_T
+from dsdesk.versioning.points import drop_point, get_point, take_point
 from dsdesk.versioning.restore import restore
 
 FOLDER_T = Folder.__table__
@@ -74,23 +71,14 @@ def _info(session: Session, snap: Snapshot) -> SnapshotInfo:
                         bool(snap.auto), snap.created_at, frozen.item_count, frozen.annotation_count)
 
 
-def deltas(frozen: Dataset) -> tuple[int, int]:
-    """(item id delta, annotation id delta) of a frozen dataset (0, 0 for a live one)."""
-    if frozen.kind != "snapshot":
-        return 0, 0
-    info = (frozen.meta_system or {}).get("snapshot", {})
-    return int(info.get("item_delta", 0)), int(info.get("annotation_delta", 0))
-
-
 def snapshot(session: Session, dataset_id: int, name: str, description: str = "", *,
              auto: bool = False, ctx=None) -> SnapshotInfo:
-    """Take the snapshot *name* of a dataset: an exact, read-only copy of its content now.
+    """Take the snapshot *name* of a dataset: an exact, read-only version of its content now.
 
-    Costs what a clone costs (one INSERT ... SELECT per batch and table).  A read-only
-    dataset can be snapshotted (nothing of it changes); a snapshot cannot.
+    A version point: a few statements whatever the dataset's size, no row copied.  A
+    read-only dataset can be snapshotted (nothing of it changes); a snapshot cannot.
     """
-    with deferred_name_index(session):  # name search indexed in one statement at the end
-        return _snapshot(session, dataset_id, name, description, auto=auto, ctx=ctx)
+    return _snapshot(session, dataset_id, name, description, auto=auto, ctx=ctx)
 
 
 def _snapshot(session: Session, dataset_id: int, name: str, description: str = "", *,
@@ -184,14 +172,13 @@ def _clear_content(session: Session, dataset_id: int) -> None:
 
 
 def delete_snapshot(session: Session, dataset_id: int, name_or_id: str | int) -> None:
-    """Delete a snapshot: its point and the archived states only it saw (or a frozen copy's
-    rows).  Blobs only it referenced become garbage for gc."""
+    """Delete a snapshot: its point and the archived states only it saw.  Blobs only it
+    referenced become garbage for gc."""
     snap = get_snapshot(session, dataset_id, name_or_id)
     frozen_id, point_id = snap.frozen_dataset_id, snap.point_id
     session.delete(snap)
     session.flush()
-    if point_id is not None:
-        drop_point(session, point_id)
+    drop_point(session, point_id)
     _clear_content(session, frozen_id)
     session.execute(delete(Dataset.__table__).where(Dataset.__table__.c.id == frozen_id))
 
@@ -200,32 +187,19 @@ def rollback(session: Session, dataset_id: int, name_or_id: str | int, *, ctx=No
     """Restore a dataset to a snapshot, exactly, after taking a safety snapshot.
 
     Items, folders, item metadata, the dataset's user metadata, annotations and task
-    statuses become what they were in the snapshot, with their original ids.  The one
-    deliberate difference is ``row_version``: restored rows get versions above any the
-    dataset had, so an editor holding a copy read before the rollback gets a conflict
-    instead of silently overwriting the restored state.
+    statuses become what they were in the snapshot, with their original ids; only what
+    changed since is written (:func:`dsdesk.versioning.restore.restore`), and the safety
+    snapshot is a point too.  The one deliberate difference is ``row_version``: a restored
+    row gets a version above the one it had, so an editor holding a copy read before the
+    rollback gets a conflict instead of silently overwriting the restored state.
     """
     rep = Reporter(ctx, dialect_of(session))
     ds = writable_dataset(session, dataset_id, "roll back")
     snap = get_snapshot(session, ds.id, name_or_id)
     frozen = session.get(Dataset, snap.frozen_dataset_id)
-    item_delta, ann_delta = deltas(frozen)
     stamp = utcnow().strftime("%Y%m%d-%H%M%S-%f")
-    if snap.point_id is not None:
-        return _rollback_to_point(session, ds, snap, frozen, stamp, rep, ctx)
-    with deferred_name_index(session):
-        return _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx)
-
-
-def _safety_snapshot(session, ds, snap, stamp, ctx) -> SnapshotInfo:
-    return _snapshot(session, ds.id, f"before-rollback-to-{snap.name[:200]}-{stamp}",
-                     f"taken automatically before rolling back to '{snap.name}'", auto=True, ctx=ctx)
-
-
-def _rollback_to_point(session, ds, snap, frozen, stamp, rep, ctx) -> RollbackResult:
-    """Rollback to a point: the safety snapshot is a point too, and only what changed
-    since the snapshot is written (:func:`dsdesk.versioning.restore.restore`)."""
-    safety = _safety_snapshot(session, ds, snap, stamp, ctx)
+    safety = _snapshot(session, ds.id, f"before-rollback-to-{snap.name[:200]}-{stamp}",
+                       f"taken automatically before rolling back to '{snap.name}'", auto=True, ctx=ctx)
     rep.check_cancelled()
     checkpoint("rollback", "after-safety")
     done = restore(session, get_point(session, snap.point_id))
@@ -239,27 +213,3 @@ def _rollback_to_point(session, ds, snap, frozen, stamp, rep, ctx) -> RollbackRe
                             .where(ITEM_T.c.dataset_id == ds.id)).scalar()
     # what the dataset holds now, as a rollback by copy reports it (done says what was written)
     return RollbackResult(ds.id, snap.name, safety, ds.item_count, ds.annotation_count, tasks, ds.folder_count)
-
-
-def _rollback(session, ds, snap, frozen, item_delta, ann_delta, stamp, rep, ctx) -> RollbackResult:
-    safety = _safety_snapshot(session, ds, snap, stamp, ctx)
-    rep.check_cancelled()
-    checkpoint("rollback", "after-safety")
-    bump = session.execute(select(func.coalesce(func.max(ITEM_T.c.row_version), 0))
-                           .where(ITEM_T.c.dataset_id == ds.id)).scalar()
-    _clear_content(session, ds.id)
-    checkpoint("rollback", "cleared")
-    ranges = boundaries(session, frozen.id)
-    # Ranges are in frozen ids; copy_rows maps them back with the negative deltas.
-    plan = CopyPlan(src=frozen.id, dst=ds.id, item_delta=-item_delta, ann_delta=-ann_delta, op="rollback",
-                    item_overrides=lambda s: {"row_version": s.c.row_version + bump},
-                    stamp=current_version(session, ds.id))  # below the safety point's watermarks
-    counts = copy_rows(session, plan, ranges, rep, frozen.item_count)
-    if dialect_of(session) == "sqlite":
-        # Restored rows have their old ids, below what deferred_name_index indexes on exit.
-        session.execute(text("INSERT INTO item_name_fts (rowid, name) SELECT id, name FROM item "
-                             "WHERE dataset_id = :d"), {"d": ds.id})
-    _take_back_dataset_facts(session, ds, frozen)
-    checkpoint("rollback", "end")
-    return RollbackResult(ds.id, snap.name, safety, counts.items, counts.annotations, counts.task_statuses,
-                          ds.folder_count)

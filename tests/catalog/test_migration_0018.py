@@ -1,10 +1,11 @@
-"""Migration 0018 (copy-on-write versions) on a catalog written by the dsdesk before it.
+"""Migrations 0018 and 0019 (copy-on-write versions; frozen copies become points) on a
+catalog written by the dsdesk before them.
 
 ``tests/data/legacy/catalog-0017.tar.gz`` was made by dsdesk at schema 0017 (see
 ``tests/data/legacy/make_catalog.py``): a dataset with two snapshots that are frozen
-copies, and what that dsdesk read from them.  Today's dsdesk must migrate it on opening and
-read, diff and roll back to those snapshots exactly as the old one did, and take new
-snapshots (version points) beside them.
+copies, and what that dsdesk read from them.  Today's dsdesk must migrate it on opening,
+turn the copies into version points, and then list, diff and roll back to those snapshots
+exactly as the old one did, beside new ones.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import dsdesk as dd
 from dsdesk.catalog.models import Item, Snapshot
 from dsdesk.versioning import delete_snapshot, diff, list_snapshots, rollback, snapshot
 from tests.versioning.conftest import dataset_dump
+from tests.versioning.test_postgres import pg_url  # noqa: F401 - the server fixture
 
 LEGACY = Path(__file__).parents[1] / "data" / "legacy" / "catalog-0017.tar.gz"
 
@@ -81,24 +83,77 @@ def test_frozen_copy_snapshots_read_diff_and_roll_back_as_before(legacy):
     assert _plain(dataset_dump(cat.db, d)) == expected["mutated"]
 
 
-def test_new_snapshots_are_points_beside_the_old_ones(legacy):
+def test_the_frozen_copies_become_points_and_their_rows_go(legacy):
     cat, expected = legacy
     d = expected["dataset_id"]
     with cat.db.session(write=True) as s:
+        frozen = s.execute(select(Snapshot.frozen_dataset_id)).scalars().all()
+        assert all(s.execute(select(Snapshot.point_id)).scalars())  # every snapshot is a point
+        assert s.execute(select(Item.id).where(Item.dataset_id.in_(frozen))).first() is None  # copies gone
         snapshot(s, d, "v3")
-        point = s.execute(select(Snapshot.point_id).where(Snapshot.name == "v3")).scalar()
-        assert point is not None
-        assert s.execute(select(Snapshot.point_id).where(Snapshot.name == "v1")).scalar() is None
+        # an old point and a new one compare like any two snapshots (v2 and v3 hold the same)
+        assert _plain(diff(s, d, "v1", "v3").to_json())["counts"] == expected["diff_v1_v2"]["counts"]
     ds = cat.datasets.get(dataset_id=d)
     ds.items.get("/img0.png").delete()
     with cat.db.session(write=True) as s:
         assert diff(s, d, "v3").counts == {"added": 0, "removed": 1, "changed": 0}
-        with pytest.raises(dd.InvalidInputError, match="before this catalog's upgrade"):
-            diff(s, d, "v1", "v3")
         rollback(s, d, "v3")
     assert _plain(dataset_dump(cat.db, d)) == expected["mutated"]
-    # deleting an old snapshot deletes its frozen copy's rows
-    with cat.db.session(write=True) as s:
-        frozen = s.execute(select(Snapshot.frozen_dataset_id).where(Snapshot.name == "v1")).scalar()
+    with cat.db.session(write=True) as s:  # deleting the old snapshots leaves v3 whole
         delete_snapshot(s, d, "v1")
-        assert s.execute(select(Item.id).where(Item.dataset_id == frozen)).first() is None
+        delete_snapshot(s, d, "v2")
+    ds.items.get("/a/img2.png").delete()
+    with cat.db.session(write=True) as s:
+        rollback(s, d, "v3")
+    assert _plain(dataset_dump(cat.db, d)) == expected["mutated"]
+
+
+@pytest.mark.postgres
+def test_a_team_catalog_at_0017_on_postgresql_migrates_the_same(tmp_path, pg_url, monkeypatch):  # noqa: F811
+    """The same catalog on PostgreSQL: its rows put into a database at schema 0017, then
+    opened by today's dsdesk (0018 and 0019 run there)."""
+    from types import SimpleNamespace
+
+    from alembic import command
+    from sqlalchemy import MetaData, create_engine, func, insert, text
+
+    from dsdesk.catalog.migrate import alembic_config
+
+    with tarfile.open(LEGACY) as tar:
+        tar.extractall(tmp_path, filter="data")
+    expected = json.loads((tmp_path / "expected.json").read_text())
+    monkeypatch.setenv("DSDESK_BLOB_ROOT", str(tmp_path / "c.blobs"))
+    engine = create_engine(pg_url)
+    command.upgrade(alembic_config(SimpleNamespace(url=pg_url, engine=engine)), "0017")
+    src = create_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    have, dst = MetaData(), MetaData()
+    have.reflect(src)
+    dst.reflect(engine)
+    with src.connect() as r, engine.begin() as w:
+        for table in dst.sorted_tables:
+            if table.name == "alembic_version" or table.name not in have.tables:
+                continue
+            rows = [dict(x._mapping) for x in r.execute(have.tables[table.name].select())]
+            if rows:
+                w.execute(insert(table), rows)
+            keys = list(table.primary_key.columns)
+            seq = len(keys) == 1 and w.execute(text(f"SELECT pg_get_serial_sequence('{table.name}', "
+                                                    f"'{keys[0].name}')")).scalar()
+            if seq:  # the rows came with their keys
+                w.execute(text(f"SELECT setval('{seq}', (SELECT coalesce(max({keys[0].name}), 0) + 1 "
+                               f"FROM {table.name}), false)"))
+    engine.dispose()
+    cat = dd.open_catalog(pg_url)
+    try:
+        d = expected["dataset_id"]
+        assert _plain(dataset_dump(cat.db, d)) == expected["mutated"]
+        with cat.db.session(write=True) as s:
+            assert all(s.execute(select(Snapshot.point_id)).scalars())
+            frozen = s.execute(select(Snapshot.frozen_dataset_id)).scalars().all()
+            assert s.execute(select(func.count()).select_from(Item).where(Item.dataset_id.in_(frozen))).scalar() == 0
+            assert _plain(diff(s, d, "v1").to_json()) == expected["diff_v1"]
+            assert _plain(diff(s, d, "v1", "v2").to_json()) == expected["diff_v1_v2"]
+            rollback(s, d, "v1")
+        assert _plain(dataset_dump(cat.db, d)) == expected["before"]
+    finally:
+        cat.close()
