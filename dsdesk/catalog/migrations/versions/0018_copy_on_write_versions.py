@@ -23,8 +23,7 @@ figures.
   takes a shared advisory lock that taking a point takes exclusively, so a point waits
   for writes in flight and is an exact cut under READ COMMITTED too.
 
-Existing snapshots (frozen copies) stay as they are and are read as before; their
-``snapshot.point_id`` is NULL.
+Existing snapshots (frozen copies) are turned into points by the next migration, 0019.
 """
 from collections.abc import Sequence
 
