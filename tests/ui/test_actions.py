@@ -107,6 +107,7 @@ def test_snapshot_rollback_and_diff(qtbot, window, monkeypatch, errors):
     wait_idle(qtbot, window)
     report_dialog = window.last_diff_dialog
     assert "1 removed" in report_dialog.findChildren(type(window.jobs_status))[0].text()
+    assert report_dialog.tabs.tabText(report_dialog.tabs.currentIndex()) == "Removed (1)"  # opens where the news is
     report_dialog.close()
     # Rollback restores it.
     monkeypatch.setattr(RollbackDialog, "ask", classmethod(lambda cls, parent, name, snaps: snaps[-1].name

@@ -153,6 +153,9 @@ class DiffReportDialog(QDialog):
                 extra = f"   ({', '.join(r['changes'])})" if r.get("changes") else ""
                 lw.addItem(f"{r['filename']}{extra}")
             self.tabs.addTab(lw, f"{title} ({len(rows):,})")
+        # open on the first list that has something (after a cleanup that is "Removed")
+        first = next((i for i, rows in enumerate((report.added, report.removed, report.changed)) if rows), 0)
+        self.tabs.setCurrentIndex(first)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
         lay = QVBoxLayout(self)
